@@ -1,0 +1,210 @@
+"""Validation and normalisation of OpenLineage events (RunEvent, DatasetEvent, JobEvent).
+
+Accepts openlineage-python event objects, dicts or JSON text; returns a :class:`ParsedEvent` with the
+event as a plain JSON-able dict plus the fields the store indexes. Every error is an
+:class:`InvalidEventError` whose ``field`` is the JSON path of the first wrong field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from airflow_lineage_provider.exceptions import InvalidEventError
+
+EventKind = Literal["run", "dataset", "job"]
+RUN_EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
+MAX_EVENT_BYTES = 4 * 1024 * 1024
+
+
+class _Facets(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Dataset(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    namespace: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    facets: dict[str, Any] | None = None
+    inputFacets: dict[str, Any] | None = None  # noqa: N815 - OpenLineage field names
+    outputFacets: dict[str, Any] | None = None  # noqa: N815
+
+
+class _Job(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    namespace: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    facets: dict[str, Any] | None = None
+
+
+class _Run(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    runId: str  # noqa: N815
+    facets: dict[str, Any] | None = None
+
+    @field_validator("runId")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a UUID") from exc
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    eventTime: datetime  # noqa: N815
+    producer: str = Field(min_length=1)
+    schemaURL: str = Field(min_length=1)  # noqa: N815
+
+    @field_validator("eventTime")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must include a time zone offset (e.g. 2026-01-01T00:00:00Z)")
+        return value
+
+
+class RunEventModel(_Base):
+    eventType: Literal["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"] | None = None  # noqa: N815
+    run: _Run
+    job: _Job
+    inputs: list[_Dataset] | None = None
+    outputs: list[_Dataset] | None = None
+
+
+class JobEventModel(_Base):
+    job: _Job
+    inputs: list[_Dataset] | None = None
+    outputs: list[_Dataset] | None = None
+
+
+class DatasetEventModel(_Base):
+    dataset: _Dataset
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    """A validated event: ``payload`` is the JSON dict as given; the rest is derived from it."""
+
+    kind: EventKind
+    payload: dict[str, Any]
+    key: str
+    event_time: datetime  # UTC, naive
+    event_type: str | None
+    run_id: str | None
+    job_namespace: str | None
+    job_name: str | None
+
+
+def _to_dict(event: Any) -> dict[str, Any]:
+    if isinstance(event, dict):
+        return event
+    if isinstance(event, (str, bytes)):
+        try:
+            loaded = json.loads(event)
+        except json.JSONDecodeError as exc:
+            raise InvalidEventError(f"not valid JSON: {exc.msg} at position {exc.pos}") from exc
+        if not isinstance(loaded, dict):
+            raise InvalidEventError("an event must be a JSON object")
+        return loaded
+    if hasattr(event, "eventTime"):  # an openlineage-python event object
+        from openlineage.client.serde import Serde
+
+        return dict(json.loads(Serde.to_json(event)))
+    raise InvalidEventError(f"cannot read an event from a {type(event).__name__}")
+
+
+def _check_finite(value: Any, path: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidEventError("NaN and Infinity are not valid JSON numbers", field=path)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{path}[{index}]")
+
+
+def _field_path(error: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for loc in error.get("loc", ()):
+        if isinstance(loc, int):
+            parts.append(f"[{loc}]")
+        else:
+            parts.append(("." if parts else "") + str(loc))
+    return "".join(parts)
+
+
+def to_utc_naive(value: datetime) -> datetime:
+    """Store times as naive UTC (the same on SQLite and PostgreSQL); naive input is taken as UTC."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def parse_time(value: str) -> datetime | None:
+    """An ISO-8601 time as naive UTC, or None when it does not parse."""
+    try:
+        return to_utc_naive(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def parse_event(event: Any, index: int | None = None) -> ParsedEvent:
+    """Validate one event; raise :class:`InvalidEventError` naming the wrong field."""
+    try:
+        payload = _to_dict(event)
+        _check_finite(payload, "$")
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except InvalidEventError as exc:
+        raise InvalidEventError(exc.reason, field=exc.field, index=index) from exc
+    except (TypeError, ValueError) as exc:
+        raise InvalidEventError(f"not JSON-serialisable: {exc}", index=index) from exc
+    if len(encoded) > MAX_EVENT_BYTES:
+        raise InvalidEventError(
+            f"event is {len(encoded)} bytes, over the {MAX_EVENT_BYTES} limit", index=index
+        )
+    model: type[_Base]
+    if "run" in payload or "eventType" in payload:
+        model, kind = RunEventModel, "run"
+    elif "dataset" in payload:
+        model, kind = DatasetEventModel, "dataset"
+    elif "job" in payload:
+        model, kind = JobEventModel, "job"
+    else:
+        raise InvalidEventError(
+            "not a RunEvent, DatasetEvent or JobEvent (no run, job or dataset)", index=index
+        )
+    try:
+        parsed = model.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidEventError(first["msg"], field=_field_path(dict(first)), index=index) from exc
+    event_time = to_utc_naive(parsed.eventTime)
+    run_id = event_type = job_ns = job_name = None
+    if isinstance(parsed, RunEventModel):
+        run_id, event_type = parsed.run.runId, parsed.eventType or "OTHER"
+        payload = {**payload, "run": {**payload["run"], "runId": run_id}}
+        key_text = f"run\x1f{run_id}\x1f{event_type}\x1f{event_time.isoformat()}"
+    else:
+        key_text = f"{kind}\x1f{encoded}"
+    if isinstance(parsed, (RunEventModel, JobEventModel)):
+        job_ns, job_name = parsed.job.namespace, parsed.job.name
+    return ParsedEvent(
+        kind=kind,  # type: ignore[arg-type]
+        payload=payload,
+        key=hashlib.sha256(key_text.encode()).hexdigest(),
+        event_time=event_time,
+        event_type=event_type,
+        run_id=run_id,
+        job_namespace=job_ns,
+        job_name=job_name,
+    )

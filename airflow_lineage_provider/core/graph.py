@@ -1,0 +1,62 @@
+"""Plain result types of graph queries (no SQLAlchemy, no Airflow)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Direction = Literal["upstream", "downstream", "both"]
+DIRECTIONS: tuple[Direction, ...] = ("upstream", "downstream", "both")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of a lineage answer: ``type`` is dataset, job or run; ``data`` holds key facts."""
+
+    id: str
+    type: str
+    namespace: str
+    name: str
+    depth: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A directed edge in the direction data flows: dataset -> job (read), job -> dataset (write)."""
+
+    source: str
+    target: str
+    type: str  # "input" (dataset read by job) or "output" (dataset written by job)
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+@dataclass(frozen=True)
+class LineageGraph:
+    """The answer of ``LineageStore.lineage``."""
+
+    root: str
+    direction: Direction
+    depth: int
+    nodes: list[Node]
+    edges: list[Edge]
+    is_partial: bool = False
+    as_of: str | None = None
+
+    def node(self, node_id: str) -> Node | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    def node_ids(self, type_: str | None = None) -> set[str]:
+        return {n.id for n in self.nodes if type_ is None or n.type == type_}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "direction": self.direction,
+            "depth": self.depth,
+            "asOf": self.as_of,
+            "isPartial": self.is_partial,
+            "nodes": [asdict(n) for n in self.nodes],
+            "edges": [asdict(e) for e in self.edges],
+        }

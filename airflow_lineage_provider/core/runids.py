@@ -1,0 +1,19 @@
+"""Deterministic run ids: the same task attempt always gets the same UUID, retries never collide."""
+
+from __future__ import annotations
+
+import uuid
+
+# A fixed namespace UUID for this product (uuid5 of its name under the URL namespace).
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://airflow-lineage-provider/run-id")
+
+
+def dag_run_id(dag_id: str, run_id: str) -> str:
+    """UUID of the OpenLineage run for one DAG run."""
+    return str(uuid.uuid5(_NAMESPACE, f"dag\x1f{dag_id}\x1f{run_id}"))
+
+
+def task_run_id(dag_id: str, task_id: str, run_id: str, try_number: int, map_index: int) -> str:
+    """UUID of the OpenLineage run for one task attempt (one per try and per map index)."""
+    key = f"task\x1f{dag_id}\x1f{task_id}\x1f{run_id}\x1f{int(try_number)}\x1f{int(map_index)}"
+    return str(uuid.uuid5(_NAMESPACE, key))

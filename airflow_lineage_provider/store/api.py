@@ -1,0 +1,188 @@
+"""``LineageStore``: the public Python API of the lineage store.
+
+Contract:
+
+* ``LineageStore.from_url(url)`` / ``LineageStore.from_airflow_config()`` build a store; no I/O
+  happens until the first call, which applies pending migrations (Alembic, own version table).
+* ``record(event)`` / ``record_many(events)`` take OpenLineage RunEvent, DatasetEvent or JobEvent
+  (openlineage-python objects, dicts or JSON text). Every event is validated first; an invalid one
+  raises :class:`InvalidEventError` naming the event and field, and nothing of the call is stored.
+  Ingestion is idempotent (run events are keyed by run id, event type and event time) and
+  order-tolerant.
+* ``lineage(node_id, direction, depth, as_of, limit)`` answers provenance (upstream) and impact
+  (downstream) questions from a ``dataset:``, ``job:`` or ``run:`` node.
+* Errors are :mod:`airflow_lineage_provider.exceptions`; database errors become ``StoreError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from airflow_lineage_provider.core.events import parse_event, parse_time
+from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
+from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
+from airflow_lineage_provider.store import details, reads, schema
+from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine
+from airflow_lineage_provider.store.tables import Run
+from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
+
+MAX_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    stored: int
+    duplicates: int
+
+
+class LineageStore:
+    """The lineage store: raw OpenLineage events plus a versioned lineage graph derived from them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._ready = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> LineageStore:
+        """A store at a SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg2://...``)."""
+        return cls(make_engine(url, timeout=timeout))
+
+    @classmethod
+    def from_airflow_config(cls, *, timeout: float = DEFAULT_TIMEOUT) -> LineageStore:
+        """The store named by ``[lineage_provider] store_url`` (default: lineage.db in AIRFLOW_HOME)."""
+        from airflow_lineage_provider import conf
+
+        return cls.from_url(conf.store_url(), timeout=timeout)
+
+    @property
+    def url(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextlib.contextmanager
+    def _connect(self, write: bool) -> Iterator[Connection]:
+        try:
+            if not self._ready:
+                with self._lock:
+                    if not self._ready:
+                        schema.ensure_schema(self._engine)
+                        self._ready = True
+            with self._engine.begin() if write else self._engine.connect() as conn:
+                yield conn
+        except LineageError:
+            raise
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            raise StoreError(f"lineage store {self.url}: {type(cause).__name__}: {cause}") from exc
+
+    def upgrade(self) -> str:
+        """Apply pending migrations; return the schema revision the store is now at."""
+        try:
+            revision = schema.upgrade(self._engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"lineage store {self.url}: cannot migrate: {exc}") from exc
+        self._ready = True
+        return revision
+
+    def revision(self) -> str | None:
+        """The schema revision the store is at (None for an empty database)."""
+        try:
+            with self._engine.connect() as conn:
+                return schema.current_revision(conn)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"lineage store {self.url}: {exc}") from exc
+
+    # -- writes ---------------------------------------------------------------------------------
+    def record(self, event: Any) -> bool:
+        """Store one event; return False when it was already stored."""
+        return self.record_many([event]).stored == 1
+
+    def record_many(self, events: Iterable[Any]) -> RecordResult:
+        """Store events in one transaction; an invalid event stores nothing of the call."""
+        parsed = [parse_event(e, index=i) for i, e in enumerate(events)]
+        if not parsed:
+            return RecordResult(0, 0)
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        with self._connect(write=True) as conn:
+            fresh = insert_raw(conn, parsed, now)
+            writer = GraphWriter(conn, now)
+            applied: set[str] = set()
+            for event in sorted(parsed, key=lambda e: e.event_time):
+                if event.key in fresh and event.key not in applied:
+                    writer.apply(event)
+                    applied.add(event.key)
+        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied))
+
+    # -- reads ----------------------------------------------------------------------------------
+    def lineage(
+        self,
+        node_id: str,
+        direction: Direction = "both",
+        depth: int = 20,
+        as_of: datetime | str | None = None,
+        limit: int | None = None,
+    ) -> LineageGraph:
+        """Nodes and directed edges around ``node_id``, up to ``depth`` hops (dataset -> job -> dataset = 2).
+
+        ``as_of`` (a datetime, an ISO time or a ``run:<uuid>``/run id) keeps only edges that existed
+        then; ``limit`` caps the nodes returned (nearest first) and sets ``is_partial``.
+        """
+        if direction not in DIRECTIONS:
+            raise InvalidQueryError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+        if not isinstance(depth, int) or not 0 <= depth <= MAX_DEPTH:
+            raise InvalidQueryError(f"depth must be an integer from 0 to {MAX_DEPTH}, not {depth!r}")
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise InvalidQueryError(f"limit must be a positive integer, not {limit!r}")
+        with self._connect(write=False) as conn:
+            return reads.lineage(conn, node_id, direction, depth, self._as_of(conn, as_of), limit)
+
+    @staticmethod
+    def _as_of(conn: Connection, as_of: datetime | str | None) -> datetime | None:
+        if as_of is None or isinstance(as_of, datetime):
+            return None if as_of is None else parse_time(as_of.isoformat())
+        text = as_of.removeprefix("run:")
+        when = parse_time(text)
+        if when is not None:
+            return when
+        row = conn.execute(
+            select(Run.ended_at, Run.state_time, Run.started_at).where(Run.run_id == text)
+        ).first()
+        if row is None:
+            raise InvalidQueryError(f"as_of {as_of!r} is neither an ISO-8601 time nor a stored run id")
+        found = row.ended_at or row.state_time or row.started_at
+        if found is None:
+            raise InvalidQueryError(f"as_of run {text} has no recorded time yet")
+        return found  # type: ignore[no-any-return]
+
+    def describe(self, node_id: str) -> dict[str, Any]:
+        """Details of a dataset, job or run: facets, schema, versions, runs, inputs and outputs."""
+        with self._connect(write=False) as conn:
+            return details.describe(conn, node_id)
+
+    def column_lineage(self, node_id: str) -> list[dict[str, Any]]:
+        """For each field of a dataset, the input fields it was computed from."""
+        with self._connect(write=False) as conn:
+            return details.column_lineage(conn, node_id)
+
+    def search(self, text: str, limit: int = 20, kind: str | None = None) -> list[Node]:
+        """Nodes whose name or namespace contains ``text`` (case-insensitive)."""
+        with self._connect(write=False) as conn:
+            return reads.search(conn, text, limit, kind)
+
+    def events(
+        self, *, after_id: int | None = None, limit: int | None = None, run_id: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Raw stored events in the order they were received."""
+        with self._connect(write=False) as conn:
+            yield from details.events(conn, after_id, limit, run_id)

@@ -1,0 +1,159 @@
+"""Details of one node (``describe``), column lineage and the raw event log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store.reads import iso, node_text, resolve
+
+RECENT = 20
+
+
+def _run_summary(run: Any) -> dict[str, Any]:
+    duration = None
+    if run.started_at and run.ended_at:
+        duration = int((run.ended_at - run.started_at).total_seconds() * 1000)
+    return {
+        "runId": run.run_id,
+        "state": run.state,
+        "startedAt": iso(run.started_at),
+        "endedAt": iso(run.ended_at),
+        "durationMs": duration,
+    }
+
+
+def _neighbours(conn: Connection, node_pk: int, upstream: bool) -> list[str]:
+    col, other = (t.Edge.dst, t.Edge.src) if upstream else (t.Edge.src, t.Edge.dst)
+    query = (
+        select(t.Node.kind, t.Node.namespace, t.Node.name)
+        .join(t.Edge, other == t.Node.id)
+        .where(col == node_pk)
+    )
+    return sorted(node_text(*row) for row in conn.execute(query))
+
+
+def describe(conn: Connection, node_id: str) -> dict[str, Any]:
+    node, row = resolve(conn, node_id)
+    if node.kind == "run":
+        return _describe_run(conn, row)
+    base: dict[str, Any] = {
+        "id": str(node),
+        "type": node.kind,
+        "namespace": row.namespace,
+        "name": row.name,
+        "subtype": row.type,
+        "createdAt": iso(row.created_at),
+        "updatedAt": iso(row.updated_at),
+        "facets": row.facets or {},
+    }
+    if node.kind == "dataset":
+        versions = conn.execute(
+            select(t.DatasetVersion)
+            .where(t.DatasetVersion.dataset_id == row.id)
+            .order_by(t.DatasetVersion.created_at.desc(), t.DatasetVersion.id.desc())
+            .limit(RECENT)
+        ).all()
+        schema = (row.facets or {}).get("schema") or {}
+        base.update(
+            currentVersion=row.current_version,
+            fields=[f for f in schema.get("fields") or [] if isinstance(f, dict)],
+            versions=[
+                {"version": v.version, "runId": v.run_id, "createdAt": iso(v.created_at)} for v in versions
+            ],
+            producers=_neighbours(conn, row.id, upstream=True),
+            consumers=_neighbours(conn, row.id, upstream=False),
+            columnLineage=column_lineage_rows(conn, row.id),
+        )
+    else:
+        runs = conn.execute(
+            select(t.Run).where(t.Run.job_id == row.id).order_by(t.Run.created_at.desc()).limit(RECENT)
+        ).all()
+        parent = None
+        if row.parent_job_id is not None:
+            prow = conn.execute(select(t.Node).where(t.Node.id == row.parent_job_id)).first()
+            parent = node_text(prow.kind, prow.namespace, prow.name) if prow else None
+        base.update(
+            parentJob=parent,
+            latestRuns=[_run_summary(r) for r in runs],
+            inputs=_neighbours(conn, row.id, upstream=True),
+            outputs=_neighbours(conn, row.id, upstream=False),
+        )
+    return base
+
+
+def _describe_run(conn: Connection, run: Any) -> dict[str, Any]:
+    job = conn.execute(select(t.Node).where(t.Node.id == run.job_id)).one()
+    io = conn.execute(
+        select(t.RunIO.direction, t.RunIO.version, t.Node.namespace, t.Node.name)
+        .join(t.Node, t.Node.id == t.RunIO.dataset_id)
+        .where(t.RunIO.run_id == run.run_id)
+        .order_by(t.Node.name)
+    ).all()
+
+    def side(direction: str) -> list[dict[str, Any]]:
+        return [
+            {"id": node_text("dataset", r.namespace, r.name), "version": r.version}
+            for r in io
+            if r.direction == direction
+        ]
+
+    return {
+        "id": f"run:{run.run_id}",
+        "type": "run",
+        "job": node_text("job", job.namespace, job.name),
+        **_run_summary(run),
+        "parentRunId": run.parent_run_id,
+        "nominalStartTime": iso(run.nominal_start),
+        "nominalEndTime": iso(run.nominal_end),
+        "facets": run.facets or {},
+        "inputs": side("input"),
+        "outputs": side("output"),
+    }
+
+
+def column_lineage_rows(conn: Connection, dataset_pk: int) -> list[dict[str, Any]]:
+    """Upstream fields of each field of one dataset."""
+    rows = conn.execute(
+        select(t.ColumnLineage, t.Node.namespace, t.Node.name)
+        .join(t.Node, t.Node.id == t.ColumnLineage.input_dataset_id)
+        .where(t.ColumnLineage.output_dataset_id == dataset_pk)
+        .order_by(t.ColumnLineage.output_field, t.Node.name, t.ColumnLineage.input_field)
+    ).all()
+    fields: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        fields.setdefault(r.output_field, []).append(
+            {
+                "namespace": r.namespace,
+                "name": r.name,
+                "field": r.input_field,
+                "transformations": r.transformations,
+            }
+        )
+    return [{"field": name, "inputFields": inputs} for name, inputs in fields.items()]
+
+
+def column_lineage(conn: Connection, node_id: str) -> list[dict[str, Any]]:
+    node, row = resolve(conn, node_id)
+    if node.kind != "dataset":
+        from airflow_lineage_provider.exceptions import InvalidQueryError
+
+        raise InvalidQueryError(f"column lineage needs a dataset node, not {node.kind} ({node_id})")
+    return column_lineage_rows(conn, row.id)
+
+
+def events(
+    conn: Connection, after_id: int | None, limit: int | None, run_id: str | None
+) -> Iterator[dict[str, Any]]:
+    query = select(t.Event.id, t.Event.payload).order_by(t.Event.id)
+    if after_id is not None:
+        query = query.where(t.Event.id > after_id)
+    if run_id is not None:
+        query = query.where(t.Event.run_id == run_id)
+    if limit is not None:
+        query = query.limit(limit)
+    for _, payload in conn.execute(query):
+        yield payload

@@ -1,0 +1,133 @@
+"""Tables of the lineage store (own DeclarativeBase, own metadata: never Airflow's).
+
+The raw event log is append-only; everything else is derived from it:
+nodes (datasets and jobs) -> edges (job-level, with first/last seen for history) ->
+runs -> run_io (which dataset version each run read and wrote) -> dataset_versions ->
+column_lineage.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Event(Base):
+    """One raw OpenLineage event, as received (append-only)."""
+
+    __tablename__ = "lineage_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    event_type: Mapped[str | None] = mapped_column(String(16))
+    event_time: Mapped[datetime] = mapped_column(DateTime())
+    run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    job_namespace: Mapped[str | None] = mapped_column(Text)
+    job_name: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    received_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Node(Base):
+    """A dataset or a job. ``node_key`` is a hash of (kind, namespace, name)."""
+
+    __tablename__ = "lineage_nodes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    node_key: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    namespace: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(String(32))
+    facets: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    facets_time: Mapped[datetime | None] = mapped_column(DateTime())
+    current_version: Mapped[str | None] = mapped_column(String(64))
+    current_version_time: Mapped[datetime | None] = mapped_column(DateTime())
+    latest_run_id: Mapped[str | None] = mapped_column(String(36))
+    latest_run_time: Mapped[datetime | None] = mapped_column(DateTime())
+    parent_job_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+    __table_args__ = (Index("ix_lineage_nodes_kind_namespace", "kind", "namespace"),)
+
+
+class Edge(Base):
+    """Directed, in data-flow direction: dataset -> job (read) or job -> dataset (write)."""
+
+    __tablename__ = "lineage_edges"
+    src: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dst: Mapped[int] = mapped_column(BigId, primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime())
+    last_seen: Mapped[datetime] = mapped_column(DateTime())
+    first_run_id: Mapped[str | None] = mapped_column(String(36))
+    last_run_id: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (Index("ix_lineage_edges_dst_src", "dst", "src"),)
+
+
+class Run(Base):
+    __tablename__ = "lineage_runs"
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[int] = mapped_column(BigId, index=True)
+    parent_run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    state_time: Mapped[datetime | None] = mapped_column(DateTime())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime())
+    nominal_start: Mapped[datetime | None] = mapped_column(DateTime())
+    nominal_end: Mapped[datetime | None] = mapped_column(DateTime())
+    facets: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    facets_time: Mapped[datetime | None] = mapped_column(DateTime())
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class DatasetVersion(Base):
+    __tablename__ = "lineage_dataset_versions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[int] = mapped_column(BigId)
+    version: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    facets: Mapped[dict[str, Any]] = mapped_column(JsonType)
+
+    __table_args__ = (Index("ux_lineage_dataset_versions", "dataset_id", "version", unique=True),)
+
+
+class RunIO(Base):
+    """Which dataset (and which version of it) a run read (``input``) or wrote (``output``)."""
+
+    __tablename__ = "lineage_run_io"
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version: Mapped[str | None] = mapped_column(String(64))
+    event_time: Mapped[datetime] = mapped_column(DateTime())
+
+    __table_args__ = (Index("ix_lineage_run_io_dataset", "dataset_id", "direction"),)
+
+
+class ColumnLineage(Base):
+    """Output field <- input field, from the columnLineage facet (latest writer wins)."""
+
+    __tablename__ = "lineage_column_lineage"
+    output_dataset_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    output_field: Mapped[str] = mapped_column(String(512), primary_key=True)
+    input_dataset_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    input_field: Mapped[str] = mapped_column(String(512), primary_key=True)
+    transformations: Mapped[list[Any]] = mapped_column(JsonType)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+    __table_args__ = (Index("ix_lineage_column_lineage_input", "input_dataset_id", "input_field"),)
