@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from airflow_lineage_provider.core.events import parse_event, parse_time
+from airflow_lineage_provider.core.events import ParsedEvent, parse_event, parse_time
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
 from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
 from airflow_lineage_provider.store import details, reads, schema
@@ -35,6 +36,13 @@ from airflow_lineage_provider.store.tables import Run
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
 
 MAX_DEPTH = 100
+_WRITE_ATTEMPTS = 3
+# Errors after which the whole transaction can simply be tried again (it was rolled back).
+_TRANSIENT = ("deadlock detected", "could not serialize access", "database is locked")
+
+
+def _is_transient(exc: StoreError) -> bool:
+    return any(marker in str(exc) for marker in _TRANSIENT)
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,17 @@ class LineageStore:
         parsed = [parse_event(e, index=i) for i, e in enumerate(events)]
         if not parsed:
             return RecordResult(0, 0)
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                applied = self._write(parsed)
+                break
+            except StoreError as exc:
+                if attempt == _WRITE_ATTEMPTS or not _is_transient(exc):
+                    raise
+                time.sleep(0.05 * attempt)
+        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied))
+
+    def _write(self, parsed: list[ParsedEvent]) -> set[str]:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         with self._connect(write=True) as conn:
             fresh = insert_raw(conn, parsed, now)
@@ -122,7 +141,7 @@ class LineageStore:
                 if event.key in fresh and event.key not in applied:
                     writer.apply(event)
                     applied.add(event.key)
-        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied))
+        return applied
 
     # -- reads ----------------------------------------------------------------------------------
     def lineage(

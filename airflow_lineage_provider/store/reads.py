@@ -89,9 +89,10 @@ def suggest(conn: Connection, node: NodeId) -> list[str]:
 
 
 def search(conn: Connection, needle: str, limit: int = 20, kind: str | None = None) -> list[Node]:
-    query = select(t.Node).where(
-        or_(t.Node.name.icontains(needle, autoescape=True), t.Node.namespace.icontains(needle, autoescape=True))
+    matches = or_(
+        t.Node.name.icontains(needle, autoescape=True), t.Node.namespace.icontains(needle, autoescape=True)
     )
+    query = select(t.Node).where(matches)
     if kind:
         query = query.where(t.Node.kind == kind)
     found = conn.execute(query.order_by(t.Node.kind, t.Node.name).limit(max(limit * 5, limit))).all()
