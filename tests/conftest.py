@@ -47,6 +47,7 @@ def airflow_db(airflow_home: Path) -> Path:
         check=True,
         capture_output=True,
         env=os.environ.copy(),
+        cwd=_HOME,  # not the repo: a stray *.egg-info there would register the plugin twice
         timeout=300,
     )
     return airflow_home

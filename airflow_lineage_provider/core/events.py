@@ -187,7 +187,8 @@ def parse_event(event: Any, index: int | None = None) -> ParsedEvent:
         parsed = model.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise InvalidEventError(first["msg"], field=_field_path(dict(first)), index=index) from exc
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise InvalidEventError(message, field=_field_path(dict(first)), index=index) from exc
     event_time = to_utc_naive(parsed.eventTime)
     run_id = event_type = job_ns = job_name = None
     if isinstance(parsed, RunEventModel):

@@ -17,6 +17,7 @@ Contract:
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -31,7 +32,7 @@ from airflow_lineage_provider.core.events import ParsedEvent, parse_event, parse
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
 from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
 from airflow_lineage_provider.store import details, reads, schema
-from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine
+from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine, sqlite_path
 from airflow_lineage_provider.store.tables import Run
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
 
@@ -81,6 +82,10 @@ class LineageStore:
     @contextlib.contextmanager
     def _connect(self, write: bool) -> Iterator[Connection]:
         try:
+            if write:
+                self._make_dirs()
+            else:
+                self._check_exists()
             if not self._ready:
                 with self._lock:
                     if not self._ready:
@@ -94,9 +99,24 @@ class LineageStore:
             cause = getattr(exc, "orig", None) or exc
             raise StoreError(f"lineage store {self.url}: {type(cause).__name__}: {cause}") from exc
 
+    def _check_exists(self) -> None:
+        """Reading a SQLite store that is not there is an error, not a reason to create one."""
+        path = sqlite_path(str(self._engine.url))
+        if path is not None and not os.path.exists(path):
+            raise StoreError(
+                f"no lineage store at {path}: check [lineage_provider] store_url, or create it with "
+                "`airflow-lineage db upgrade`"
+            )
+
+    def _make_dirs(self) -> None:
+        path = sqlite_path(str(self._engine.url))
+        if path is not None:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+
     def upgrade(self) -> str:
         """Apply pending migrations; return the schema revision the store is now at."""
         try:
+            self._make_dirs()
             revision = schema.upgrade(self._engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"lineage store {self.url}: cannot migrate: {exc}") from exc

@@ -53,8 +53,6 @@ def make_engine(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Engine:
         kwargs["connect_args"] = {"timeout": timeout, "check_same_thread": False}
         if path is None:
             kwargs["poolclass"] = StaticPool
-        else:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
     elif backend == "postgresql":
         kwargs["pool_pre_ping"] = True
         if parsed.get_driver_name() in ("psycopg2", "psycopg"):

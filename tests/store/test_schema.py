@@ -60,3 +60,11 @@ def test_an_unreachable_store_raises_store_error_naming_it():
     store = LineageStore.from_url("postgresql+psycopg2://nobody@127.0.0.1:1/lineage", timeout=2)
     with pytest.raises(StoreError, match="127.0.0.1:1"):
         store.record_many(etl_events())
+
+
+def test_reading_a_sqlite_store_that_does_not_exist_creates_nothing(tmp_path):
+    path = tmp_path / "typo" / "lineage.db"
+    store = LineageStore.from_url(f"sqlite:///{path}")
+    with pytest.raises(StoreError, match="no lineage store at"):
+        store.lineage("dataset:x:y")
+    assert not path.parent.exists()

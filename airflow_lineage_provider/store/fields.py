@@ -1,0 +1,149 @@
+"""Column lineage as a graph of dataset fields, shaped as Marquez's ``GET /column-lineage`` answer.
+
+From a dataset (all its fields) or one ``datasetField:<ns>:<name>:<field>``, walk the column lineage
+table upstream (the input fields each field was computed from) and, on request, downstream (the
+fields computed from it), ``depth`` field-to-field hops, at most ``max_fields`` fields. Fields of
+datasets the reader may not see are left out together with their edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from airflow_lineage_provider.core.ids import parse
+from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
+from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store import visibility
+from airflow_lineage_provider.store.marquez import fields as schema_fields
+from airflow_lineage_provider.store.reads import find_node_row
+from airflow_lineage_provider.store.visibility import Scope
+
+Key = tuple[int, str]  # (dataset primary key, field name)
+
+
+@dataclass(frozen=True)
+class ColumnGraph:
+    nodes: list[dict[str, Any]]
+    is_partial: bool
+
+
+def _start(conn: Connection, row: Any, field: str | None, downstream: bool) -> set[Key]:
+    if field is not None:
+        return {(row.id, field)}
+    names = {f["name"] for f in schema_fields(row.facets)}
+    cl = t.ColumnLineage
+    names.update(conn.execute(select(cl.output_field).where(cl.output_dataset_id == row.id)).scalars())
+    if downstream:
+        names.update(conn.execute(select(cl.input_field).where(cl.input_dataset_id == row.id)).scalars())
+    return {(row.id, name) for name in names}
+
+
+def _step(conn: Connection, frontier: set[Key], upstream: bool) -> list[Any]:
+    """Column lineage rows one hop from the frontier fields."""
+    cl = t.ColumnLineage
+    ds_col, field_col = (
+        (cl.output_dataset_id, cl.output_field) if upstream else (cl.input_dataset_id, cl.input_field)
+    )
+    rows: list[Any] = []
+    pks = sorted({pk for pk, _ in frontier})
+    for start in range(0, len(pks), 1000):
+        query = select(cl).where(ds_col.in_(pks[start : start + 1000]))
+        rows.extend(
+            r for r in conn.execute(query) if (getattr(r, ds_col.key), getattr(r, field_col.key)) in frontier
+        )
+    return rows
+
+
+def column_lineage(
+    conn: Connection, scope: Scope, node_id: str, depth: int, downstream: bool, max_fields: int
+) -> ColumnGraph:
+    node = parse(node_id)
+    if node.kind not in ("dataset", "datasetField"):
+        raise InvalidQueryError(f"column lineage needs a dataset or datasetField node, not {node_id}")
+    row = find_node_row(conn, node)
+    if row is None or row.kind != "dataset" or not visibility.visible_node_pks(conn, [row.id], scope):
+        raise NodeNotFoundError(node_id)
+    seen = _start(conn, row, node.field, downstream)
+    edges: dict[tuple[Key, Key], list[Any]] = {}
+    frontiers = {True: set(seen), False: set(seen) if downstream else set()}
+    partial = False
+    for _ in range(depth):
+        for upstream, frontier in frontiers.items():
+            found: set[Key] = set()
+            for r in _step(conn, frontier, upstream) if frontier else []:
+                src, dst = (r.input_dataset_id, r.input_field), (r.output_dataset_id, r.output_field)
+                edges[(src, dst)] = r.transformations or []
+                found.add(src if upstream else dst)
+            frontiers[upstream] = found - seen
+            seen |= found
+        if len(seen) > max_fields:
+            partial = True
+            break
+    return ColumnGraph(_nodes(conn, scope, seen, edges), partial)
+
+
+def _nodes(
+    conn: Connection, scope: Scope, keys: set[Key], edges: dict[tuple[Key, Key], list[Any]]
+) -> list[dict[str, Any]]:
+    pks = sorted({pk for pk, _ in keys})
+    shown = visibility.visible_node_pks(conn, pks, scope)
+    datasets = {
+        r.id: r
+        for start in range(0, len(pks), 1000)
+        for r in conn.execute(select(t.Node).where(t.Node.id.in_(pks[start : start + 1000])))
+        if r.id in shown
+    }
+    types = {pk: {f["name"]: f["type"] for f in schema_fields(row.facets)} for pk, row in datasets.items()}
+
+    def ident(key: Key) -> str:
+        ds = datasets[key[0]]
+        return f"datasetField:{ds.namespace}:{ds.name}:{key[1]}"
+
+    kept = {k for k in keys if k[0] in datasets}
+    into: dict[Key, list[tuple[Key, list[Any]]]] = {}
+    out_of: dict[Key, list[Key]] = {}
+    for (s, d), tr in sorted(edges.items()):
+        if s in kept and d in kept:
+            into.setdefault(d, []).append((s, tr))
+            out_of.setdefault(s, []).append(d)
+    nodes = []
+    for key in sorted(kept, key=ident):
+        ds = datasets[key[0]]
+        inputs = into.get(key, [])
+        first = inputs[0][1][0] if inputs and inputs[0][1] and isinstance(inputs[0][1][0], dict) else {}
+        data = {
+            "namespace": ds.namespace,
+            "dataset": ds.name,
+            "datasetVersion": None,
+            "field": key[1],
+            "fieldType": types[key[0]].get(key[1]),
+            "transformationDescription": first.get("description"),
+            "transformationType": first.get("subtype") or first.get("type"),
+            "inputFields": [_input(datasets[s[0]], s[1], tr) for s, tr in inputs],
+        }
+        nodes.append(
+            {
+                "id": ident(key),
+                "type": "DATASET_FIELD",
+                "data": data,
+                "inEdges": [{"origin": ident(s), "destination": ident(key)} for s, _ in inputs],
+                "outEdges": [{"origin": ident(key), "destination": ident(d)} for d in out_of.get(key, [])],
+            }
+        )
+    return nodes
+
+
+def _input(ds: Any, field: str, transformations: list[Any]) -> dict[str, Any]:
+    first = transformations[0] if transformations and isinstance(transformations[0], dict) else {}
+    return {
+        "namespace": ds.namespace,
+        "dataset": ds.name,
+        "datasetVersion": None,
+        "field": field,
+        "transformationDescription": first.get("description"),
+        "transformationType": first.get("subtype") or first.get("type"),
+        "transformations": transformations,
+    }
