@@ -122,15 +122,20 @@ def _to_dict(event: Any) -> dict[str, Any]:
     raise InvalidEventError(f"cannot read an event from a {type(event).__name__}")
 
 
-def _check_finite(value: Any, path: str) -> None:
+def _check_values(value: Any, path: str) -> None:
+    """Reject what JSON or the databases cannot keep: NaN/Infinity and NUL characters."""
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidEventError("NaN and Infinity are not valid JSON numbers", field=path)
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidEventError("NUL characters are not allowed in strings", field=path)
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_finite(item, f"{path}.{key}")
+            if "\x00" in str(key):
+                raise InvalidEventError("NUL characters are not allowed in keys", field=path)
+            _check_values(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_finite(item, f"{path}[{index}]")
+            _check_values(item, f"{path}[{index}]")
 
 
 def _field_path(error: dict[str, Any]) -> str:
@@ -162,7 +167,7 @@ def parse_event(event: Any, index: int | None = None) -> ParsedEvent:
     """Validate one event; raise :class:`InvalidEventError` naming the wrong field."""
     try:
         payload = _to_dict(event)
-        _check_finite(payload, "$")
+        _check_values(payload, "$")
         encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except InvalidEventError as exc:
         raise InvalidEventError(exc.reason, field=exc.field, index=index) from exc

@@ -71,6 +71,8 @@ def parse(text: str) -> NodeId:
         raise InvalidNodeIdError(
             "node id is empty; expected dataset:<ns>:<name>, job:<ns>:<name> or run:<uuid>"
         )
+    if "\x00" in text:
+        raise InvalidNodeIdError("node id contains a NUL character")
     kind, sep, rest = text.strip().partition(":")
     if not sep or kind not in KINDS:
         raise InvalidNodeIdError(

@@ -46,7 +46,17 @@ def test_splits_lists_every_other_reading_of_the_same_text():
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "node:x:y", "dataset", "dataset:x", "dataset::y", "run:not-a-uuid", "datasetField:ns:name"],
+    [
+        "",
+        "   ",
+        "node:x:y",
+        "dataset",
+        "dataset:x",
+        "dataset::y",
+        "run:not-a-uuid",
+        "datasetField:ns:name",
+        "dataset:ns:a\x00b",
+    ],
 )
 def test_malformed_ids_name_what_is_wrong(text):
     with pytest.raises(InvalidNodeIdError):

@@ -96,6 +96,7 @@ def test_openlineage_python_event_objects_are_accepted(store):
         (lambda e: e["inputs"].append({"namespace": "x"}), "inputs[1].name"),
         (lambda e: e.pop("producer"), "producer"),
         (lambda e: e["run"]["facets"].update(m={"score": math.nan}), "$.run.facets.m.score"),
+        (lambda e: e["job"].update(name="a\x00b"), "$.job.name"),
     ],
 )
 def test_a_malformed_event_is_rejected_naming_the_field(store, mutate, field):
