@@ -1,0 +1,180 @@
+"""Marquez API v1 objects: namespaces, datasets and their versions, jobs, runs, search, events.
+
+Field names are Marquez's (camelCase on the wire); the store fills them
+(:mod:`airflow_lineage_provider.store.marquez`). Values we do not track carry Marquez's empty value.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class Model(BaseModel):
+    """Base of every response model: snake_case in Python, camelCase in JSON."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class NamespaceResponse(Model):
+    name: str
+    created_at: str | None
+    updated_at: str | None
+    owner_name: str | None
+    description: str | None
+    is_hidden: bool = False
+
+
+class NamespaceCollectionResponse(Model):
+    namespaces: list[NamespaceResponse]
+    total_count: int
+
+
+class DatasetId(Model):
+    namespace: str
+    name: str
+
+
+class DatasetVersionId(DatasetId):
+    version: str | None
+
+
+class JobId(DatasetId):
+    pass
+
+
+class JobVersionId(DatasetId):
+    version: str | None
+
+
+class FieldResponse(Model):
+    name: str
+    type: str | None
+    tags: list[str] = []
+    description: str | None
+
+
+class DatasetResponse(Model):
+    id: DatasetId
+    type: str
+    name: str
+    physical_name: str
+    created_at: str | None
+    updated_at: str | None
+    namespace: str
+    source_name: str
+    fields: list[FieldResponse]
+    tags: list[str]
+    last_modified_at: str | None
+    last_lifecycle_state: str | None
+    description: str | None
+    current_version: str | None
+    column_lineage: list[dict[str, Any]] | None
+    facets: dict[str, Any]
+    deleted: bool
+
+
+class DatasetCollectionResponse(Model):
+    total_count: int
+    datasets: list[DatasetResponse]
+
+
+class DatasetVersionRef(Model):
+    dataset_version_id: DatasetVersionId
+    facets: dict[str, Any]
+
+
+class RunResponse(Model):
+    id: str
+    created_at: str | None
+    updated_at: str | None
+    nominal_start_time: str | None
+    nominal_end_time: str | None
+    state: str = Field(description="NEW, RUNNING, COMPLETED, FAILED or ABORTED")
+    started_at: str | None
+    ended_at: str | None
+    duration_ms: int | None
+    args: dict[str, Any]
+    job_version: JobVersionId | None
+    input_dataset_versions: list[DatasetVersionRef]
+    output_dataset_versions: list[DatasetVersionRef]
+    parent_run_id: str | None
+    context: dict[str, Any]
+    facets: dict[str, Any]
+
+
+class RunCollectionResponse(Model):
+    total_count: int
+    runs: list[RunResponse]
+
+
+class DatasetVersionResponse(Model):
+    id: DatasetVersionId
+    type: str
+    name: str
+    physical_name: str
+    created_at: str | None
+    version: str
+    namespace: str
+    source_name: str
+    fields: list[FieldResponse]
+    tags: list[str]
+    lifecycle_state: str | None
+    description: str | None
+    created_by_run_uuid: str | None
+    created_by_run: RunResponse | None
+    facets: dict[str, Any]
+    column_lineage: list[dict[str, Any]] | None
+
+
+class DatasetVersionCollectionResponse(Model):
+    total_count: int
+    versions: list[DatasetVersionResponse]
+
+
+class JobResponse(Model):
+    id: JobId
+    type: Literal["BATCH", "STREAM", "SERVICE"]
+    job_type: str | None = Field(description="OpenLineage jobType facet: TASK, DAG, QUERY, ...")
+    name: str
+    simple_name: str
+    parent_job_name: str | None
+    parent_job_uuid: str | None
+    created_at: str | None
+    updated_at: str | None
+    namespace: str
+    inputs: list[DatasetId]
+    outputs: list[DatasetId]
+    location: str | None
+    description: str | None
+    latest_run: RunResponse | None
+    latest_runs: list[RunResponse]
+    facets: dict[str, Any]
+    current_version: str | None
+    labels: list[str]
+    tags: list[str]
+
+
+class JobCollectionResponse(Model):
+    total_count: int
+    jobs: list[JobResponse]
+
+
+class SearchResult(Model):
+    type: Literal["DATASET", "JOB"]
+    name: str
+    updated_at: str | None
+    namespace: str
+    node_id: str
+
+
+class SearchResultCollectionResponse(Model):
+    total_count: int
+    results: list[SearchResult]
+
+
+class LineageEventCollectionResponse(Model):
+    total_count: int
+    events: list[dict[str, Any]] = Field(description="Raw OpenLineage events, as received.")

@@ -1,0 +1,182 @@
+"""Lineage graphs as Marquez returns them, our extensions, ingest results and errors.
+
+``GET /api/v1/lineage`` answers ``{"graph": [{"id", "type", "data", "inEdges", "outEdges"}]}`` like
+Marquez, plus ``root``, ``direction``, ``depth``, ``asOf`` and ``isPartial`` (more nodes exist than
+``limit`` allowed). Edges point the way data flows: dataset -> job (read), job -> dataset (write).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from typing import Any, Literal
+
+from pydantic import Field
+
+from airflow_lineage_provider.api.datamodels.catalog import Model
+from airflow_lineage_provider.core.graph import LineageGraph, Node
+
+
+class LineageEdge(Model):
+    origin: str
+    destination: str
+    type: Literal["input", "output"] | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+class LineageNode(Model):
+    id: str
+    type: Literal["DATASET", "JOB", "RUN"]
+    data: dict[str, Any] = Field(description="Marquez-style Dataset or Job summary, plus ``depth``.")
+    in_edges: list[LineageEdge]
+    out_edges: list[LineageEdge]
+
+
+class LineageResponse(Model):
+    graph: list[LineageNode]
+    root: str
+    direction: Literal["upstream", "downstream", "both"]
+    depth: int
+    as_of: str | None
+    is_partial: bool
+
+    @classmethod
+    def from_graph(cls, graph: LineageGraph) -> LineageResponse:
+        ins: dict[str, list[LineageEdge]] = defaultdict(list)
+        outs: dict[str, list[LineageEdge]] = defaultdict(list)
+        for e in graph.edges:
+            edge = LineageEdge(
+                origin=e.source,
+                destination=e.target,
+                type=e.type,  # type: ignore[arg-type]
+                first_seen=e.first_seen,
+                last_seen=e.last_seen,
+            )
+            outs[e.source].append(edge)
+            ins[e.target].append(edge)
+        nodes = [
+            LineageNode(
+                id=n.id,
+                type=n.type.upper(),  # type: ignore[arg-type]
+                data=_data(n),
+                in_edges=ins[n.id],
+                out_edges=outs[n.id],
+            )
+            for n in graph.nodes
+        ]
+        return cls(
+            graph=nodes,
+            root=graph.root,
+            direction=graph.direction,
+            depth=graph.depth,
+            as_of=graph.as_of,
+            is_partial=graph.is_partial,
+        )
+
+
+def _data(node: Node) -> dict[str, Any]:
+    if node.type == "run":
+        return {"id": node.name, "depth": node.depth, **node.data}
+    data: dict[str, Any] = {
+        "id": {"namespace": node.namespace, "name": node.name},
+        "namespace": node.namespace,
+        "name": node.name,
+        "depth": node.depth,
+    }
+    if node.type == "dataset":
+        data.update(
+            type=node.data.get("type") or "DB_TABLE",
+            currentVersion=node.data.get("version"),
+            fields=[{"name": f} for f in node.data.get("fields") or []],
+        )
+    else:
+        data.update(type="BATCH", jobType=node.data.get("type"), latestRun=node.data.get("latestRun"))
+    return data
+
+
+class InputField(Model):
+    namespace: str
+    dataset: str
+    dataset_version: str | None
+    field: str
+    transformation_description: str | None
+    transformation_type: str | None
+    transformations: list[Any]
+
+
+class ColumnFieldData(Model):
+    namespace: str
+    dataset: str
+    dataset_version: str | None
+    field: str
+    field_type: str | None
+    transformation_description: str | None
+    transformation_type: str | None
+    input_fields: list[InputField]
+
+
+class FieldEdge(Model):
+    origin: str
+    destination: str
+
+
+class ColumnLineageNode(Model):
+    id: str
+    type: Literal["DATASET_FIELD"]
+    data: ColumnFieldData
+    in_edges: list[FieldEdge]
+    out_edges: list[FieldEdge]
+
+
+class ColumnLineageResponse(Model):
+    graph: list[ColumnLineageNode]
+    is_partial: bool
+
+
+class ImpactNode(Model):
+    id: str
+    type: Literal["dataset", "job"]
+    namespace: str
+    name: str
+    depth: int
+
+
+class ImpactResponse(Model):
+    """Everything downstream of ``root``: what a change to it can break."""
+
+    root: str
+    depth: int
+    is_partial: bool
+    nodes: list[ImpactNode]
+
+    @classmethod
+    def from_graph(cls, graph: LineageGraph) -> ImpactResponse:
+        nodes = [
+            ImpactNode(id=n.id, type=n.type, namespace=n.namespace, name=n.name, depth=n.depth)  # type: ignore[arg-type]
+            for n in graph.nodes
+            if n.id != graph.root
+        ]
+        return cls(root=graph.root, depth=graph.depth, is_partial=graph.is_partial, nodes=nodes)
+
+    def to_csv(self) -> str:
+        """One row per node: id, type, namespace, name, depth (cells as stored, not spreadsheet-escaped)."""
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["id", "type", "namespace", "name", "depth"])
+        writer.writerows([n.id, n.type, n.namespace, n.name, n.depth] for n in self.nodes)
+        return text.getvalue()
+
+
+class IngestResponse(Model):
+    stored: int = Field(description="Events stored by this request.")
+    duplicates: int = Field(description="Events already stored before (ingest is idempotent).")
+
+
+class ErrorResponse(Model):
+    detail: str
+    error: str = Field(description="Name of the error class (InvalidEventError, NodeNotFoundError, ...).")
+    field: str | None = Field(None, description="JSON path of the wrong field of an invalid event.")
+    index: int | None = Field(None, description="Position of the invalid event in a batch.")
+    suggestions: list[str] = Field([], description="Node ids that look like the one not found.")

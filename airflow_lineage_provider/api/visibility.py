@@ -1,0 +1,83 @@
+"""Who may read and write lineage through the REST API: the rules, from Airflow's auth manager.
+
+* **Read.** A user for whom ``is_authorized_dag(method="GET")`` holds without naming a DAG (the auth
+  manager's "every DAG" permission: admins, and every role of SimpleAuthManager) sees everything,
+  including jobs of other producers (Spark, dbt, ...). Anyone else sees what
+  :mod:`airflow_lineage_provider.store.visibility` allows for the DAG ids
+  ``get_authorized_dag_ids(user=..., method="GET")`` returns: jobs of those DAGs in the Airflow job
+  namespace (``[lineage_provider] namespace``), their runs and events, and the datasets they read or
+  write. Nothing of other producers.
+* **Ingest.** ``is_authorized_dag(method="PUT")`` without naming a DAG (permission to edit every DAG:
+  SimpleAuthManager roles ``user``, ``op``, ``admin``; FAB ``User``, ``Op``, ``Admin``). An event
+  can describe any job, so a per-DAG editor may not ingest.
+
+Hidden nodes are reported as missing (404), never as forbidden, so their names do not leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from airflow_lineage_provider.core.graph import Direction, LineageGraph
+from airflow_lineage_provider.exceptions import NodeNotFoundError
+from airflow_lineage_provider.store.api import LineageStore
+from airflow_lineage_provider.store.catalog import Catalog
+from airflow_lineage_provider.store.visibility import Scope
+
+
+def reader_scope(auth_manager: Any, user: Any, namespace: str) -> Scope:
+    """The :class:`Scope` of a user: everything, or the DAGs the auth manager lets them read."""
+    if auth_manager.is_authorized_dag(method="GET", user=user):
+        return Scope(namespace)
+    dag_ids = auth_manager.get_authorized_dag_ids(user=user, method="GET")
+    return Scope(namespace, frozenset(dag_ids))
+
+
+def may_ingest(auth_manager: Any, user: Any) -> bool:
+    """Whether a user may record events (permission to edit every DAG)."""
+    return bool(auth_manager.is_authorized_dag(method="PUT", user=user))
+
+
+def filter_graph(
+    graph: LineageGraph,
+    visible: set[str],
+    types: set[str] | None = None,
+    namespace: str | None = None,
+) -> LineageGraph:
+    """Keep the root and the visible nodes that pass the type and namespace filters, and their edges."""
+
+    def kept(node: Any) -> bool:
+        if node.id == graph.root:
+            return True
+        if node.id not in visible:
+            return False
+        return (not types or node.type in types) and (namespace is None or node.namespace == namespace)
+
+    nodes = [n for n in graph.nodes if kept(n)]
+    ids = {n.id for n in nodes}
+    edges = [e for e in graph.edges if e.source in ids and e.target in ids]
+    return replace(graph, nodes=nodes, edges=edges)
+
+
+def visible_lineage(
+    store: LineageStore,
+    scope: Scope,
+    node_id: str,
+    direction: Direction,
+    depth: int,
+    as_of: str | None = None,
+    limit: int | None = None,
+    types: set[str] | None = None,
+    namespace: str | None = None,
+) -> LineageGraph:
+    """``store.lineage`` as the reader may see it; a root they may not see is not found."""
+    catalog = Catalog(store)
+    try:
+        graph = store.lineage(node_id, direction, depth, as_of, limit)
+    except NodeNotFoundError as exc:
+        raise catalog.not_found(scope, exc) from exc
+    visible = catalog.visible_ids(scope, [n.id for n in graph.nodes])
+    if graph.root not in visible:
+        raise NodeNotFoundError(node_id)
+    return filter_graph(graph, visible, types, namespace)

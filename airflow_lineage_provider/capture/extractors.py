@@ -1,0 +1,34 @@
+"""Extraction: everything known about a task event's inputs and outputs, from three sources in order.
+
+1. the operator's OpenLineage methods (:mod:`.operators`);
+2. hook lineage: assets hooks reported and the SQL they ran (:mod:`.hooklineage`, :mod:`.sql`);
+3. the task's inlets and outlets, re-read at the end, plus outlets added at run time through
+   ``outlet_events`` (:mod:`.assets`).
+
+Results are merged into one :class:`~.lineage.Lineage`; a source that fails adds an extraction
+error and the others still count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_lineage_provider.capture import assets, hooklineage, operators
+from airflow_lineage_provider.capture.boundary import never_raise
+from airflow_lineage_provider.capture.lineage import Lineage
+
+
+def extract(task_instance: Any, event_type: str) -> Lineage:
+    """Lineage of a ``RuntimeTaskInstance`` for a START, COMPLETE or FAIL event."""
+    lineage = Lineage()
+    task = getattr(task_instance, "task", None)
+    operators.add_operator_lineage(lineage, task, task_instance, event_type)
+    if event_type != "START":  # nothing has run yet at START: the collector was just reset
+        with never_raise("hook lineage", on_error=lineage.failed("hook lineage")):
+            hooklineage.add_hook_lineage(lineage)
+    with never_raise("task inlets and outlets", on_error=lineage.failed("task inlets and outlets")):
+        lineage.add_inputs(assets.datasets(getattr(task, "inlets", None)))
+        lineage.add_outputs(assets.datasets(getattr(task, "outlets", None)))
+        if event_type != "START":
+            lineage.add_outputs(assets.runtime_outlets(task_instance.get_template_context()))
+    return lineage

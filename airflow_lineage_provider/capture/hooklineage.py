@@ -1,0 +1,56 @@
+"""Hook lineage: what hooks reported to Airflow's process-wide ``HookLineageCollector``.
+
+The collector is an ``@cache`` singleton of ``airflow.sdk.lineage``. A task process runs one task,
+but ``dag.test()`` / ``airflow dags test`` run every task in one process, where the collector
+accumulates across tasks (and fills its limits of 100 assets / 200 extras). :func:`reset` gives each
+task a fresh collector at its start, exactly as a fresh task process would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_lineage_provider.capture import assets, sql
+from airflow_lineage_provider.capture.lineage import Lineage
+
+SQL_JOB = "sql_job"
+
+
+def _created() -> bool:
+    """Whether this process created the collector yet (creating one just to read it is costly)."""
+    from airflow.sdk import lineage
+
+    return bool(lineage.get_hook_lineage_collector.cache_info().currsize)
+
+
+def reset() -> None:
+    """Drop the collector so the next hook call starts a fresh, empty one.
+
+    Clearing the ``@cache`` (instead of mutating the collector's private dicts) is what a new task
+    process amounts to; nothing in Airflow keeps a reference to the old collector across calls.
+    """
+    from airflow.sdk import lineage
+
+    if _created():
+        lineage.get_hook_lineage_collector.cache_clear()
+
+
+def collected() -> Any:
+    """The collector's ``HookLineage`` (inputs, outputs, extra), or None when nothing was collected."""
+    if not _created():
+        return None
+    from airflow.sdk import lineage
+
+    collector = lineage.get_hook_lineage_collector()
+    return collector.collected_assets if collector.has_collected else None
+
+
+def add_hook_lineage(lineage: Lineage) -> None:
+    """Add the hook-reported assets and the parsed SQL of ``sql_job`` extras to ``lineage``."""
+    found = collected()
+    if found is None:
+        return
+    lineage.add_inputs(assets.dataset(info.asset) for info in found.inputs)
+    lineage.add_outputs(assets.dataset(info.asset) for info in found.outputs)
+    extras = [(e.value, e.context) for e in found.extra if e.key == SQL_JOB and isinstance(e.value, dict)]
+    sql.add_sql_lineage(lineage, extras)

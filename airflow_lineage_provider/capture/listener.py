@@ -1,0 +1,119 @@
+"""The Airflow listener: task and DAG run state changes in, OpenLineage run events out.
+
+Every hook goes through one :func:`never_raise` boundary and the capture time budget
+(``[lineage_provider] emit_timeout``): a listener call never fails or hangs the task or the
+scheduler loop; a problem costs one warning line. Airflow objects are read in the calling thread;
+extraction and delivery run under the budget.
+
+Events: a task attempt gets START when it starts running, COMPLETE on success, FAIL on failure
+(including a try that will be retried) and ABORT when it skips itself. A DAG run gets START when
+the scheduler starts it and COMPLETE or FAIL when it ends; ``dag.test()`` / ``airflow dags test``
+never report a DAG run as started, so there the DAG run has only its terminal event.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+from openlineage.client.event_v2 import RunState
+
+from airflow_lineage_provider.capture import events, extractors, hooklineage
+from airflow_lineage_provider.capture.boundary import never_raise
+from airflow_lineage_provider.capture.lineage import Lineage
+from airflow_lineage_provider.capture.runinfo import dag_run_info, is_runtime_task_instance, task_run_info
+from airflow_lineage_provider.emit.base import Emitter
+from airflow_lineage_provider.emit.budget import budget_seconds, run_within_budget
+
+# The marker of Airflow's pluggy project (what airflow.listeners.hookimpl is); spelt with pluggy so
+# that it also works on workers that have only the Task SDK.
+hookimpl = pluggy.HookimplMarker("airflow")
+
+
+class LineageListener:
+    """Listener object registered by the plugin; delivers events through one :class:`Emitter`."""
+
+    def __init__(self, emitter_factory: Callable[[], Emitter]) -> None:
+        self._emitter_factory = emitter_factory
+        self._emitter: Emitter | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def emitter(self) -> Emitter:
+        """The emitter in use, built by the factory on first use."""
+        with self._lock:
+            if self._emitter is None:
+                self._emitter = self._emitter_factory()
+            return self._emitter
+
+    def use_emitter(self, emitter: Emitter | None) -> Emitter | None:
+        """Put ``emitter`` in use (None: build from the factory again); return the one it replaces."""
+        with self._lock:
+            previous, self._emitter = self._emitter, emitter
+        return previous
+
+    # -- task instances ---------------------------------------------------------------------------
+    @hookimpl
+    def on_task_instance_running(self, previous_state: Any, task_instance: Any) -> None:
+        with never_raise("lineage capture at task start"):
+            if is_runtime_task_instance(task_instance):
+                hooklineage.reset()  # before the task runs any hook, in the task's own thread
+            self._task_event(task_instance, RunState.START)
+
+    @hookimpl
+    def on_task_instance_success(self, previous_state: Any, task_instance: Any) -> None:
+        with never_raise("lineage capture at task success"):
+            self._task_event(task_instance, RunState.COMPLETE)
+
+    @hookimpl
+    def on_task_instance_failed(
+        self, previous_state: Any, task_instance: Any, error: BaseException | str | None
+    ) -> None:
+        with never_raise("lineage capture at task failure"):
+            self._task_event(task_instance, RunState.FAIL, error)
+
+    @hookimpl
+    def on_task_instance_skipped(self, previous_state: Any, task_instance: Any) -> None:
+        with never_raise("lineage capture at task skip"):
+            self._task_event(task_instance, RunState.ABORT)
+
+    # -- DAG runs ---------------------------------------------------------------------------------
+    @hookimpl
+    def on_dag_run_running(self, dag_run: Any, msg: str) -> None:
+        with never_raise("lineage capture at DAG run start"):
+            self._dag_event(dag_run, RunState.START, msg)
+
+    @hookimpl
+    def on_dag_run_success(self, dag_run: Any, msg: str) -> None:
+        with never_raise("lineage capture at DAG run success"):
+            self._dag_event(dag_run, RunState.COMPLETE, msg)
+
+    @hookimpl
+    def on_dag_run_failed(self, dag_run: Any, msg: str) -> None:
+        with never_raise("lineage capture at DAG run failure"):
+            self._dag_event(dag_run, RunState.FAIL, msg)
+
+    # -- shared -----------------------------------------------------------------------------------
+    def _task_event(
+        self, task_instance: Any, event_type: RunState, error: BaseException | str | None = None
+    ) -> None:
+        info = task_run_info(task_instance)
+        # Only a task process (or dag.test) has the real operator and its context; the scheduler and
+        # api-server must not run user code, so their events carry no extracted lineage.
+        extract = is_runtime_task_instance(task_instance) and event_type != RunState.ABORT
+
+        def work() -> None:
+            lineage = extractors.extract(task_instance, event_type.value) if extract else Lineage()
+            self.emitter.emit(events.task_event(info, event_type, lineage, error))
+
+        run_within_budget(work, timeout=budget_seconds(), what=f"{event_type.value} event of {info.job_name}")
+
+    def _dag_event(self, dag_run: Any, event_type: RunState, msg: str | None) -> None:
+        info = dag_run_info(dag_run)
+        run_within_budget(
+            lambda: self.emitter.emit(events.dag_event(info, event_type, msg)),
+            timeout=budget_seconds(),
+            what=f"{event_type.value} event of {info.job_name}",
+        )

@@ -1,0 +1,107 @@
+"""Plain snapshots of the Airflow objects listeners receive.
+
+Task processes pass a ``RuntimeTaskInstance``; the scheduler and the api-server pass an ORM
+``TaskInstance`` (failures reported by the executor, manual state changes) and an ORM ``DagRun``.
+Snapshots are taken in the calling thread, so no ORM object crosses into the budget thread.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from airflow_lineage_provider import conf
+from airflow_lineage_provider.core import runids
+
+
+@dataclass(frozen=True)
+class DagRunInfo:
+    """One DAG run: the parent job ``<dag_id>`` and its run."""
+
+    dag_id: str
+    run_id: str
+    nominal_start: datetime | None
+    nominal_end: datetime | None
+    namespace: str
+
+    @property
+    def job_name(self) -> str:
+        return self.dag_id
+
+    @property
+    def run_uuid(self) -> str:
+        return runids.dag_run_id(self.dag_id, self.run_id)
+
+
+@dataclass(frozen=True)
+class TaskRunInfo:
+    """One task attempt: the job ``<dag_id>.<task_id>``, one run per try and map index."""
+
+    dag_run: DagRunInfo
+    task_id: str
+    try_number: int
+    map_index: int
+    operator: str | None
+    hostname: str | None
+
+    @property
+    def job_name(self) -> str:
+        return f"{self.dag_run.dag_id}.{self.task_id}"
+
+    @property
+    def run_uuid(self) -> str:
+        dag_run = self.dag_run
+        return runids.task_run_id(
+            dag_run.dag_id, self.task_id, dag_run.run_id, self.try_number, self.map_index
+        )
+
+
+def is_runtime_task_instance(task_instance: Any) -> bool:
+    """True for the Task SDK's ``RuntimeTaskInstance`` (a task process, or ``dag.test()``)."""
+    module = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    return module is not None and isinstance(task_instance, module.RuntimeTaskInstance)
+
+
+def dag_run_info(dag_run: Any, dag_id: str | None = None) -> DagRunInfo:
+    """Snapshot an ORM ``DagRun`` or the Task SDK's ``DagRun`` model."""
+    start = getattr(dag_run, "data_interval_start", None)
+    end = getattr(dag_run, "data_interval_end", None) if start is not None else None
+    if start is None:  # logical_date is None for runs triggered without one; run_after always exists
+        start = getattr(dag_run, "logical_date", None) or getattr(dag_run, "run_after", None)
+    return DagRunInfo(
+        dag_id=str(dag_id or dag_run.dag_id),
+        run_id=str(dag_run.run_id),
+        nominal_start=start,
+        nominal_end=end,
+        namespace=conf.namespace(),
+    )
+
+
+def operator_path(task: Any) -> str | None:
+    """Class path of an operator (real, or the scheduler's serialized stand-in)."""
+    if task is None:
+        return None
+    module = getattr(task, "_task_module", None) or type(task).__module__
+    name = getattr(task, "task_type", None) or type(task).__qualname__
+    return f"{module}.{name}"
+
+
+def task_run_info(task_instance: Any) -> TaskRunInfo:
+    """Snapshot a ``RuntimeTaskInstance`` or an ORM ``TaskInstance``."""
+    if is_runtime_task_instance(task_instance):
+        dag_run = task_instance.get_template_context()["dag_run"]
+        operator = operator_path(task_instance.task)
+    else:  # ORM TaskInstance (scheduler or api-server): no user code, read columns only
+        dag_run = task_instance.dag_run
+        task = getattr(task_instance, "task", None)
+        operator = operator_path(task) if task is not None else getattr(task_instance, "operator", None)
+    return TaskRunInfo(
+        dag_run=dag_run_info(dag_run, dag_id=task_instance.dag_id),
+        task_id=str(task_instance.task_id),
+        try_number=int(task_instance.try_number or 0),
+        map_index=int(-1 if task_instance.map_index is None else task_instance.map_index),
+        operator=operator,
+        hostname=getattr(task_instance, "hostname", None) or None,
+    )

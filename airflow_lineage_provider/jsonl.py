@@ -1,0 +1,64 @@
+"""OpenLineage events as JSON lines (one event a line): read a file, write one atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from airflow_lineage_provider.exceptions import InvalidEventError
+
+
+def read_events(stream: IO[str], source: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every event of a JSONL stream with its line number; blank lines are skipped.
+
+    The first line that is not a JSON object raises :class:`InvalidEventError` naming the line.
+    """
+    events: list[tuple[int, dict[str, Any]]] = []
+    number = 0
+    try:
+        for number, line in enumerate(stream, start=1):  # noqa: B007 - used after the loop on errors
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line.rstrip("\r\n"))  # so the column counts in the line
+            except json.JSONDecodeError as exc:
+                raise InvalidEventError(
+                    f"{source} line {number}: not valid JSON: {exc.msg} (column {exc.colno})"
+                ) from exc
+            if not isinstance(event, dict):
+                raise InvalidEventError(
+                    f"{source} line {number}: expected one OpenLineage event (a JSON object), "
+                    f"got {type(event).__name__}"
+                )
+            events.append((number, event))
+    except UnicodeDecodeError as exc:
+        raise InvalidEventError(f"{source} line {number + 1}: not UTF-8 text ({exc.reason})") from exc
+    return events
+
+
+def write_events(events: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    """Write events one a line (compact JSON); return how many."""
+    count = 0
+    for event in events:
+        stream.write(json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str) + "\n")
+        count += 1
+    return count
+
+
+@contextmanager
+def atomic_text_file(path: str) -> Iterator[IO[str]]:
+    """A temporary file next to ``path`` that replaces it only when the block ends without error."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            yield stream
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

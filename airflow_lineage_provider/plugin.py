@@ -1,0 +1,77 @@
+"""The Airflow plugin: the one wiring point of airflow-lineage-provider.
+
+Imported by every Airflow process (scheduler, dag-processor, triggerer, api-server, each task),
+so it imports nothing heavy and builds nothing at import time. Airflow reads ``listeners`` and
+``hook_lineage_readers`` from the plugin *instance*, so both are properties evaluated when Airflow
+loads plugins: with ``[lineage_provider] disabled = True`` they are empty, no listener runs and
+hook lineage stays off (unless another plugin turns it on).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+
+from airflow.plugins_manager import AirflowPlugin
+
+from airflow_lineage_provider import conf
+from airflow_lineage_provider.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from airflow_lineage_provider.capture.listener import LineageListener
+    from airflow_lineage_provider.emit.base import Emitter
+
+log = logging.getLogger(__name__)
+
+EMITTER_KIND = "direct"
+
+
+def _enabled() -> bool:
+    try:
+        return not conf.is_disabled()
+    except ConfigError as exc:  # a bad value must not break plugin loading in every Airflow process
+        log.error("lineage capture is off: %s", exc)
+        return False
+
+
+def _default_emitter() -> Emitter:
+    """The emitter capture uses: chosen here, and only here."""
+    from airflow_lineage_provider.emit.registry import create_emitter
+
+    return create_emitter(EMITTER_KIND)
+
+
+@functools.cache
+def get_listener() -> LineageListener:
+    """The process-wide listener (both of Airflow's listener managers register this object)."""
+    from airflow_lineage_provider.capture.listener import LineageListener
+
+    return LineageListener(emitter_factory=_default_emitter)
+
+
+class LineageProviderPlugin(AirflowPlugin):
+    """Registers the lineage listener and the hook lineage reader, unless capture is disabled."""
+
+    name = "airflow_lineage_provider"
+
+    # Properties instead of the base class's list attributes keep the config read lazy; Airflow only
+    # reads them from plugin instances (plugins_manager), never from the class.
+    @property
+    def listeners(self) -> list[Any]:  # type: ignore[override]
+        return [get_listener()] if _enabled() else []
+
+    @property
+    def hook_lineage_readers(self) -> list[Any]:  # type: ignore[override]
+        if not _enabled():
+            return []
+        from airflow.sdk.lineage import HookLineageReader
+
+        return [HookLineageReader]
+
+    @property
+    def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        """The REST API at ``/lineage`` (api-server only; imported here so tasks never load FastAPI)."""
+        from airflow_lineage_provider.api.app import cached_app
+
+        return [{"app": cached_app(), "url_prefix": "/lineage", "name": "Lineage Provider API"}]

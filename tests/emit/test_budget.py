@@ -1,0 +1,73 @@
+"""The time budget: work runs in a daemon thread; a failure or a timeout is one warning, never an error."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from airflow_lineage_provider.emit.budget import budget_seconds, inside_budget, run_within_budget
+from tests.emit.logs import LineageLog
+
+
+def test_finished_work_returns_true_and_logs_nothing(lineage_log: LineageLog) -> None:
+    done: list[str] = []
+
+    assert run_within_budget(lambda: done.append(threading.current_thread().name), timeout=5, what="work")
+    assert done == ["lineage: work"]
+    assert lineage_log.warnings() == []
+
+
+def test_failing_work_is_one_warning_line(lineage_log: LineageLog) -> None:
+    def fail() -> None:
+        raise ConnectionError("server gone\nreally gone")
+
+    assert run_within_budget(fail, timeout=5, what="delivery") is False
+    assert lineage_log.warnings() == ["lineage: delivery failed: ConnectionError: server gone really gone"]
+
+
+def test_work_past_its_budget_is_abandoned_with_one_warning_and_its_late_failure_is_only_debug(
+    lineage_log: LineageLog,
+) -> None:
+    release, finished = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        try:
+            release.wait(30)
+            raise TimeoutError("the lock was held")
+        finally:
+            finished.set()
+
+    assert run_within_budget(stuck, timeout=0.05, what="locked store") is False
+    release.set()
+    finished.wait(30)
+
+    assert lineage_log.warnings() == ["lineage: locked store gave up after its time budget of 0.1 s"]
+    assert [m for m in lineage_log.debug() if "the lock was held" in m] == [
+        "lineage: locked store failed: TimeoutError: the lock was held"
+    ]
+
+
+def test_budgets_do_not_nest_inner_work_runs_inline_under_the_outer_budget(lineage_log: LineageLog) -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def inner() -> None:
+        seen.append((threading.current_thread().name, inside_budget()))
+        raise ValueError("inner")
+
+    def outer() -> None:
+        assert run_within_budget(inner, timeout=5, what="inner") is False
+
+    assert run_within_budget(outer, timeout=5, what="outer")
+    assert seen == [("lineage: outer", True)]
+    assert lineage_log.warnings() == ["lineage: inner failed: ValueError: inner"]
+    assert not inside_budget()
+
+
+def test_a_bad_emit_timeout_falls_back_to_the_default_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, lineage_log: LineageLog
+) -> None:
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__EMIT_TIMEOUT", "soon")
+
+    assert budget_seconds() == 5.0
+    assert len(lineage_log.warnings()) == 1

@@ -1,0 +1,213 @@
+"""The REST API in a real ``airflow api-server``: mounted by the plugin at /lineage, guarded by Airflow's
+auth (a token from POST /auth/token), fed by openlineage-python's HTTP transport as any producer would:
+events built with its classes, the spec's full example event and every facet example of the spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from tests.conftest import SPEC_DIR
+from tests.store.events import ds, new_run, run_event
+
+pytestmark = pytest.mark.integration
+
+PG = "postgres://db:5432"
+USERS = {"admin": "admin", "viewer": "viewer"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+def api_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A running api-server (its own process group, stopped by its pid); yields its URL and tokens."""
+    home = tmp_path / "home"
+    home.mkdir()
+    passwords = {user: secrets.token_urlsafe(12) for user in USERS}
+    (home / "passwords.json").write_text(json.dumps(passwords))
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": base_url,
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+        "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": f"sqlite:///{tmp_path / 'lineage.db'}",
+    }
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    airflow = [sys.executable, "-m", "airflow"]
+    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    log_path = tmp_path / "api-server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [*airflow, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            cwd=home,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while not _healthy(base_url):
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail(f"api-server did not come up:\n{log_path.read_text()[-4000:]}")
+            time.sleep(1)
+        tokens = {}
+        for user, password in passwords.items():
+            login = httpx.post(f"{base_url}/auth/token", json={"username": user, "password": password})
+            login.raise_for_status()
+            tokens[user] = login.json()["access_token"]
+        yield base_url, tokens
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)
+
+
+def _spec_like_events() -> list[Any]:
+    """A run, a dataset and a job event, built with openlineage-python's classes."""
+    from openlineage.client.event_v2 import (
+        DatasetEvent,
+        InputDataset,
+        Job,
+        JobEvent,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+        StaticDataset,
+    )
+    from openlineage.client.facet_v2 import schema_dataset, sql_job
+
+    now = datetime.now(timezone.utc).isoformat()
+    schema = schema_dataset.SchemaDatasetFacet(
+        fields=[schema_dataset.SchemaDatasetFacetFields(name="order_id", type="INTEGER")]
+    )
+    job = Job(namespace="food_delivery", name="dbt", facets={"sql": sql_job.SQLJobFacet(query="SELECT 1")})
+    run = Run(runId=str(uuid.uuid4()))
+    orders = InputDataset(namespace=PG, name="public.orders", facets={"schema": schema})
+    weekly = OutputDataset(namespace=PG, name="public.delivery_7_days", facets={"schema": schema})
+    return [
+        RunEvent(eventType=RunState.START, eventTime=now, run=run, job=job, inputs=[orders]),
+        RunEvent(
+            eventType=RunState.COMPLETE, eventTime=now, run=run, job=job, inputs=[orders], outputs=[weekly]
+        ),
+        DatasetEvent(eventTime=now, dataset=StaticDataset(namespace=PG, name="public.customers")),
+        JobEvent(
+            eventTime=now,
+            job=Job(namespace="food_delivery", name="report"),
+            inputs=[InputDataset(namespace=PG, name="public.delivery_7_days")],
+        ),
+    ]
+
+
+def _spec_examples() -> list[dict[str, Any]]:
+    """The spec's full example event and each facet example of the spec, wrapped in a run event."""
+    examples = [json.loads((SPEC_DIR / "tests" / "example_full_event.json").read_text())]
+    for path in sorted((SPEC_DIR / "tests").glob("*/*.json")):
+        event = run_event("COMPLETE", "spec.vectors", new_run(), inputs=[ds("in")], outputs=[ds("out")])
+        kind, facets = path.parent.name, json.loads(path.read_text())
+        for suffix, target in (
+            ("InputDatasetFacet", event["inputs"][0].setdefault("inputFacets", {})),
+            ("OutputDatasetFacet", event["outputs"][0].setdefault("outputFacets", {})),
+            ("DatasetFacet", event["outputs"][0]["facets"]),
+            ("RunFacet", event["run"]["facets"]),
+            ("JobFacet", event["job"]["facets"]),
+        ):
+            if kind.endswith(suffix):
+                target.update(facets)
+                break
+        examples.append(event)
+    return examples
+
+
+def test_the_api_server_serves_the_lineage_api_behind_airflow_auth(api_server):
+    base_url, tokens = api_server
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
+
+    assert httpx.get(f"{base_url}/lineage/api/v1/namespaces").status_code == 401
+    assert httpx.get(f"{base_url}/lineage/openapi.json").status_code == 200
+
+    # The transport joins url and endpoint with urljoin: the url needs its trailing slash.
+    config = HttpConfig(
+        url=f"{base_url}/lineage/",
+        endpoint="api/v1/lineage",
+        auth=ApiKeyTokenProvider({"api_key": tokens["admin"]}),
+    )
+    client = OpenLineageClient(transport=HttpTransport(config))
+    spec_examples = _spec_examples()
+    try:
+        for event in _spec_like_events():
+            client.emit(event)
+        for example in spec_examples:  # dicts: straight to the transport (the client takes only objects)
+            client.transport.emit(example)  # type: ignore[union-attr]
+    finally:
+        client.close()
+
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    graph = httpx.get(
+        f"{base_url}/lineage/api/v1/lineage",
+        params={"nodeId": f"dataset:{PG}:public.delivery_7_days", "depth": 2},
+        headers=admin,
+    )
+    assert graph.status_code == 200, graph.text
+    assert {n["id"] for n in graph.json()["graph"]} == {
+        f"dataset:{PG}:public.delivery_7_days",
+        "job:food_delivery:dbt",
+        f"dataset:{PG}:public.orders",
+        "job:food_delivery:report",
+    }
+    namespace = quote(PG, safe="")  # one path segment: postgres%3A%2F%2Fdb%3A5432
+    customers = httpx.get(f"{base_url}/lineage/api/v1/namespaces/{namespace}/datasets", headers=admin)
+    assert "public.customers" in {d["name"] for d in customers.json()["datasets"]}
+
+    events = httpx.get(f"{base_url}/lineage/api/v1/events/lineage", params={"limit": 1}, headers=admin)
+    assert events.json()["totalCount"] == 4 + len(spec_examples)
+    dbt = httpx.get(f"{base_url}/lineage/api/v1/namespaces/food_delivery/jobs/dbt", headers=admin).json()
+    assert dbt["facets"]["sql"]["query"] == "SELECT 1"
+
+    viewer = {"Authorization": f"Bearer {tokens['viewer']}"}
+    refused = httpx.post(f"{base_url}/lineage/api/v1/lineage", json={}, headers=viewer)
+    assert refused.status_code == 403
+    assert httpx.get(f"{base_url}/lineage/api/v1/namespaces", headers=viewer).status_code == 200

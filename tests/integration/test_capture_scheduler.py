@@ -1,0 +1,192 @@
+"""A real deployment: scheduler, dag-processor and api-server with the LocalExecutor, a DAG triggered
+through the REST API. Only the scheduler reports a DAG run as started, and each task's events come
+from its own task process."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.capture.olspec import validate_event
+from tests.integration.pipeline import (
+    DAG_ID,
+    TASKS,
+    assert_pipeline_lineage,
+    clean_environ,
+    prepare,
+    stored_events,
+    summary,
+)
+
+pytestmark = pytest.mark.integration
+
+COMPONENTS = {
+    "scheduler": ["scheduler"],
+    "dag-processor": ["dag-processor"],
+    "api-server": ["api-server", "--host", "127.0.0.1", "--workers", "1"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: Path) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(1)
+    tails = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(logs.glob("*.log")))
+    pytest.fail(f"timed out waiting for {what}\n{tails}")
+
+
+@dataclass
+class Deployment:
+    base_url: str
+    env: dict[str, str]
+    home: Path
+    logs: Path
+
+    def client(self) -> httpx.Client:
+        password = json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())[
+            "admin"
+        ]
+        response = httpx.post(f"{self.base_url}/auth/token", json={"username": "admin", "password": password})
+        response.raise_for_status()
+        token = response.json()["access_token"]
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process group we started, then SIGKILL what is left after a grace period."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for process in processes:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # children of an exited leader may remain
+        except ProcessLookupError:
+            pass
+        process.wait(10)
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    home, logs = tmp_path / "home", tmp_path / "logs"
+    home.mkdir()
+    logs.mkdir()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **clean_environ(),
+        **prepare(tmp_path),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": base_url,  # else task processes call the execution API on :8080
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),  # one secret for every component
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),  # 8793 may be taken
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+    }
+    airflow = [sys.executable, "-m", "airflow"]
+    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, args in COMPONENTS.items():
+            with open(logs / f"{name}.log", "wb") as log:
+                processes.append(
+                    subprocess.Popen(
+                        [*airflow, *args],
+                        env=env,
+                        cwd=home,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        yield Deployment(base_url, env, home, logs)
+    finally:
+        stop(processes)
+
+
+def healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def trigger_and_wait(api: httpx.Client, deployment: Deployment) -> str:
+    """Unpause and trigger the DAG (logical_date null, as the UI does); wait for success."""
+    wait_for(
+        "the DAG to be parsed",
+        lambda: api.get(f"/api/v2/dags/{DAG_ID}").status_code == 200,
+        180,
+        deployment.logs,
+    )
+    api.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
+    triggered = api.post(f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None})
+    triggered.raise_for_status()
+    run_id = triggered.json()["dag_run_id"]
+
+    def finished() -> str | None:
+        state = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
+        return state if state in ("success", "failed") else None
+
+    assert wait_for("the DAG run to finish", finished, 300, deployment.logs) == "success"
+    return str(run_id)
+
+
+def test_a_triggered_run_records_dag_start_and_each_tasks_events_from_task_processes(
+    deployment: Deployment,
+) -> None:
+    wait_for("the api-server", lambda: healthy(deployment.base_url), 180, deployment.logs)
+    with deployment.client() as api:
+        run_id = trigger_and_wait(api, deployment)
+    expected = {
+        (DAG_ID, "START"),  # only the scheduler calls on_dag_run_running
+        (DAG_ID, "COMPLETE"),
+        *((f"{DAG_ID}.{task}", kind) for task in TASKS for kind in ("START", "COMPLETE")),
+    }
+    events = wait_for(
+        "the events in the store",
+        lambda: (found := stored_events(deployment.env)) and summary(found) >= expected and found,
+        60,
+        deployment.logs,
+    )
+
+    for event in events:
+        validate_event(event)
+    assert summary(events) == expected
+    dag_start = next(e for e in events if (e["job"]["name"], e["eventType"]) == (DAG_ID, "START"))
+    assert "nominalTime" in dag_start["run"]["facets"]  # logical_date is None here: run_after is used
+    # Extracted inputs and outputs exist only where the real operator ran: in each task process.
+    assert_pipeline_lineage(deployment.env, events)
+    task_facets = [e["run"]["facets"]["airflowLineage_task"] for e in events if e["job"]["name"] != DAG_ID]
+    assert {(f["task_id"], f["run_id"]) for f in task_facets} == {(task, run_id) for task in TASKS}
