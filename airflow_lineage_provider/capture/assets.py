@@ -13,24 +13,12 @@ from airflow_lineage_provider.capture.lineage import DatasetEntry
 from airflow_lineage_provider.core.naming import dataset_from_uri
 
 
-def _restore_authority(uri: str) -> str:
-    """Undo Airflow's URI normalisation for schemes it has no handler for.
-
-    ``Asset("sqlite:///abs/db/t").uri`` is ``"sqlite:/abs/db/t"``: ``urlunsplit`` drops the empty
-    authority of schemes outside ``urllib.parse.uses_netloc``. Put ``//`` back so the path reads as one.
-    """
-    scheme, sep, rest = uri.partition(":")
-    if sep and rest.startswith("/") and not rest.startswith("//"):
-        return f"{scheme}://{rest}"
-    return uri
-
-
 def dataset(asset: Any) -> DatasetEntry | None:
     """The dataset of an Asset (anything with a URI); None for aliases and name-only references."""
     uri = getattr(asset, "uri", None)
     if not isinstance(uri, str) or not uri:
         return None
-    namespace, name = dataset_from_uri(_restore_authority(uri))
+    namespace, name = dataset_from_uri(uri)
     return DatasetEntry(namespace, name)
 
 

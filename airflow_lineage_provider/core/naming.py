@@ -46,8 +46,21 @@ def postgres_table_name(table: str, database: str, default_schema: str = "public
     return ".".join(parts)
 
 
+def _restore_authority(uri: str) -> str:
+    """``sqlite:/abs/db/t`` -> ``sqlite:///abs/db/t``.
+
+    Airflow normalises Asset URIs with ``urlunsplit``, which drops the empty authority of schemes
+    outside ``urllib.parse.uses_netloc`` (``Asset("sqlite:///abs/db/t").uri == "sqlite:/abs/db/t"``).
+    """
+    scheme, sep, rest = uri.partition(":")
+    if sep and scheme.isidentifier() and rest.startswith("/") and not rest.startswith("//"):
+        return f"{scheme}://{rest}"
+    return uri
+
+
 def dataset_from_uri(uri: str) -> tuple[str, str]:
     """Map an Airflow Asset URI (or any dataset URI) to an OpenLineage (namespace, name)."""
+    uri = _restore_authority(uri)
     parsed = urlsplit(uri)
     scheme = parsed.scheme.lower()
     if not scheme or "://" not in uri:

@@ -9,7 +9,7 @@ import pytest
 from airflow_lineage_provider.core import runids
 from airflow_lineage_provider.emit.memory import AccumulatingEmitter
 from tests.capture.conftest import Events, names, run_dag
-from tests.capture.olspec import validate_event
+from tests.spec import validate_event
 
 DAG_ID = "capture_tasks"
 

@@ -11,7 +11,7 @@ import pytest
 from openlineage.client.serde import Serde
 
 from airflow_lineage_provider.capture import facets
-from tests.capture.olspec import validate_against
+from tests.spec import validate_against
 
 
 def as_json(facet: object) -> dict[str, object]:

@@ -10,7 +10,7 @@ import pytest
 from airflow_lineage_provider.core.naming import sqlite_namespace
 from airflow_lineage_provider.emit.memory import AccumulatingEmitter
 from tests.capture.conftest import Events, names, run_dag, sqlite_connection_env
-from tests.capture.olspec import validate_event
+from tests.spec import validate_event
 
 DAG_ID = "capture_sql"
 

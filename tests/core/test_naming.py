@@ -20,6 +20,7 @@ from airflow_lineage_provider.core.runids import dag_run_id, task_run_id
         ("postgres://db:5432/shop/public/orders", ("postgres://db:5432", "shop.public.orders")),
         ("postgresql://db/shop/public/orders", ("postgres://db:5432", "shop.public.orders")),
         ("sqlite:///tmp/etl/w.db/report", ("sqlite:///tmp/etl/w.db", "report")),
+        ("sqlite:/tmp/etl/w.db/report", ("sqlite:///tmp/etl/w.db", "report")),
         ("my_asset_name", ("asset", "my_asset_name")),
     ],
 )

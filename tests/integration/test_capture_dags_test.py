@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.capture.olspec import validate_event
 from tests.integration.pipeline import (
     DAG_ID,
     TASKS,
@@ -18,6 +17,7 @@ from tests.integration.pipeline import (
     stored_events,
     summary,
 )
+from tests.spec import validate_event
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.capture.olspec import validate_event
 from tests.integration.pipeline import (
     DAG_ID,
     TASKS,
@@ -30,6 +29,7 @@ from tests.integration.pipeline import (
     stored_events,
     summary,
 )
+from tests.spec import validate_event
 
 pytestmark = pytest.mark.integration
 

@@ -161,12 +161,22 @@ class ImpactResponse(Model):
         return cls(root=graph.root, depth=graph.depth, is_partial=graph.is_partial, nodes=nodes)
 
     def to_csv(self) -> str:
-        """One row per node: id, type, namespace, name, depth (cells as stored, not spreadsheet-escaped)."""
+        """One row per node: id, type, namespace, name, depth.
+
+        Cells that a spreadsheet would run as a formula (starting with = + - @ or a tab) get a leading
+        apostrophe, so a dataset named ``=HYPERLINK(...)`` stays text when the file is opened.
+        """
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(["id", "type", "namespace", "name", "depth"])
-        writer.writerows([n.id, n.type, n.namespace, n.name, n.depth] for n in self.nodes)
+        writer.writerows(
+            [_cell(n.id), n.type, _cell(n.namespace), _cell(n.name), n.depth] for n in self.nodes
+        )
         return text.getvalue()
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 class IngestResponse(Model):
