@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from airflow_lineage_provider import LineageStore
 from tests.store.events import ds, run_event
 
 BIN = Path(sys.executable).parent / "airflow-lineage"
@@ -281,6 +282,7 @@ def test_ingest_of_an_invalid_event_names_line_and_field_and_stores_nothing(
     events = shop_events()
     events[2]["eventTime"] = "2026-01-01T00:20:00"  # no time zone
     path = write_jsonl(tmp_path / "bad.jsonl", ["", *(json.dumps(e) for e in events)])
+    LineageStore.from_url(store_url).upgrade()  # an existing, empty store, so "nothing stored" can be read
 
     result = cli("ingest", str(path), "--store-url", store_url)
 
@@ -294,6 +296,7 @@ def test_ingest_of_an_invalid_event_names_line_and_field_and_stores_nothing(
 def test_ingest_of_a_line_that_is_not_json_stores_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'lineage.db'}"
     path = write_jsonl(tmp_path / "broken.jsonl", [json.dumps(shop_events()[0]), '{"eventType": "START",'])
+    LineageStore.from_url(url).upgrade()
 
     result = cli("ingest", str(path), "--store-url", url)
 
