@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_lineage_provider.capture import assets, hooklineage, operators
+from airflow_lineage_provider.capture import assets, hooklineage, operators, schemas
 from airflow_lineage_provider.capture.boundary import never_raise
 from airflow_lineage_provider.capture.lineage import Lineage
 
@@ -31,4 +31,6 @@ def extract(task_instance: Any, event_type: str) -> Lineage:
         lineage.add_outputs(assets.datasets(getattr(task, "outlets", None)))
         if event_type != "START":
             lineage.add_outputs(assets.runtime_outlets(task_instance.get_template_context()))
+    with never_raise("table schemas", on_error=lineage.failed("table schemas")):
+        schemas.add_sqlite_schemas([*lineage.inputs.values(), *lineage.outputs.values()])
     return lineage

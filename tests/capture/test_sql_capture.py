@@ -115,3 +115,16 @@ def test_start_events_carry_no_sql_lineage_yet(events: Events) -> None:
 
     assert start["inputs"] == [] and start["outputs"] == []
     assert "sql" not in start["job"]["facets"]
+
+
+def test_sqlite_tables_carry_their_columns_as_a_schema_facet(events: Events) -> None:
+    complete = events.one(f"{DAG_ID}.copy", "COMPLETE")
+    (orders,) = complete["outputs"]
+    (raw,) = complete["inputs"]
+
+    assert [(f["name"], f["type"]) for f in orders["facets"]["schema"]["fields"]] == [
+        ("id", "INTEGER"),
+        ("customer", "TEXT"),
+        ("amount", "REAL"),
+    ]
+    assert [f["name"] for f in raw["facets"]["schema"]["fields"]] == ["id", "customer", "amount"]
