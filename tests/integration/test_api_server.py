@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,18 +21,13 @@ import httpx
 import pytest
 
 from tests.conftest import SPEC_DIR
+from tests.integration.processes import free_port, stop
 from tests.store.events import ds, new_run, run_event
 
 pytestmark = pytest.mark.integration
 
 PG = "postgres://db:5432"
 USERS = {"admin": "admin", "viewer": "viewer"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _healthy(base_url: str) -> bool:
@@ -51,7 +44,7 @@ def api_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     home.mkdir()
     passwords = {user: secrets.token_urlsafe(12) for user in USERS}
     (home / "passwords.json").write_text(json.dumps(passwords))
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -95,13 +88,7 @@ def api_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             tokens[user] = login.json()["access_token"]
         yield base_url, tokens
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(10)
+        stop([server])
 
 
 def _spec_like_events() -> list[Any]:

@@ -5,10 +5,7 @@ from its own task process."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +26,7 @@ from tests.integration.pipeline import (
     stored_events,
     summary,
 )
+from tests.integration.processes import free_port, stop
 from tests.spec import validate_event
 
 pytestmark = pytest.mark.integration
@@ -38,12 +36,6 @@ COMPONENTS = {
     "dag-processor": ["dag-processor"],
     "api-server": ["api-server", "--host", "127.0.0.1", "--workers", "1"],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: Path) -> Any:
@@ -72,25 +64,6 @@ class Deployment:
         response.raise_for_status()
         token = response.json()["access_token"]
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM each process group we started, then SIGKILL what is left after a grace period."""
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for process in processes:
-        try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-    for process in processes:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # children of an exited leader may remain
-        except ProcessLookupError:
-            pass
-        process.wait(10)
 
 
 @pytest.fixture
