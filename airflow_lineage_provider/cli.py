@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK
 """``airflow-lineage``: query, load and export the lineage store from a shell.
 
 Exit codes: 0 success; 1 the command failed (unknown node, bad event file, store unreachable, ...);
@@ -13,10 +14,11 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_lineage_provider import jsonl, render
+from airflow_lineage_provider import completion, jsonl, output, render
+from airflow_lineage_provider.core.graph import LineageGraph
 from airflow_lineage_provider.exceptions import (
     InvalidEventError,
     InvalidNodeIdError,
@@ -30,6 +32,7 @@ from airflow_lineage_provider.exceptions import (
 if TYPE_CHECKING:
     from airflow_lineage_provider.store.api import LineageStore
 
+T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 NODE_IDS = "dataset:<namespace>:<name>, job:<namespace>:<name> or run:<uuid>"
 NODE_HELP = f"node id: {NODE_IDS}"
@@ -40,55 +43,58 @@ def _print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _ascii_only() -> bool:
-    try:
-        render.UNICODE_BRANCHES[0].encode(sys.stdout.encoding or "ascii")
-    except (UnicodeEncodeError, LookupError):
-        return True
-    return False
-
-
 def _cmd_lineage(store: LineageStore, args: argparse.Namespace) -> int:
     graph = store.lineage(
         args.node, direction=args.command, depth=args.depth, as_of=args.as_of, limit=args.limit
     )
-    if args.json:
-        _print_json(graph.to_dict())
-        return EXIT_OK
-    print(render.lineage_tree(graph, args.command, ascii_only=_ascii_only()))
-    print(render.lineage_summary(graph, args.command))
+    view = output.View(
+        data=graph.to_dict(),
+        graph=graph,
+        tree=lambda: render.lineage_tree(graph, args.command),
+        table=lambda: render.nodes_table(graph.nodes, with_depth=True),
+        summary=render.lineage_summary(graph, args.command),
+    )
+    output.write(view, args.format)
     return EXIT_OK
 
 
 def _cmd_show(store: LineageStore, args: argparse.Namespace) -> int:
     details = store.describe(args.node)
-    if args.json:
-        _print_json(details)
-    else:
-        print(render.key_values(details))
+    view = output.View(
+        data=details,
+        graph=render.neighbourhood(details),
+        tree=lambda: render.data_tree(str(details.get("id")), details),
+        table=lambda: render.key_values(details),
+    )
+    output.write(view, args.format)
     return EXIT_OK
 
 
 def _cmd_search(store: LineageStore, args: argparse.Namespace) -> int:
     nodes = store.search(args.text, limit=args.limit)
-    if args.json:
-        _print_json([render.node_dict(node) for node in nodes])
-    elif nodes:
-        print(render.node_list(nodes))
-    else:
-        print(f"nothing matches {args.text!r}")
+    view = output.View(
+        data=[render.node_dict(node) for node in nodes],
+        graph=LineageGraph("", "both", 0, nodes, []),
+        tree=lambda: render.search_tree(nodes),
+        table=lambda: render.nodes_table(nodes),
+        summary=None if nodes else f"nothing matches {args.text!r}",
+    )
+    output.write(view, args.format)
     return EXIT_OK
 
 
 def _cmd_ingest(store: LineageStore, args: argparse.Namespace) -> int:
     source = "<stdin>" if args.file == "-" else args.file
     if args.file == "-":
-        numbered = jsonl.read_events(sys.stdin, source)
+        with output.progress("reading", None, "bytes") as advance:
+            numbered = jsonl.read_events(sys.stdin, source, advance)
     else:
         with open(args.file, encoding="utf-8") as stream:
-            numbered = jsonl.read_events(stream, source)
+            with output.progress("reading", os.path.getsize(args.file), "bytes") as advance:
+                numbered = jsonl.read_events(stream, source, advance)
     try:
-        result = store.record_many([event for _, event in numbered])
+        with output.progress("storing", len(numbered), "events") as advance:
+            result = store.record_many([event for _, event in numbered], progress=advance)
     except InvalidEventError as exc:
         detail, where = str(exc), ""
         if exc.index is not None and 0 <= exc.index < len(numbered):
@@ -105,13 +111,24 @@ def _cmd_ingest(store: LineageStore, args: argparse.Namespace) -> int:
 
 
 def _cmd_export(store: LineageStore, args: argparse.Namespace) -> int:
-    if args.output in (None, "-"):
-        jsonl.write_events(store.events(), sys.stdout)
-        return EXIT_OK
-    with jsonl.atomic_text_file(args.output) as stream:
-        count = jsonl.write_events(store.events(), stream)
+    to_stdout = args.output in (None, "-")
+    # A bar on the terminal the events are printed to would mix with them.
+    show_bar = not (to_stdout and output.is_terminal(sys.stdout))
+    with output.progress("exporting", None, "events", enabled=show_bar) as advance:
+        events = _counted(store.events(), advance)
+        if to_stdout:
+            jsonl.write_events(events, sys.stdout)
+            return EXIT_OK
+        with jsonl.atomic_text_file(args.output) as stream:
+            count = jsonl.write_events(events, stream)
     print(f"exported {count} events to {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _counted(items: Iterable[T], advance: Callable[[float], None]) -> Iterator[T]:
+    for item in items:
+        yield item
+        advance(1)
 
 
 def _cmd_db_upgrade(store: LineageStore, args: argparse.Namespace) -> int:
@@ -120,6 +137,34 @@ def _cmd_db_upgrade(store: LineageStore, args: argparse.Namespace) -> int:
         _print_json({"revision": revision})
     else:
         print(f"lineage store is at revision {revision}")
+    return EXIT_OK
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from airflow_lineage_provider import doctor
+
+    results = doctor.run(doctor.Context(store_url=getattr(args, "store_url", None)))
+    failed = [r for r in results if r.status == "fail"]
+    if args.format == "json":
+        _print_json({"ok": not failed, "checks": [r.to_dict() for r in results]})
+    else:
+        output.write(
+            output.View(
+                data=None,
+                graph=LineageGraph("", "both", 0, [], []),
+                tree=lambda: render.checks_table(results),
+                table=lambda: render.checks_table(results),
+                summary=f"{len(failed)} check(s) failed" if failed else "no problems found",
+            ),
+            "table",
+        )
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    from argcomplete.shell_integration import shellcode
+
+    print(shellcode(["airflow-lineage"], shell=args.shell))
     return EXIT_OK
 
 
@@ -160,10 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[..., int], text: str, *, json_flag: bool = True) -> Any:
+    def add(
+        name: str, handler: Callable[..., int], text: str, *, json_flag: bool = True, view: str = ""
+    ) -> Any:
         sub = commands.add_parser(name, parents=[common], help=text, description=text)
         sub.set_defaults(handler=handler)
-        if json_flag:
+        if view:  # a read command: every output format, `view` by default
+            output.add_format_option(sub, view)
+        elif json_flag:
             sub.add_argument("--json", action="store_true", help="print JSON instead of text")
         return sub
 
@@ -171,8 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("upstream", "where a node's data comes from (provenance)"),
         ("downstream", "what is fed by a node (impact)"),
     ):
-        sub = add(direction, _cmd_lineage, text)
-        sub.add_argument("node", metavar="NODE", help=NODE_HELP)
+        sub = add(direction, _cmd_lineage, text, view="tree")
+        completion.attach(sub.add_argument("node", metavar="NODE", help=NODE_HELP))
         sub.add_argument(
             "--depth",
             metavar="N",
@@ -184,10 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--as-of", metavar="TIME", help="only lineage that existed at this ISO 8601 time or run id"
         )
         sub.add_argument("--limit", metavar="N", type=int, help="at most this many nodes")
-    add("show", _cmd_show, "details of a dataset, job or run").add_argument(
-        "node", metavar="NODE", help=NODE_HELP
+    show = add("show", _cmd_show, "details of a dataset, job or run", view="table")
+    completion.attach(show.add_argument("node", metavar="NODE", help=NODE_HELP))
+    sub = add(
+        "search",
+        _cmd_search,
+        "find datasets and jobs whose name or namespace contains TEXT (any case)",
+        view="table",
     )
-    sub = add("search", _cmd_search, "find datasets and jobs whose name contains TEXT")
     sub.add_argument("text", metavar="TEXT")
     sub.add_argument("--limit", metavar="N", type=int, default=20, help="at most this many nodes")
     sub = add(
@@ -198,6 +251,23 @@ def build_parser() -> argparse.ArgumentParser:
         "export", _cmd_export, "write every stored raw event as JSONL, in ingest order", json_flag=False
     )
     sub.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    sub = commands.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the installation and say what to fix (exit 1 when a check fails)",
+        description="Check that Airflow loads the provider and plugin, the config in force and where each "
+        "value comes from, the store (reachable, schema), hook lineage and the outbox.",
+    )
+    sub.set_defaults(standalone=_cmd_doctor)
+    output.add_format_option(sub, "table", choices=("table", "json"))
+    sub = commands.add_parser(
+        "completion",
+        help="print the shell code for tab completion",
+        description="Tab completion of commands, options and node ids: "
+        'eval "$(airflow-lineage completion bash)" in ~/.bashrc (zsh: ~/.zshrc).',
+    )
+    sub.add_argument("shell", choices=["bash", "zsh", "fish"])
+    sub.set_defaults(standalone=_cmd_completion)
     db = commands.add_parser("db", parents=[common], help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="create or migrate the store's tables")
@@ -207,13 +277,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)  # exits 2 on a usage error
+    parser = build_parser()
+    completion.install(parser)  # answers a shell's tab completion request and exits; else no-op
+    args = parser.parse_args(argv)  # exits 2 on a usage error
     debug = getattr(args, "debug", False)
-    handler: Callable[[LineageStore, argparse.Namespace], int] = args.handler
     store: LineageStore | None = None
     try:
-        store = _open_store(getattr(args, "store_url", None))
-        code = handler(store, args)
+        standalone: Callable[[argparse.Namespace], int] | None = getattr(args, "standalone", None)
+        if standalone is not None:
+            code = standalone(args)
+        else:
+            handler: Callable[[LineageStore, argparse.Namespace], int] = args.handler
+            store = _open_store(getattr(args, "store_url", None))
+            code = handler(store, args)
         sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
         return code
     except (InvalidNodeIdError, InvalidQueryError) as exc:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
 from airflow_lineage_provider.exceptions import InvalidEventError
 
 
-def read_events(stream: IO[str], source: str) -> list[tuple[int, dict[str, Any]]]:
+def read_events(
+    stream: IO[str], source: str, advance: Callable[[int], None] | None = None
+) -> list[tuple[int, dict[str, Any]]]:
     """Every event of a JSONL stream with its line number; blank lines are skipped.
+
+    ``advance`` is called with the size in bytes of each line read (for a progress bar).
 
     The first line that is not a JSON object raises :class:`InvalidEventError` naming the line.
     """
@@ -21,6 +25,8 @@ def read_events(stream: IO[str], source: str) -> list[tuple[int, dict[str, Any]]
     number = 0
     try:
         for number, line in enumerate(stream, start=1):  # noqa: B007 - used after the loop on errors
+            if advance is not None:
+                advance(len(line.encode("utf-8", "surrogateescape")))
             if not line.strip():
                 continue
             try:

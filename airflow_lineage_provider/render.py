@@ -1,4 +1,4 @@
-"""Human-readable text for the ``airflow-lineage`` CLI: lineage trees and key: value listings."""
+"""Human-readable answers for the ``airflow-lineage`` CLI: rich trees and tables, key: value listings."""
 
 from __future__ import annotations
 
@@ -8,29 +8,64 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from airflow_lineage_provider.core.graph import LineageGraph, Node
+from airflow_lineage_provider import diagram
+from airflow_lineage_provider.core.graph import Edge, LineageGraph, Node
+from airflow_lineage_provider.exceptions import LineageError
 
-UNICODE_BRANCHES = ("├── ", "└── ", "│   ", "    ")
-ASCII_BRANCHES = ("|-- ", "`-- ", "|   ", "    ")
 INLINE_WIDTH = 80  # a list of plain values longer than this is printed one value a line
+_STYLES = {"dataset": "bold blue", "model": "bold magenta", "job": "bold yellow", "run": "bold green"}
+_STATE_STYLES = {"COMPLETED": "green", "COMPLETE": "green", "FAILED": "red", "FAIL": "red", "ABORTED": "red"}
 
 
 def node_label(node: Node) -> str:
     """``[dataset] orders  (sqlite:///data/shop.db)``: type, name, then namespace."""
+    kind = diagram.node_kind(node)
     if node.type == "run":
         return f"[run] {node.namespace or node.id.partition(':')[2]}"
     if not node.name:
-        return f"[{node.type}] {node.id}"
-    return f"[{node.type}] {node.name}  ({node.namespace})"
+        return f"[{kind}] {node.id}"
+    return f"[{kind}] {node.name}  ({node.namespace})"
 
 
-def lineage_tree(graph: LineageGraph, direction: str, *, ascii_only: bool = False) -> str:
-    """Draw the graph as a tree from its root, following edges against (upstream) or with the data.
+def node_facts(node: Node) -> str:
+    """What changes from run to run: a dataset's current version, a job's last run state."""
+    version = node.data.get("version")
+    if version:
+        return f"version {str(version)[:8]}"
+    run = node.data.get("latestRun") or {}
+    if run.get("state"):
+        return f"last run {run['state']}"
+    return ""
 
-    A node reached a second time is printed again with ``(see above)`` and not expanded, so shared
+
+def node_text(node: Node) -> Any:
+    """The label as rich Text (never markup: a name like ``[bold]`` or ``<img>`` prints as written)."""
+    from rich.text import Text
+
+    kind = diagram.node_kind(node)
+    label = node_label(node)
+    text = Text()
+    marker, _, rest = label.partition("] ")
+    text.append(marker + "]", style=_STYLES.get(kind, "bold"))
+    name, sep, namespace = rest.partition("  (")
+    text.append(" " + name, style="bold")
+    if sep:
+        text.append("  (" + namespace, style="dim")
+    facts = node_facts(node)
+    if facts:
+        state = str((node.data.get("latestRun") or {}).get("state") or "")
+        text.append("  " + facts, style=_STATE_STYLES.get(state, "cyan"))
+    return text
+
+
+def lineage_tree(graph: LineageGraph, direction: str) -> Any:
+    """The graph as a rich Tree from its root, following edges against (upstream) or with the data.
+
+    A node reached a second time is shown again with ``(see above)`` and not expanded, so shared
     ancestors and diamonds stay readable and the output grows linearly with the graph.
     """
-    fork, last, pipe, blank = ASCII_BRANCHES if ascii_only else UNICODE_BRANCHES
+    from rich.tree import Tree
+
     by_id = {node.id: node for node in graph.nodes}
     children: dict[str, list[str]] = {}
     for edge in graph.edges:
@@ -39,34 +74,144 @@ def lineage_tree(graph: LineageGraph, direction: str, *, ascii_only: bool = Fals
         if child not in siblings:
             siblings.append(child)
 
-    def label(node_id: str) -> str:
+    def label(node_id: str) -> Any:
+        from rich.text import Text
+
         node = by_id.get(node_id)
-        return node_label(node) if node else node_id
+        return node_text(node) if node else Text(node_id)
 
     def sort_key(node_id: str) -> tuple[str, str, str]:
         node = by_id.get(node_id)
         return (node.type, node.name, node.namespace) if node else ("", node_id, "")
 
-    lines: list[str] = []
-    shown: set[str] = set()
-    # Pre-order walk with an explicit stack: (node id, prefix of its line, its branch or None at the root).
-    stack: list[tuple[str, str, str | None]] = [(graph.root, "", None)]
+    root = Tree(label(graph.root))
+    shown = {graph.root}
+    stack: list[tuple[str, Any]] = [(graph.root, root)]  # pre-order walk, explicit stack
     while stack:
-        node_id, prefix, branch = stack.pop()
-        if branch is None:
-            lines.append(label(node_id))
-            child_prefix = ""
-        elif node_id in shown:
-            lines.append(f"{prefix}{branch}{label(node_id)} (see above)")
-            continue
-        else:
-            lines.append(f"{prefix}{branch}{label(node_id)}")
-            child_prefix = prefix + (blank if branch == last else pipe)
-        shown.add(node_id)
-        kids = sorted(children.get(node_id, []), key=sort_key)
-        for index in range(len(kids) - 1, -1, -1):
-            stack.append((kids[index], child_prefix, last if index == len(kids) - 1 else fork))
-    return "\n".join(lines)
+        node_id, branch = stack.pop()
+        pending = []
+        for child in sorted(children.get(node_id, []), key=sort_key):
+            text = label(child)
+            if child in shown:
+                text.append(" (see above)", style="dim")
+                branch.add(text)
+                continue
+            shown.add(child)
+            pending.append((child, branch.add(text)))
+        stack.extend(reversed(pending))
+    return root
+
+
+def nodes_table(nodes: Iterable[Node], *, with_depth: bool = False) -> Any:
+    """One node a row: type, name, namespace, version or last run state, and the id to paste."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    columns = (["depth"] if with_depth else []) + ["type", "name", "namespace", "version / last run", "id"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for node in nodes:
+        cells = [str(node.depth)] if with_depth else []
+        kind = diagram.node_kind(node)
+        cells += [kind, node.name, node.namespace, node_facts(node), node.id]
+        table.add_row(*cells)
+    return table
+
+
+def search_tree(nodes: Iterable[Node]) -> Any:
+    """Search hits grouped by namespace, each with its id to paste into the next command."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    root = Tree(Text("matches", style="bold"))
+    groups: dict[str, Any] = {}
+    for node in nodes:
+        namespace = node.namespace or node.type
+        if namespace not in groups:
+            groups[namespace] = root.add(Text(namespace, style="dim"))
+        text = node_text(node)
+        text.append(f"  {node.id}", style="dim")
+        groups[namespace].add(text)
+    return root
+
+
+_CHECK_STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red", "info": "cyan"}
+
+
+def checks_table(results: Iterable[Any]) -> Any:
+    """``airflow-lineage doctor``: one check a row, with what to do about it."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("status", "check", "detail", "fix"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        status = Text(result.status.upper(), style=_CHECK_STYLES.get(result.status, ""))
+        table.add_row(status, Text(result.name), Text(result.detail), Text(result.fix))
+    return table
+
+
+def data_tree(title: str, data: Mapping[str, Any]) -> Any:
+    """Nested data (a node's details) as a rich Tree: mappings and lists become branches."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    root = Tree(Text(title, style="bold"))
+
+    def grow(branch: Any, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if item is None or item == {} or item == []:
+                    continue
+                if isinstance(item, Mapping | list | tuple):
+                    grow(branch.add(Text(str(key), style="bold")), item)
+                else:
+                    branch.add(Text(f"{key}: {scalar(item)}"))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, Mapping | list | tuple):
+                    grow(branch.add(Text("-")), item)
+                else:
+                    branch.add(Text(scalar(item)))
+
+    grow(root, data)
+    return root
+
+
+def neighbourhood(details: Mapping[str, Any]) -> LineageGraph:
+    """A node's description as a graph: the node, what it reads or comes from, what it feeds."""
+    root = str(details["id"])
+    kind = str(details.get("type"))
+    if kind == "dataset":
+        before, after = details.get("producers") or [], details.get("consumers") or []
+    elif kind == "run":
+        before = [item["id"] for item in details.get("inputs") or []]
+        after = [item["id"] for item in details.get("outputs") or []]
+    else:
+        before, after = details.get("inputs") or [], details.get("outputs") or []
+    nodes = {root: _node_from_id(root, details)}
+    if kind == "run" and details.get("job"):
+        nodes[str(details["job"])] = _node_from_id(str(details["job"]), {})
+    edges = [Edge(str(other), root, "input" if kind != "dataset" else "output") for other in before]
+    edges += [Edge(root, str(other), "output" if kind != "dataset" else "input") for other in after]
+    for edge in edges:
+        for end in (edge.source, edge.target):
+            nodes.setdefault(end, _node_from_id(end, {}))
+    return LineageGraph(root, "both", 1, list(nodes.values()), edges)
+
+
+def _node_from_id(node_id: str, details: Mapping[str, Any]) -> Node:
+    from airflow_lineage_provider.core.ids import parse
+
+    try:
+        parsed = parse(node_id)
+    except LineageError:
+        return Node(node_id, node_id.partition(":")[0], "", "")
+    data = {"type": details.get("subtype")} if details.get("subtype") else {}
+    if parsed.kind == "run":
+        return Node(node_id, "run", "", "", data=data)
+    return Node(node_id, parsed.kind, parsed.namespace, parsed.name, data=data)
 
 
 def lineage_summary(graph: LineageGraph, direction: str) -> str:
@@ -84,11 +229,6 @@ def lineage_summary(graph: LineageGraph, direction: str) -> str:
 
 def node_dict(node: Node) -> dict[str, Any]:
     return asdict(node)
-
-
-def node_list(nodes: Iterable[Node]) -> str:
-    """One node a line: its label, then the id to paste into the next command."""
-    return "\n".join(f"{node_label(node)}\n    {node.id}" for node in nodes)
 
 
 def key_values(data: Mapping[str, Any], *, indent: int = 0) -> str:

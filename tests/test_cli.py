@@ -114,12 +114,20 @@ def shop_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def test_upstream_prints_an_indented_tree_marking_node_types(shop_url: str) -> None:
+def test_upstream_prints_an_indented_tree_marking_node_types_versions_and_run_states(shop_url: str) -> None:
+    store = LineageStore.from_url(shop_url)
+    try:
+        version = store.describe(dataset("order_report"))["currentVersion"]
+    finally:
+        store.close()
+
     result = cli("upstream", dataset("order_report"), "--store-url", shop_url)
 
     assert result.returncode == 0, result.stderr
+    assert "\x1b[" not in result.stdout  # not a terminal: no escape codes
     lines = result.stdout.splitlines()
-    assert lines[0] == f"[dataset] order_report  ({NS})"
+    assert lines[0] == f"[dataset] order_report  ({NS})  version {version[:8]}"
+    assert "[job] shop.report  (airflow)  last run COMPLETE" in lines[1]
     names = ("shop.report", "clean_orders", "shop.clean", "raw_orders", "raw_customers", "shop.load_orders")
     indent = {
         name: next(len(x) - len(x.lstrip(" │├└─|`")) for x in lines if f"] {name} " in x) for name in names

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow_lineage_provider import render
+from airflow_lineage_provider import output, render
 from airflow_lineage_provider.core.graph import Edge, LineageGraph, Node
 
 NS = "sqlite:///data/shop.db"
@@ -33,7 +33,7 @@ def diamond() -> LineageGraph:
 
 
 def test_upstream_tree_expands_a_shared_ancestor_once() -> None:
-    assert render.lineage_tree(diamond(), "upstream") == "\n".join(
+    assert output.plain(render.lineage_tree(diamond(), "upstream")) == "\n".join(
         [
             f"[dataset] final  ({NS})",
             "└── [job] combine  (airflow)",
@@ -47,15 +47,15 @@ def test_upstream_tree_expands_a_shared_ancestor_once() -> None:
     )
 
 
-def test_downstream_tree_follows_edges_with_the_data_in_ascii_when_asked() -> None:
+def test_downstream_tree_follows_edges_with_the_data_in_ascii_on_an_ascii_stream() -> None:
     graph = diamond()
     raw = dataset("raw").id
     downstream = LineageGraph(raw, "downstream", 20, graph.nodes, graph.edges)
 
-    lines = render.lineage_tree(downstream, "downstream", ascii_only=True).splitlines()
+    lines = output.plain(render.lineage_tree(downstream, "downstream"), encoding="ascii").splitlines()
 
     assert lines[0] == f"[dataset] raw  ({NS})"
-    assert lines[1] == "|-- [job] make_a  (airflow)"
+    assert lines[1] == "+-- [job] make_a  (airflow)"
     assert lines[2] == f"|   `-- [dataset] a  ({NS})"
     assert lines[-1] == "        `-- [job] combine  (airflow) (see above)"  # reached again through b
 

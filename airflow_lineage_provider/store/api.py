@@ -20,7 +20,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -136,14 +136,19 @@ class LineageStore:
         """Store one event; return False when it was already stored."""
         return self.record_many([event]).stored == 1
 
-    def record_many(self, events: Iterable[Any]) -> RecordResult:
-        """Store events in one transaction; an invalid event stores nothing of the call."""
+    def record_many(
+        self, events: Iterable[Any], progress: Callable[[int], None] | None = None
+    ) -> RecordResult:
+        """Store events in one transaction; an invalid event stores nothing of the call.
+
+        ``progress`` is called with 1 for each new event applied to the graph (a progress bar).
+        """
         parsed = [parse_event(e, index=i) for i, e in enumerate(events)]
         if not parsed:
             return RecordResult(0, 0)
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
-                applied = self._write(parsed)
+                applied = self._write(parsed, progress)
                 break
             except StoreError as exc:
                 if attempt == _WRITE_ATTEMPTS or not _is_transient(exc):
@@ -151,7 +156,7 @@ class LineageStore:
                 time.sleep(0.05 * attempt)
         return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied))
 
-    def _write(self, parsed: list[ParsedEvent]) -> set[str]:
+    def _write(self, parsed: list[ParsedEvent], progress: Callable[[int], None] | None = None) -> set[str]:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         with self._connect(write=True) as conn:
             fresh = insert_raw(conn, parsed, now)
@@ -161,6 +166,8 @@ class LineageStore:
                 if event.key in fresh and event.key not in applied:
                     writer.apply(event)
                     applied.add(event.key)
+                    if progress is not None:
+                        progress(1)
         return applied
 
     # -- reads ----------------------------------------------------------------------------------

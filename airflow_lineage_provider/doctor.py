@@ -1,0 +1,273 @@
+"""``airflow-lineage doctor``: check an installation the way support would, and say what to fix.
+
+Each check is a function returning :class:`Check` results; :data:`CHECKS` lists them in the order
+they run. A check never raises: what goes wrong becomes a ``fail`` with the fix. Statuses:
+``ok``; ``warn`` (works, but look at it); ``fail`` (lineage is not being captured or read);
+``info`` (nothing to check in this version). The command exits 1 when any check fails.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from airflow_lineage_provider import conf
+
+PACKAGE = "airflow-lineage-provider"
+PLUGIN = "airflow_lineage_provider"
+UPGRADE = "run `airflow-lineage db upgrade`"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | fail | info
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Context:
+    """What the checks share: the store URL to check (``--store-url`` or the configured one)."""
+
+    store_url: str | None = None
+
+
+def check_provider(ctx: Context) -> list[Check]:
+    from airflow.providers_manager import ProvidersManager
+
+    info = ProvidersManager().providers.get(PACKAGE)  # type: ignore[no-untyped-call]
+    if info is None:
+        return [
+            Check(
+                "provider",
+                "fail",
+                f"Airflow does not list {PACKAGE} among its providers",
+                f"install it into Airflow's environment: pip install {PACKAGE}",
+            )
+        ]
+    return [Check("provider", "ok", f"{PACKAGE} {info.version} is registered with Airflow")]
+
+
+def check_plugin(ctx: Context) -> list[Check]:
+    from airflow import plugins_manager
+
+    plugins, errors = plugins_manager._get_plugins()  # what every Airflow process loads
+    ours = [p for p in plugins if p.name == PLUGIN]
+    failed = {name: error for name, error in errors.items() if PLUGIN in name or PACKAGE in name}
+    if failed:
+        detail = "; ".join(f"{name}: {error}" for name, error in failed.items())
+        return [Check("plugin", "fail", f"the plugin failed to load: {detail}", "fix the error above")]
+    if not ours:
+        return [
+            Check(
+                "plugin",
+                "fail",
+                f"Airflow loaded no plugin named {PLUGIN}",
+                f"reinstall {PACKAGE} (its airflow.plugins entry point registers the plugin)",
+            )
+        ]
+    if len(ours) > 1:
+        return [Check("plugin", "warn", f"the plugin is loaded {len(ours)} times", "remove the duplicates")]
+    plugin = ours[0]
+    results = [Check("plugin", "ok", f"plugin {PLUGIN} is loaded")]
+    if not plugin.listeners:
+        results.append(
+            Check(
+                "capture",
+                "fail",
+                "the plugin registers no listener: lineage capture is off",
+                "set [lineage_provider] disabled = False (AIRFLOW__LINEAGE_PROVIDER__DISABLED=False)",
+            )
+        )
+    else:
+        results.append(Check("capture", "ok", "the lineage listener is registered"))
+    return results
+
+
+def check_hook_lineage(ctx: Context) -> list[Check]:
+    from airflow.sdk.lineage import HookLineageReader
+    from airflow.sdk.plugins_manager import get_hook_lineage_readers_plugins
+
+    if HookLineageReader in get_hook_lineage_readers_plugins():
+        return [Check("hook lineage", "ok", "a hook lineage reader is registered: SQL hooks report lineage")]
+    return [
+        Check(
+            "hook lineage",
+            "fail",
+            "no hook lineage reader is registered: SQL run through hooks is not captured",
+            "set [lineage_provider] disabled = False",
+        )
+    ]
+
+
+def _source(option: str, sources: dict[str, tuple[str, str]]) -> str:
+    env = f"AIRFLOW__{conf.SECTION.upper()}__{option.upper()}"
+    for suffix in ("", "_CMD", "_SECRET"):
+        if env + suffix in os.environ:
+            return f"env {env + suffix}"
+    _, source = sources.get(option, ("", "default"))
+    return "default" if source == "default" else source
+
+
+def check_config(ctx: Context) -> list[Check]:
+    from airflow.configuration import conf as airflow_conf
+
+    from airflow_lineage_provider.exceptions import ConfigError
+    from airflow_lineage_provider.get_provider_info import get_provider_info
+
+    options = get_provider_info()["config"][conf.SECTION]["options"]
+    section = airflow_conf.as_dict(display_source=True, display_sensitive=True).get(conf.SECTION, {})
+    sources = {key: value for key, value in section.items() if isinstance(value, tuple)}
+    results = []
+    readers: dict[str, Callable[[], Any]] = {
+        "disabled": conf.is_disabled,
+        "store_url": lambda: _hide_password(conf.store_url()),
+        "namespace": conf.namespace,
+        "emit_timeout": conf.emit_timeout,
+    }
+    for option in options:
+        where = _source(option, sources)
+        reader = readers.get(option)
+        try:
+            value = reader() if reader else airflow_conf.get(conf.SECTION, option, fallback="")
+        except ConfigError as exc:
+            results.append(Check(f"config {option}", "fail", f"{exc} (from {where})", f"fix it in {where}"))
+            continue
+        results.append(Check(f"config {option}", "ok", f"{value} (from {where})"))
+    return results
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def check_store(ctx: Context) -> list[Check]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from airflow_lineage_provider.exceptions import LineageError
+    from airflow_lineage_provider.store import schema
+    from airflow_lineage_provider.store.engine import make_engine, sqlite_path
+
+    try:
+        url = ctx.store_url or conf.store_url()
+    except LineageError as exc:
+        return [Check("store", "fail", str(exc), "fix [lineage_provider] store_url")]
+    shown = _hide_password(url)
+    fix_url = "check [lineage_provider] store_url (AIRFLOW__LINEAGE_PROVIDER__STORE_URL) or --store-url"
+    try:
+        path = sqlite_path(url)
+    except (SQLAlchemyError, ValueError) as exc:  # ArgumentError: not a URL at all
+        return [Check("store", "fail", f"{shown}: {exc}", fix_url)]
+    if path is not None:
+        problem = _sqlite_access(path)
+        if problem is not None:
+            return [problem]
+    try:
+        engine = make_engine(url, timeout=5.0)
+    except (LineageError, SQLAlchemyError, ValueError) as exc:
+        return [Check("store", "fail", f"{shown}: {exc}", fix_url)]
+    try:
+        with engine.connect() as conn:
+            revision = schema.current_revision(conn)
+    except SQLAlchemyError as exc:
+        cause = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        return [Check("store", "fail", f"cannot reach the store {shown}: {cause}", fix_url)]
+    finally:
+        engine.dispose()
+    results = [Check("store", "ok", f"{shown} is reachable")]
+    if revision == schema.HEAD_REVISION:
+        results.append(Check("schema", "ok", f"at the latest revision {revision}"))
+    elif revision is None:
+        results.append(Check("schema", "warn", "the store has no tables yet", UPGRADE))
+    elif revision in schema.KNOWN_REVISIONS:
+        results.append(
+            Check("schema", "warn", f"at revision {revision}, older than {schema.HEAD_REVISION}", UPGRADE)
+        )
+    else:
+        results.append(
+            Check(
+                "schema",
+                "fail",
+                f"at revision {revision}, which this version ({schema.HEAD_REVISION}) does not know: "
+                "a newer airflow-lineage-provider wrote it",
+                f"upgrade {PACKAGE} to the version that wrote the store",
+            )
+        )
+    return results
+
+
+def _sqlite_access(path: str) -> Check | None:
+    """A SQLite store must be creatable, then writable, by this user: tried for real, not guessed.
+
+    (``os.access`` says yes to root even on a read-only mount; creating a file does not lie.)
+    """
+    if os.path.exists(path):
+        try:
+            with open(path, "r+b"):
+                pass
+        except OSError as exc:
+            return Check(
+                "store",
+                "fail",
+                f"the store {path} cannot be opened for writing: {exc.strerror}",
+                f"give the user that runs Airflow tasks read and write access to {path}",
+            )
+        return None
+    ancestor = os.path.dirname(path)
+    while ancestor and not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    try:
+        with tempfile.TemporaryFile(dir=ancestor or "."):
+            pass
+    except OSError as exc:
+        return Check(
+            "store",
+            "fail",
+            f"no store at {path}, and it cannot be created there ({ancestor}: {exc.strerror})",
+            "point [lineage_provider] store_url at a writable directory, or fix that directory's permissions",
+        )
+    return Check(
+        "store", "warn", f"no store at {path} yet (the first captured task creates it)", f"{UPGRADE} now"
+    )
+
+
+def check_outbox(ctx: Context) -> list[Check]:
+    return [
+        Check("outbox", "info", "not configured in this version (events are written to the store directly)")
+    ]
+
+
+CHECKS: list[Callable[[Context], list[Check]]] = [
+    check_provider,
+    check_plugin,
+    check_hook_lineage,
+    check_config,
+    check_store,
+    check_outbox,
+]
+
+
+def run(ctx: Context, checks: list[Callable[[Context], list[Check]]] | None = None) -> list[Check]:
+    """Run every check; one that raises is reported as a failure of that check."""
+    results: list[Check] = []
+    for check in checks or CHECKS:
+        name = check.__name__.removeprefix("check_").replace("_", " ")
+        try:
+            results.extend(check(ctx))
+        except Exception as exc:  # a doctor must finish: a broken check is itself a finding
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+            results.append(Check(name, "fail", f"the check itself failed: {detail}", "run with --debug"))
+    return results
