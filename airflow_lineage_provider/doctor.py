@@ -107,13 +107,16 @@ def check_hook_lineage(ctx: Context) -> list[Check]:
     ]
 
 
-def _source(option: str, sources: dict[str, tuple[str, str]]) -> str:
+def _source(option: str, sources: dict[str, tuple[str, str]], default: str) -> str:
+    """Where a value in force came from: an environment variable, airflow.cfg, or the default."""
     env = f"AIRFLOW__{conf.SECTION.upper()}__{option.upper()}"
     for suffix in ("", "_CMD", "_SECRET"):
         if env + suffix in os.environ:
             return f"env {env + suffix}"
-    _, source = sources.get(option, ("", "default"))
-    return "default" if source == "default" else source
+    value, source = sources.get(option, (default, "default"))
+    if source == "airflow.cfg":
+        return "airflow.cfg, the default value" if value == default else "airflow.cfg"
+    return "default" if "default" in source else source
 
 
 def check_config(ctx: Context) -> list[Check]:
@@ -128,12 +131,14 @@ def check_config(ctx: Context) -> list[Check]:
     results = []
     readers: dict[str, Callable[[], Any]] = {
         "disabled": conf.is_disabled,
-        "store_url": lambda: _hide_password(conf.store_url()),
+        "store_url": lambda: (
+            _hide_password(conf.store_url()) + ("" if _configured_url() else " (empty: the default)")
+        ),
         "namespace": conf.namespace,
         "emit_timeout": conf.emit_timeout,
     }
-    for option in options:
-        where = _source(option, sources)
+    for option, spec in options.items():
+        where = _source(option, sources, spec["default"])
         reader = readers.get(option)
         try:
             value = reader() if reader else airflow_conf.get(conf.SECTION, option, fallback="")
@@ -142,6 +147,12 @@ def check_config(ctx: Context) -> list[Check]:
             continue
         results.append(Check(f"config {option}", "ok", f"{value} (from {where})"))
     return results
+
+
+def _configured_url() -> str:
+    from airflow.configuration import conf as airflow_conf
+
+    return str(airflow_conf.get(conf.SECTION, "store_url", fallback="") or "").strip()
 
 
 def _hide_password(url: str) -> str:
