@@ -1,8 +1,9 @@
 # PYTHON_ARGCOMPLETE_OK
 """``airflow-lineage``: query, load and export the lineage store from a shell.
 
-Exit codes: 0 success; 1 the command failed (unknown node, bad event file, store unreachable, ...);
-2 the command line is wrong (unknown option, malformed node id, out-of-range --depth or --as-of).
+Exit codes: 0 success; 1 the command failed (unknown node, bad event file, store unreachable, a
+``doctor`` check failed, ...); 2 the command line is wrong (unknown option, malformed node id,
+out-of-range --depth or --as-of); 130 interrupted (Ctrl-C).
 Errors are one ``error: ...`` line on stderr, with the fix when one is known; ``--debug`` adds the
 traceback. The store is ``--store-url`` or else ``[lineage_provider] store_url`` from Airflow's config.
 """
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow_lineage_provider import completion, jsonl, output, render
 from airflow_lineage_provider.core.graph import LineageGraph
 from airflow_lineage_provider.exceptions import (
+    ConfigError,
     InvalidEventError,
     InvalidNodeIdError,
     InvalidQueryError,
@@ -154,7 +156,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
                 graph=LineageGraph("", "both", 0, [], []),
                 tree=lambda: render.checks_table(results),
                 table=lambda: render.checks_table(results),
-                summary=f"{len(failed)} check(s) failed" if failed else "no problems found",
+                summary=doctor.summary(results),
             ),
             "table",
         )
@@ -185,7 +187,12 @@ def _hint(exc: BaseException) -> str:
     if isinstance(exc, SchemaVersionError):
         return "this store was written by a newer airflow-lineage-provider; upgrade the package"
     if isinstance(exc, StoreError):
-        return "check --store-url, or [lineage_provider] store_url (AIRFLOW__LINEAGE_PROVIDER__STORE_URL)"
+        return (
+            "check --store-url, or [lineage_provider] store_url (AIRFLOW__LINEAGE_PROVIDER__STORE_URL); "
+            "`airflow-lineage doctor` checks the whole installation"
+        )
+    if isinstance(exc, ConfigError):
+        return "`airflow-lineage doctor` shows each [lineage_provider] value and where it comes from"
     return ""
 
 
@@ -200,8 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="airflow-lineage",
         parents=[common],
         description="Query, load and export the lineage store of airflow-lineage-provider.",
-        epilog="exit codes: 0 ok, 1 error, 2 usage. Without --store-url the store comes from "
-        "[lineage_provider] store_url in the Airflow config (AIRFLOW__LINEAGE_PROVIDER__STORE_URL).",
+        epilog="exit codes: 0 ok; 1 error (unknown node, bad event file, store unreachable, a doctor "
+        "check failed); 2 usage (bad option, malformed node id, out-of-range value); 130 interrupted. "
+        "Without --store-url the store comes from [lineage_provider] store_url in the Airflow config "
+        "(AIRFLOW__LINEAGE_PROVIDER__STORE_URL).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

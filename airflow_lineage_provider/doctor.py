@@ -282,3 +282,13 @@ def run(ctx: Context, checks: list[Callable[[Context], list[Check]]] | None = No
             detail = " ".join(f"{type(exc).__name__}: {exc}".split())
             results.append(Check(name, "fail", f"the check itself failed: {detail}", "run with --debug"))
     return results
+
+
+def summary(results: list[Check]) -> str:
+    """The closing line: how many checks failed or warn, or that all is well."""
+    failed = sum(r.status == "fail" for r in results)
+    warned = sum(r.status == "warn" for r in results)
+    if not failed and not warned:
+        return "no problems found"
+    parts = [f"{failed} failed" if failed else "", f"{warned} to look at" if warned else ""]
+    return "doctor: " + ", ".join(p for p in parts if p) + " (see the fix column)"

@@ -228,9 +228,21 @@ def test_an_unreachable_store_is_one_error_line_naming_the_setting() -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: lineage store postgresql+psycopg2://nobody@127.0.0.1:1/lineage")
     assert result.stderr.rstrip().endswith(
-        "[lineage_provider] store_url (AIRFLOW__LINEAGE_PROVIDER__STORE_URL)"
+        "[lineage_provider] store_url (AIRFLOW__LINEAGE_PROVIDER__STORE_URL); "
+        "`airflow-lineage doctor` checks the whole installation"
     )
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_store_url_that_is_not_a_url_is_one_error_line_pointing_at_doctor() -> None:
+    result = cli("show", dataset("orders"), "--store-url", "not a url")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: store URL 'not a url' is not a SQLAlchemy URL")
+    assert result.stderr.rstrip().endswith(
+        "`airflow-lineage doctor` shows each [lineage_provider] value and where it comes from"
+    )
+    assert "Traceback" not in result.stderr
 
 
 def test_debug_adds_the_traceback(shop_url: str) -> None:
