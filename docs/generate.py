@@ -24,7 +24,14 @@ HELP_WIDTH = "100"  # argparse wraps help at $COLUMNS: fixed, so the page is the
 
 
 def _cell(text: Any) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Prose for a table cell: one line, pipes escaped, and ``<x>`` shown, not taken for HTML."""
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: Any) -> str:
+    """A code span for a table cell (its content is shown as written)."""
+    return "`" + " ".join(str(text).split()).replace("|", "\\|") + "`"
 
 
 def configuration() -> str:
@@ -45,7 +52,7 @@ def configuration() -> str:
         default = f"`{option['default']}`" if option["default"] else "empty"
         env = f"AIRFLOW__{section.upper()}__{name.upper()}"
         lines.append(
-            f"| `{name}` | `{env}` | {option['type']} | {default} | `{_cell(option.get('example', ''))}` "
+            f"| `{name}` | `{env}` | {option['type']} | {default} | {_code(option.get('example', ''))} "
             f"| {_cell(option['description'])} |"
         )
     sensitive = [name for name, option in spec["options"].items() if option.get("sensitive")]
@@ -71,7 +78,6 @@ def _subparsers(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse
 def cli() -> str:
     from airflow_lineage_provider import cli as cli_module
 
-    os.environ["COLUMNS"] = HELP_WIDTH
     parser = cli_module.build_parser()
     doc = (cli_module.__doc__ or "").split("\n\n")
     lines = [
@@ -83,14 +89,27 @@ def cli() -> str:
         "Tables and trees are coloured on a terminal and plain text anywhere else.",
         "",
         "```text",
-        parser.format_help().rstrip(),
+        _help(parser),
         "```",
     ]
     for name, sub in _subparsers(parser):
         if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
             continue  # a group such as `db`: its commands follow
-        lines += ["", f"## `{name}`", "", "```text", sub.format_help().rstrip(), "```"]
+        lines += ["", f"## `{name}`", "", "```text", _help(sub), "```"]
     return "\n".join(lines)
+
+
+def _help(parser: argparse.ArgumentParser) -> str:
+    """``--help`` as printed at a fixed width (argparse wraps at $COLUMNS), so the page is stable."""
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = HELP_WIDTH
+    try:
+        return parser.format_help().rstrip()
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
 
 
 def _schema_type(schema: dict[str, Any]) -> str:
@@ -180,7 +199,7 @@ def facets() -> str:
                 kind = " or ".join(kind) if isinstance(kind, list) else kind
                 lines.append(
                     f"| `{field}` | {kind} | {'yes' if field in required else 'no'} "
-                    f"| {_cell(spec.get('description', ''))} | `{_cell(spec.get('example', ''))}` |"
+                    f"| {_cell(spec.get('description', ''))} | {_code(spec.get('example', ''))} |"
                 )
             lines += ["", "```json", json.dumps(schema, indent=2), "```"]
     return "\n".join(lines)
@@ -198,6 +217,25 @@ NAMING_EXAMPLES = (
 )
 
 
+def _markdown_paragraphs(parts: list[str]) -> list[str]:
+    """A docstring's paragraphs as Markdown: prose joined into one line, ``* `` items kept as a list."""
+    lines: list[str] = []
+    for part in parts:
+        prose, items = [], []
+        for line in part.splitlines():
+            if line.lstrip().startswith("* "):
+                items.append(line.strip())
+            elif items:
+                items[-1] += " " + line.strip()
+            else:
+                prose.append(line.strip())
+        if prose:
+            lines += [" ".join(prose), ""]
+        if items:
+            lines += [*items, ""]
+    return lines
+
+
 def naming() -> str:
     from airflow_lineage_provider.core import ids
     from airflow_lineage_provider.core import naming as naming_module
@@ -210,7 +248,7 @@ def naming() -> str:
         "other producers (Spark, dbt, the official Airflow provider) meet ours in the same nodes.",
         "SQLite has no entry in that spec; the rule below is ours.",
         "",
-        *[" ".join(part.split()) if not part.lstrip().startswith("*") else part for part in doc[1:]],
+        *_markdown_paragraphs(doc[1:]),
         "",
         "Node ids, as Marquez writes them: `dataset:<namespace>:<name>`, `job:<namespace>:<name>`,",
         "`run:<uuid>`, `datasetField:<namespace>:<name>:<field>`. Namespaces may contain `:`.",
