@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_lineage_provider import completion, jsonl, output, render
+from airflow_lineage_provider import completion, doctor, jsonl, output, render
 from airflow_lineage_provider.core.graph import LineageGraph
 from airflow_lineage_provider.exceptions import (
     ConfigError,
@@ -77,8 +77,8 @@ def _cmd_search(store: LineageStore, args: argparse.Namespace) -> int:
     view = output.View(
         data=[render.node_dict(node) for node in nodes],
         graph=LineageGraph("", "both", 0, nodes, []),
-        tree=lambda: render.search_tree(nodes),
-        table=lambda: render.nodes_table(nodes),
+        tree=lambda: render.search_tree(nodes) if nodes else "",
+        table=lambda: render.nodes_table(nodes) if nodes else "",
         summary=None if nodes else f"nothing matches {args.text!r}",
     )
     output.write(view, args.format)
@@ -139,34 +139,6 @@ def _cmd_db_upgrade(store: LineageStore, args: argparse.Namespace) -> int:
         _print_json({"revision": revision})
     else:
         print(f"lineage store is at revision {revision}")
-    return EXIT_OK
-
-
-def _cmd_doctor(args: argparse.Namespace) -> int:
-    from airflow_lineage_provider import doctor
-
-    results = doctor.run(doctor.Context(store_url=getattr(args, "store_url", None)))
-    failed = [r for r in results if r.status == "fail"]
-    if args.format == "json":
-        _print_json({"ok": not failed, "checks": [r.to_dict() for r in results]})
-    else:
-        output.write(
-            output.View(
-                data=None,
-                graph=LineageGraph("", "both", 0, [], []),
-                tree=lambda: render.checks_table(results),
-                table=lambda: render.checks_table(results),
-                summary=doctor.summary(results),
-            ),
-            "table",
-        )
-    return EXIT_ERROR if failed else EXIT_OK
-
-
-def _cmd_completion(args: argparse.Namespace) -> int:
-    from argcomplete.shell_integration import shellcode
-
-    print(shellcode(["airflow-lineage"], shell=args.shell))
     return EXIT_OK
 
 
@@ -260,23 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export", _cmd_export, "write every stored raw event as JSONL, in ingest order", json_flag=False
     )
     sub.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
-    sub = commands.add_parser(
-        "doctor",
-        parents=[common],
-        help="check the installation and say what to fix (exit 1 when a check fails)",
-        description="Check that Airflow loads the provider and plugin, the config in force and where each "
-        "value comes from, the store (reachable, schema), hook lineage and the outbox.",
-    )
-    sub.set_defaults(standalone=_cmd_doctor)
-    output.add_format_option(sub, "table", choices=("table", "json"))
-    sub = commands.add_parser(
-        "completion",
-        help="print the shell code for tab completion",
-        description="Tab completion of commands, options and node ids: "
-        'eval "$(airflow-lineage completion bash)" in ~/.bashrc (zsh: ~/.zshrc).',
-    )
-    sub.add_argument("shell", choices=["bash", "zsh", "fish"])
-    sub.set_defaults(standalone=_cmd_completion)
+    doctor.register(commands, common)
+    completion.register(commands)
     db = commands.add_parser("db", parents=[common], help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="create or migrate the store's tables")

@@ -43,6 +43,26 @@ def attach(action: argparse.Action) -> argparse.Action:
     return action
 
 
+def command(args: argparse.Namespace) -> int:
+    """``airflow-lineage completion SHELL``: print the shell code that registers the completion."""
+    from argcomplete.shell_integration import shellcode
+
+    print(shellcode(["airflow-lineage"], shell=args.shell))
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add ``completion`` to the CLI's subcommands."""
+    sub = commands.add_parser(
+        "completion",
+        help="print the shell code for tab completion",
+        description="Tab completion of commands, options and node ids: "
+        'eval "$(airflow-lineage completion bash)" in ~/.bashrc (zsh: ~/.zshrc).',
+    )
+    sub.add_argument("shell", choices=["bash", "zsh", "fish"])
+    sub.set_defaults(standalone=command)
+
+
 def install(parser: argparse.ArgumentParser) -> None:
     """Answer the shell's completion request (then exit) when there is one; otherwise do nothing."""
     import argcomplete

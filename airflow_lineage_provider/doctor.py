@@ -8,6 +8,7 @@ they run. A check never raises: what goes wrong becomes a ``fail`` with the fix.
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from collections.abc import Callable
@@ -292,3 +293,36 @@ def summary(results: list[Check]) -> str:
         return "no problems found"
     parts = [f"{failed} failed" if failed else "", f"{warned} to look at" if warned else ""]
     return "doctor: " + ", ".join(p for p in parts if p) + " (see the fix column)"
+
+
+def command(args: argparse.Namespace) -> int:
+    """``airflow-lineage doctor``: print the checks (a table, or ``--json``); exit 1 when one fails."""
+    from airflow_lineage_provider import output, render
+    from airflow_lineage_provider.core.graph import LineageGraph
+
+    results = run(Context(store_url=getattr(args, "store_url", None)))
+    failed = any(r.status == "fail" for r in results)
+    view = output.View(
+        data={"ok": not failed, "checks": [r.to_dict() for r in results]},
+        graph=LineageGraph("", "both", 0, [], []),
+        tree=lambda: render.checks_table(results),
+        table=lambda: render.checks_table(results),
+        summary=summary(results),
+    )
+    output.write(view, args.format)
+    return 1 if failed else 0
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``doctor`` to the CLI's subcommands."""
+    from airflow_lineage_provider import output
+
+    sub = commands.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the installation and say what to fix (exit 1 when a check fails)",
+        description="Check that Airflow loads the provider and plugin, the config in force and where each "
+        "value comes from, the store (reachable, schema), hook lineage and the outbox.",
+    )
+    sub.set_defaults(standalone=command)
+    output.add_format_option(sub, "table", choices=("table", "json"))

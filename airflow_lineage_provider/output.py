@@ -20,7 +20,7 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 
 from airflow_lineage_provider import diagram
@@ -39,7 +39,6 @@ class View:
     tree: Callable[[], Any]
     table: Callable[[], Any]
     summary: str | None = None  # a closing line after the table or tree (not in json, dot, mermaid)
-    notes: list[str] = field(default_factory=list)
 
 
 def add_format_option(
@@ -112,8 +111,8 @@ def write(view: View, fmt: str, stream: IO[str] | None = None) -> None:
             console(stream).print(renderable)
         else:
             stream.write(plain(renderable, encoding=_encoding(stream)) + "\n")
-        for line in [*view.notes, *([view.summary] if view.summary else [])]:
-            stream.write(line + "\n")
+        if view.summary:
+            stream.write(view.summary + "\n")
     else:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 

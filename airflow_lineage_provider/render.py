@@ -38,7 +38,7 @@ def node_facts(node: Node) -> str:
     return ""
 
 
-def node_text(node: Node) -> Any:
+def node_text(node: Node, *, with_namespace: bool = True) -> Any:
     """The label as rich Text (never markup: a name like ``[bold]`` or ``<img>`` prints as written)."""
     from rich.text import Text
 
@@ -49,7 +49,7 @@ def node_text(node: Node) -> Any:
     text.append(marker + "]", style=_STYLES.get(kind, "bold"))
     name, sep, namespace = rest.partition("  (")
     text.append(" " + name, style="bold")
-    if sep:
+    if sep and with_namespace:
         text.append("  (" + namespace, style="dim")
     facts = node_facts(node)
     if facts:
@@ -105,6 +105,7 @@ def lineage_tree(graph: LineageGraph, direction: str) -> Any:
 def nodes_table(nodes: Iterable[Node], *, with_depth: bool = False) -> Any:
     """One node a row: type, name, namespace, version or last run state, and the id to paste."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, pad_edge=False, header_style="bold")
     columns = (["depth"] if with_depth else []) + ["type", "name", "namespace", "version / last run", "id"]
@@ -114,7 +115,7 @@ def nodes_table(nodes: Iterable[Node], *, with_depth: bool = False) -> Any:
         cells = [str(node.depth)] if with_depth else []
         kind = diagram.node_kind(node)
         cells += [kind, node.name, node.namespace, node_facts(node), node.id]
-        table.add_row(*cells)
+        table.add_row(*(Text(cell) for cell in cells))  # Text: a name is never read as markup
     return table
 
 
@@ -129,7 +130,7 @@ def search_tree(nodes: Iterable[Node]) -> Any:
         namespace = node.namespace or node.type
         if namespace not in groups:
             groups[namespace] = root.add(Text(namespace, style="dim"))
-        text = node_text(node)
+        text = node_text(node, with_namespace=False)
         text.append(f"  {node.id}", style="dim")
         groups[namespace].add(text)
     return root

@@ -93,3 +93,20 @@ def test_key_values_lists_facets_by_name_and_long_lists_one_value_a_line() -> No
         "columnLineage:",
         "  total <- raw_orders.amount",
     ]
+
+
+def test_names_that_look_like_markup_or_html_print_as_written() -> None:
+    odd = Node(
+        f"dataset:{NS}:[bold red]x[/]", "dataset", NS, "[bold red]x[/]", data={"version": "0123456789"}
+    )
+    html = Node("job:airflow:<img src=x onerror=alert(1)>", "job", "airflow", "<img src=x onerror=alert(1)>")
+    graph = LineageGraph(odd.id, "upstream", 2, [odd, html], [Edge(html.id, odd.id, "output")])
+
+    lines = output.plain(render.lineage_tree(graph, "upstream")).splitlines()
+    table = output.plain(render.nodes_table(graph.nodes, with_depth=True))
+
+    assert lines == [
+        f"[dataset] [bold red]x[/]  ({NS})  version 01234567",
+        "└── [job] <img src=x onerror=alert(1)>  (airflow)",
+    ]
+    assert "[bold red]x[/]" in table and "<img src=x onerror=alert(1)>" in table
