@@ -192,8 +192,6 @@ def neighbourhood(details: Mapping[str, Any]) -> LineageGraph:
     else:
         before, after = details.get("inputs") or [], details.get("outputs") or []
     nodes = {root: _node_from_id(root, details)}
-    if kind == "run" and details.get("job"):
-        nodes[str(details["job"])] = _node_from_id(str(details["job"]), {})
     edges = [Edge(str(other), root, "input" if kind != "dataset" else "output") for other in before]
     edges += [Edge(root, str(other), "output" if kind != "dataset" else "input") for other in after]
     for edge in edges:

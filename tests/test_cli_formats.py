@@ -24,6 +24,7 @@ READS = {
     "downstream": lambda: ["downstream", dataset("raw_orders")],
     "show dataset": lambda: ["show", dataset("clean_orders")],
     "show job": lambda: ["show", job("shop.clean")],
+    "show run": lambda: ["show", f"run:{uuid.uuid5(uuid.NAMESPACE_URL, 'test-cli/shop.clean')}"],
     "search": lambda: ["search", "ORDER"],
 }
 
@@ -57,8 +58,12 @@ def test_dot_parses_and_has_a_node_per_json_node(command: str, shop_url: str) ->
     if command == "search":
         expected_nodes, expected_edges = {node["id"] for node in as_json}, set()
     elif command.startswith("show"):
-        before = as_json.get("producers", []) + as_json.get("inputs", [])
-        after = as_json.get("consumers", []) + as_json.get("outputs", [])
+
+        def ids(key: str) -> list[str]:  # a run lists {"id", "version"}; a job lists ids
+            return [item["id"] if isinstance(item, dict) else item for item in as_json.get(key, [])]
+
+        before = as_json.get("producers", []) + ids("inputs")
+        after = as_json.get("consumers", []) + ids("outputs")
         expected_nodes = {as_json["id"], *before, *after}
         expected_edges = {(b, as_json["id"]) for b in before} | {(as_json["id"], a) for a in after}
     else:
