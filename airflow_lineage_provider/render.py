@@ -35,6 +35,8 @@ def node_facts(node: Node) -> str:
     run = node.data.get("latestRun") or {}
     if run.get("state"):
         return f"last run {run['state']}"
+    if node.type == "run" and node.data.get("state"):
+        return f"state {node.data['state']}"
     return ""
 
 
@@ -53,7 +55,7 @@ def node_text(node: Node, *, with_namespace: bool = True) -> Any:
         text.append("  (" + namespace, style="dim")
     facts = node_facts(node)
     if facts:
-        state = str((node.data.get("latestRun") or {}).get("state") or "")
+        state = str((node.data.get("latestRun") or {}).get("state") or node.data.get("state") or "")
         text.append("  " + facts, style=_STATE_STYLES.get(state, "cyan"))
     return text
 

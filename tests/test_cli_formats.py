@@ -148,3 +148,10 @@ def test_on_a_terminal_the_tree_is_coloured_and_says_the_same(monkeypatch: pytes
     assert "\x1b[" in terminal.getvalue()
     plain = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())
     assert [line.rstrip() for line in plain.splitlines()] == pipe.getvalue().splitlines()
+
+
+def test_search_shows_each_jobs_last_run_state_and_each_datasets_version(shop_url: str) -> None:
+    rows = {line.split()[-1]: line for line in run_read("search", "table", shop_url).splitlines()[1:]}
+
+    assert "last run COMPLETE" in rows[job("shop.load_orders")]
+    assert " version " in rows[dataset("raw_orders")]

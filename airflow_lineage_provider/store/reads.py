@@ -96,8 +96,9 @@ def search(conn: Connection, needle: str, limit: int = 20, kind: str | None = No
     if kind:
         query = query.where(t.Node.kind == kind)
     found = conn.execute(query.order_by(t.Node.kind, t.Node.name).limit(max(limit * 5, limit))).all()
-    rows = sorted(found, key=lambda r: (r.name.lower() != needle.lower(), len(r.name), r.name))
-    return [_node(r, 0, {}) for r in rows[:limit]]
+    rows = sorted(found, key=lambda r: (r.name.lower() != needle.lower(), len(r.name), r.name))[:limit]
+    runs = _latest_runs(conn, rows)
+    return [_node(r, 0, runs) for r in rows]
 
 
 def _node(row: Any, depth: int, runs: dict[str, Any]) -> Node:
@@ -198,12 +199,18 @@ def _load_nodes(conn: Connection, found: dict[int, int]) -> tuple[list[Node], di
     rows: list[Any] = []
     for chunk in _chunks(list(found)):
         rows.extend(conn.execute(select(t.Node).where(t.Node.id.in_(chunk))).all())
+    runs = _latest_runs(conn, rows)
+    nodes = sorted((_node(r, found[r.id], runs) for r in rows), key=lambda n: (n.depth, n.id))
+    return nodes, {r.id: node_text(r.kind, r.namespace, r.name) for r in rows}
+
+
+def _latest_runs(conn: Connection, rows: Sequence[Any]) -> dict[str, Any]:
+    """The latest run of each job row, by run id."""
     run_ids = [r.latest_run_id for r in rows if r.kind == "job" and r.latest_run_id]
     runs: dict[str, Any] = {}
     for chunk in _chunks(run_ids):
         runs.update({r.run_id: r for r in conn.execute(select(t.Run).where(t.Run.run_id.in_(chunk)))})
-    nodes = sorted((_node(r, found[r.id], runs) for r in rows), key=lambda n: (n.depth, n.id))
-    return nodes, {r.id: node_text(r.kind, r.namespace, r.name) for r in rows}
+    return runs
 
 
 def _load_edges(conn: Connection, ids: list[int], as_of: datetime | None) -> list[tuple[Any, ...]]:
