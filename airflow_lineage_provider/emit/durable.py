@@ -62,9 +62,37 @@ def _max_event_bytes() -> int:
         return DEFAULT_MAX_EVENT_BYTES
 
 
+def _utf8(value: Any) -> Any:
+    """Strings with undecodable bytes (lone surrogates, as ``os.fsdecode`` makes them) as ``\\xNN`` text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utf8(v) for v in value]
+    return value
+
+
 def validate(event: Any) -> ParsedEvent:
-    """Parse an event for delivery; raise :class:`InvalidEventError` when it can never be stored."""
-    parsed = parse_event(as_dict(event))
+    """Parse an event for delivery; raise :class:`InvalidEventError` when it can never be stored.
+
+    Names and values holding bytes that were not UTF-8 (file names, mostly) are kept with those
+    bytes written as ``\\xNN``, rather than losing the whole event.
+    """
+    data = as_dict(event)
+    try:
+        parsed = parse_event(data)
+    except InvalidEventError as exc:
+        if "not valid UTF-8" not in exc.reason:
+            raise
+        parsed = parse_event(_utf8(data))
     size = len(json.dumps(parsed.payload, separators=(",", ":"), ensure_ascii=False).encode())
     limit = _max_event_bytes()
     if size > limit:
