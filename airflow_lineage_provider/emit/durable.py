@@ -164,10 +164,15 @@ class DurableEmitter:
             return
         if kept is not None:
             outbox.remove(kept)
-        if outbox.has_pending():
+        # Events kept less than a budget ago may still be on their way from their own process.
+        if outbox.has_pending(min_age=timeout):
             # Leave part of the budget unused: the drain is a bonus, the task must not wait on it.
             result = outbox.drain(
-                self.deliver, limit=CAPTURE_DRAIN_LIMIT, deadline=deadline - timeout / 2, batch=25
+                self.deliver,
+                limit=CAPTURE_DRAIN_LIMIT,
+                deadline=deadline - timeout / 2,
+                batch=25,
+                min_age=timeout,
             )
             if result.delivered or result.dead:
                 log.info(

@@ -13,8 +13,9 @@ Contract:
 * :meth:`Outbox.put` writes the event to a temporary file, fsyncs it and renames it into
   ``pending/``: an event is either whole in the outbox or not there. The file is named by the
   event's key (run id, event type, event time), so keeping the same event twice keeps one file.
-* :meth:`Outbox.drain` hands pending events, oldest first, in batches to a ``deliver`` callable and
-  removes each file once its batch is delivered. ``deliver`` raises :class:`InvalidEventError`
+* :meth:`Outbox.drain` hands pending events (optionally only those older than ``min_age``),
+  oldest first, in batches to a ``deliver`` callable and removes each file once its batch is
+  delivered. ``deliver`` raises :class:`InvalidEventError`
   (its ``index`` naming the event) for a poison event, which goes to the dead-letter file; any other
   error stops the drain and leaves the files for the next one. Delivery is idempotent in the store,
   so an event delivered twice (a crash between delivery and removal) is stored once.
@@ -131,21 +132,26 @@ class Outbox:
         log.warning("lineage: event rejected (%s); kept in %s", reason, self.dead_letter_file)
 
     # -- reading ----------------------------------------------------------------------------------
-    def files(self) -> list[Path]:
-        """Pending event files, oldest first."""
+    def files(self, min_age: float = 0) -> list[Path]:
+        """Pending event files, oldest first; only those kept at least ``min_age`` seconds ago."""
         try:
             entries = [e for e in os.scandir(self.pending_dir) if e.name.endswith(".json")]
         except FileNotFoundError:
             return []
+        newest = time.time_ns() - int(min_age * 1e9)
         stamped = []
         for entry in entries:
             try:
-                stamped.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+                mtime = entry.stat().st_mtime_ns
             except FileNotFoundError:  # delivered by another process meanwhile
                 continue
+            if mtime <= newest:
+                stamped.append((mtime, entry.name, Path(entry.path)))
         return [path for _, _, path in sorted(stamped)]
 
-    def has_pending(self) -> bool:
+    def has_pending(self, min_age: float = 0) -> bool:
+        if min_age:
+            return bool(self.files(min_age))
         try:
             with os.scandir(self.pending_dir) as entries:
                 return any(e.name.endswith(".json") for e in entries)
@@ -232,8 +238,13 @@ class Outbox:
         deadline: float | None = None,
         wait: bool = False,
         batch: int = BATCH,
+        min_age: float = 0,
     ) -> DrainResult:
-        """Deliver up to ``limit`` pending events (all by default) until ``deadline`` (monotonic)."""
+        """Deliver up to ``limit`` pending events (all by default) until ``deadline`` (monotonic).
+
+        ``min_age`` skips events kept less than that many seconds ago: automatic drains leave alone
+        the events other processes are still delivering themselves (kept ahead of delivery).
+        """
         result = DrainResult()
         with self._drain_lock(wait) as locked:
             if not locked:
@@ -241,7 +252,7 @@ class Outbox:
                 result.remaining = len(self.files())
                 return result
             self._clean_temp_files()
-            files = self.files()
+            files = self.files(min_age)
             if limit is not None:
                 files = files[:limit]
             for start in range(0, len(files), batch):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from airflow_lineage_provider import conf
-from airflow_lineage_provider.emit.budget import error_text
+from airflow_lineage_provider.emit.budget import budget_seconds, error_text
 from airflow_lineage_provider.emit.outbox import DrainResult, Outbox, configured_outbox
 from airflow_lineage_provider.exceptions import ConfigError, LineageError
 
@@ -32,11 +32,17 @@ class PeriodicDrain:
     """
 
     def __init__(
-        self, get_store: Callable[[], LineageStore], interval: float, outbox: Outbox | None = None
+        self,
+        get_store: Callable[[], LineageStore],
+        interval: float,
+        outbox: Outbox | None = None,
+        min_age: float | None = None,
     ) -> None:
         self._get_store = get_store
         self._interval = interval
         self._outbox = outbox
+        # Leave alone events that task processes on this machine are still delivering themselves.
+        self._min_age = budget_seconds() if min_age is None else min_age
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,10 +58,10 @@ class PeriodicDrain:
     def tick(self) -> DrainResult | None:
         """One drain, unless another process is draining; never raises."""
         outbox = self._outbox or configured_outbox()
-        if not outbox.has_pending():
+        if not outbox.has_pending(self._min_age):
             return None
         try:
-            result = outbox.drain(self._get_store().record_many, wait=False)
+            result = outbox.drain(self._get_store().record_many, wait=False, min_age=self._min_age)
         except (LineageError, OSError) as exc:
             log.warning("lineage: periodic outbox drain failed: %s", error_text(exc))
             return None
