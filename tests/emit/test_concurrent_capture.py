@@ -59,7 +59,9 @@ def _capture(args: tuple[str, str, int]) -> tuple[list[tuple[str, str]], list[st
 
 
 def test_eight_capturing_processes_store_every_event_exactly_once(store_url: str, tmp_path: Path) -> None:
-    LineageStore.from_url(store_url).upgrade()
+    created = LineageStore.from_url(store_url)
+    created.upgrade()
+    created.close()
     outbox = Outbox(tmp_path / "outbox")
     with multiprocessing.get_context("spawn").Pool(WRITERS) as pool:
         results: list[Any] = pool.map(_capture, [(store_url, str(outbox.path), w) for w in range(WRITERS)])

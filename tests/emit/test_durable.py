@@ -102,7 +102,9 @@ def test_a_locked_store_slower_than_the_budget_leaves_the_event_in_the_outbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lineage_log: LineageLog
 ) -> None:
     url = f"sqlite:///{tmp_path / 'lineage.db'}"
-    LineageStore.from_url(url).upgrade()
+    created = LineageStore.from_url(url)
+    created.upgrade()
+    created.close()
     _use(monkeypatch, store_url=url, emit_timeout="1")
     blocker = sqlite3.connect(tmp_path / "lineage.db", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
