@@ -88,3 +88,19 @@ def test_erase_reports_what_it_changed(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     expected = {"node": "dataset:sqlite:///data/w.db:people", "versions": 1, "events": 1}
     assert json.loads(result.stdout) == expected
+
+
+def test_replay_skips_a_damaged_outbox_file_with_a_message_and_delivers_the_rest(tmp_path: Path) -> None:
+    outbox, events = _outbox_with(tmp_path, 3)
+    damaged = outbox.files()[1]
+    damaged.write_bytes(damaged.read_bytes()[:-25])  # cut short
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+
+    result = cli("replay", "--outbox", str(outbox.path), "--store-url", url)
+
+    assert result.returncode == 0, result.stderr
+    assert f"outbox file {damaged.name} is damaged and was skipped" in result.stderr
+    assert "2 events" in result.stdout and "1 damaged files skipped" in result.stdout
+    assert len(stored_events(url)) == 2
+    status = json.loads(cli("status", "--outbox", str(outbox.path), "--json").stdout)
+    assert (status["pending"], status["corrupt"]) == (0, 1)
