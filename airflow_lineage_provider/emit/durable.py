@@ -23,7 +23,12 @@ from typing import Any, ClassVar
 
 from airflow_lineage_provider import conf
 from airflow_lineage_provider.core.events import ParsedEvent, parse_event
-from airflow_lineage_provider.emit.budget import budget_seconds, error_text, run_within_budget
+from airflow_lineage_provider.emit.budget import (
+    budget_deadline,
+    budget_seconds,
+    error_text,
+    run_within_budget,
+)
 from airflow_lineage_provider.emit.outbox import Outbox
 from airflow_lineage_provider.exceptions import ConfigError, InvalidEventError, LineageError
 
@@ -131,14 +136,15 @@ class DurableEmitter:
 
     def emit(self, event: Any) -> None:
         timeout = budget_seconds()
-        deadline = time.monotonic() + timeout
         run_within_budget(
-            lambda: self._emit(event, deadline, timeout),
+            lambda: self._emit(event, timeout),
             timeout=timeout,
             what=f"recording {describe(event)} in {self.target()}",
         )
 
-    def _emit(self, event: Any, deadline: float, timeout: float) -> None:
+    def _emit(self, event: Any, timeout: float) -> None:
+        # Under the listener's budget (extraction came first) the deadline is that budget's.
+        deadline = budget_deadline() or time.monotonic() + timeout
         outbox = self.outbox
         try:
             parsed = validate(event)
@@ -165,7 +171,7 @@ class DurableEmitter:
         if kept is not None:
             outbox.remove(kept)
         # Events kept less than a budget ago may still be on their way from their own process.
-        if outbox.has_pending(min_age=timeout):
+        if time.monotonic() < deadline - timeout / 2 and outbox.has_pending(min_age=timeout):
             # Leave part of the budget unused: the drain is a bonus, the task must not wait on it.
             result = outbox.drain(
                 self.deliver,

@@ -13,12 +13,13 @@ failure for now: the events stay in the outbox for replay.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any, ClassVar
 
 from airflow_lineage_provider import conf
-from airflow_lineage_provider.emit.budget import budget_seconds
+from airflow_lineage_provider.emit.budget import budget_deadline, budget_seconds
 from airflow_lineage_provider.emit.durable import DurableEmitter
 from airflow_lineage_provider.emit.outbox import Outbox
 from airflow_lineage_provider.exceptions import ConfigError, InvalidEventError, StoreError
@@ -70,7 +71,10 @@ class HttpEmitter(DurableEmitter):
         request.add_header("Content-Type", "application/json")
         if token:
             request.add_header("Authorization", f"Bearer {token}")
+        deadline = budget_deadline()
         timeout = self._timeout if self._timeout is not None else budget_seconds()
+        if deadline is not None:
+            timeout = max(0.1, min(timeout, deadline - time.monotonic()))
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured URL
                 response.read()
