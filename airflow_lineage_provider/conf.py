@@ -64,7 +64,72 @@ def emit_timeout() -> float:
     return value
 
 
+def _number(option: str, fallback: str, low: float, high: float, unit: str) -> float:
+    raw = _get(option, fallback)
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"[{SECTION}] {option} must be a number of {unit}, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"[{SECTION}] {option} must be between {low:g} and {high:g} {unit}, got {value:g}")
+    return value
+
+
+@functools.cache
+def emitter() -> str:
+    """``direct`` (write the store from this process) or ``http`` (post to the API server)."""
+    value = _get("emitter", "direct").strip() or "direct"
+    if value not in ("direct", "http") and "." not in value:
+        raise ConfigError(f"[{SECTION}] emitter must be direct, http or a dotted class path, got {value!r}")
+    return value
+
+
+@functools.cache
+def http_url() -> str:
+    return _get("http_url", "").strip().rstrip("/")
+
+
+@functools.cache
+def http_token() -> str:
+    return _get("http_token", "").strip()
+
+
+@functools.cache
+def outbox_dir() -> str:
+    path = _get("outbox_dir", "").strip()
+    if not path:
+        return os.path.join(airflow_home(), "lineage_outbox")
+    return os.path.abspath(os.path.expanduser(path))
+
+
+@functools.cache
+def max_event_bytes() -> int:
+    return int(_number("max_event_bytes", "1048576", 1024, 4 * 1024 * 1024, "bytes"))
+
+
+@functools.cache
+def outbox_drain_interval() -> float:
+    return _number("outbox_drain_interval", "30", 0, 86400, "seconds")
+
+
+@functools.cache
+def retention_days() -> float:
+    return _number("retention_days", "0", 0, 36500, "days")
+
+
 def reload() -> None:
     """Forget cached values (tests and long-running processes after a config change)."""
-    for accessor in (is_disabled, store_url, namespace, emit_timeout):
+    for accessor in (
+        is_disabled,
+        store_url,
+        namespace,
+        emit_timeout,
+        emitter,
+        http_url,
+        http_token,
+        outbox_dir,
+        max_event_bytes,
+        outbox_drain_interval,
+        retention_days,
+    ):
         accessor.cache_clear()

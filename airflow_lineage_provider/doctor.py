@@ -257,9 +257,38 @@ def _sqlite_access(path: str) -> Check | None:
 
 
 def check_outbox(ctx: Context) -> list[Check]:
-    return [
-        Check("outbox", "info", "not configured in this version (events are written to the store directly)")
-    ]
+    """Events waiting in the durable outbox (the store or API was unreachable) and dead letters."""
+    from airflow_lineage_provider.emit.outbox import configured_outbox
+
+    try:
+        outbox = configured_outbox()
+        depth, oldest = outbox.status()
+        dead = outbox.dead_letter_count()
+    except Exception as exc:  # the check reports; it never crashes doctor
+        return [Check("outbox", "fail", f"cannot read the outbox: {exc}", "check [lineage_provider] outbox_dir")]
+    checks = []
+    if depth:
+        since = f", the oldest from {oldest.isoformat()}" if oldest else ""
+        checks.append(
+            Check(
+                "outbox",
+                "warn",
+                f"{depth} event(s) waiting in {outbox.path}{since}",
+                "make the store reachable, then run `airflow-lineage replay` (or wait for the next drain)",
+            )
+        )
+    else:
+        checks.append(Check("outbox", "ok", f"empty ({outbox.path})"))
+    if dead:
+        checks.append(
+            Check(
+                "dead letters",
+                "warn",
+                f"{dead} event(s) rejected as invalid, with the reason, in the outbox's dead-letter file",
+                "read them with `airflow-lineage status`; they are never retried",
+            )
+        )
+    return checks
 
 
 CHECKS: list[Callable[[Context], list[Check]]] = [

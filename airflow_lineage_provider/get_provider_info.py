@@ -52,6 +52,65 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "2.0",
                         "default": "5.0",
                     },
+                    "emitter": {
+                        "description": "How task processes deliver events: direct (write the store "
+                        "from the task) or http (POST to the API server's ingest endpoint, for workers "
+                        "with no route to the store). Undelivered events wait in the outbox either way.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "http",
+                        "default": "direct",
+                    },
+                    "http_url": {
+                        "description": "Base URL of the Airflow API server for the http emitter; events "
+                        "go to <http_url>/lineage/api/v1/lineage/batch.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "http://airflow-api-server:8080",
+                        "default": "",
+                    },
+                    "http_token": {
+                        "description": "Bearer token the http emitter sends (an Airflow API token of a "
+                        "user allowed to edit every DAG).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "eyJhbGciOi...",
+                        "default": "",
+                        "sensitive": True,
+                    },
+                    "outbox_dir": {
+                        "description": "Directory of the durable outbox: events that could not be "
+                        "delivered wait there (one file each) until replayed. Empty means lineage_outbox "
+                        "under AIRFLOW_HOME.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "/var/lib/airflow/lineage_outbox",
+                        "default": "",
+                    },
+                    "max_event_bytes": {
+                        "description": "Largest event capture delivers, as compact JSON; a larger one "
+                        "goes to the dead-letter file with its size, instead of the store.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "262144",
+                        "default": "1048576",
+                    },
+                    "outbox_drain_interval": {
+                        "description": "Seconds between drains of the outbox by the API server "
+                        "(0 turns the periodic drain off; capture and airflow-lineage replay still drain).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "60",
+                        "default": "30",
+                    },
+                    "retention_days": {
+                        "description": "Default age for airflow-lineage prune: raw events and runs older "
+                        "than this many days are removed, except what the graph needs. 0 keeps everything.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "90",
+                        "default": "0",
+                    },
                 },
             }
         },

@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EMITTER_KIND = "direct"
-
 
 def _enabled() -> bool:
     try:
@@ -39,7 +37,7 @@ def _default_emitter() -> Emitter:
     """The emitter capture uses: chosen here, and only here."""
     from airflow_lineage_provider.emit.registry import create_emitter
 
-    return create_emitter(EMITTER_KIND)
+    return create_emitter(conf.emitter())
 
 
 @functools.cache
@@ -72,6 +70,9 @@ class LineageProviderPlugin(AirflowPlugin):
     @property
     def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
         """The REST API at ``/lineage`` (api-server only; imported here so tasks never load FastAPI)."""
-        from airflow_lineage_provider.api.app import cached_app
+        from airflow_lineage_provider.api.app import add_service, cached_app
+        from airflow_lineage_provider.emit.replay import PeriodicDrain
 
-        return [{"app": cached_app(), "url_prefix": "/lineage", "name": "Lineage Provider API"}]
+        app = cached_app()
+        add_service(app, PeriodicDrain.from_config)  # the API server drains this machine's outbox
+        return [{"app": app, "url_prefix": "/lineage", "name": "Lineage Provider API"}]

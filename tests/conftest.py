@@ -34,6 +34,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_HOME, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _own_outbox(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test gets its own outbox: events one test could not deliver never reach another's store."""
+    from airflow_lineage_provider import conf
+
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__OUTBOX_DIR", str(tmp_path_factory.mktemp("outbox")))
+    conf.reload()
+    yield
+    conf.reload()
+
+
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
     return _HOME

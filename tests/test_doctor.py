@@ -56,9 +56,9 @@ def test_a_healthy_installation_passes_every_check(home: Path) -> None:
         "config emit_timeout": "ok",
         "store": "ok",
         "schema": "ok",
-        "outbox": "info",
+        "outbox": "ok",
     }
-    assert checks["outbox"]["detail"].startswith("not configured in this version")
+    assert checks["outbox"]["detail"].startswith("empty (")
     assert checks["schema"]["detail"] == f"at the latest revision {schema.HEAD_REVISION}"
     assert (
         checks["config store_url"]["detail"]

@@ -18,7 +18,19 @@ import airflow_lineage_provider
 from airflow_lineage_provider.get_provider_info import get_provider_info
 
 AIRFLOW = Path(sys.executable).parent / "airflow"
-OPTIONS = {"disabled", "store_url", "namespace", "emit_timeout"}
+OPTIONS = {
+    "disabled",
+    "store_url",
+    "namespace",
+    "emit_timeout",
+    "emitter",
+    "http_url",
+    "http_token",
+    "outbox_dir",
+    "max_event_bytes",
+    "outbox_drain_interval",
+    "retention_days",
+}
 
 
 def our_entry_point(group: str) -> importlib.metadata.EntryPoint:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import Depends, FastAPI
 
@@ -79,14 +80,36 @@ class StoreHolder:
                 self._store, self._owned, self._ready = None, False, False
 
 
+class Service(Protocol):
+    """Background work the app runs while it is up (the plugin adds the outbox drain)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+ServiceFactory = Callable[[Callable[[], LineageStore]], Service]
+
+
+def add_service(app: FastAPI, factory: ServiceFactory) -> None:
+    """Run ``factory(get_store)`` from the app's start to its end (once, however often it is added)."""
+    if factory not in app.state.services:
+        app.state.services.append(factory)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from airflow.api_fastapi.app import get_auth_manager
 
     app.state.auth_manager = get_auth_manager()
+    services = [factory(app.state.stores.get) for factory in app.state.services]
+    for service in services:
+        service.start()
     try:
         yield
     finally:
+        for service in services:
+            service.stop()
         app.state.stores.close()
 
 
@@ -100,6 +123,7 @@ def create_app(store: LineageStore | None = None) -> FastAPI:
         dependencies=[Depends(no_nul)],
     )
     app.state.stores = StoreHolder(store)
+    app.state.services = []
     errors.install(app)
     for router in (ingest.router, lineage.router, catalog.router, search.router):
         app.include_router(router)

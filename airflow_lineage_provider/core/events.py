@@ -128,10 +128,19 @@ def _check_values(value: Any, path: str) -> None:
         raise InvalidEventError("NaN and Infinity are not valid JSON numbers", field=path)
     if isinstance(value, str) and "\x00" in value:
         raise InvalidEventError("NUL characters are not allowed in strings", field=path)
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidEventError(
+                f"not valid UTF-8 text ({exc.reason} at position {exc.start}: bytes that were not UTF-8?)",
+                field=path,
+            ) from exc
     if isinstance(value, dict):
         for key, item in value.items():
             if "\x00" in str(key):
                 raise InvalidEventError("NUL characters are not allowed in keys", field=path)
+            _check_values(key, f"{path}.<key>")
             _check_values(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):

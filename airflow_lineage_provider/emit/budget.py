@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from airflow_lineage_provider import conf
@@ -44,19 +45,28 @@ def inside_budget() -> bool:
     return bool(getattr(_state, "active", False))
 
 
+def budget_deadline() -> float | None:
+    """When the budget this thread runs under ends (``time.monotonic()``), or None outside one."""
+    return getattr(_state, "deadline", None) if inside_budget() else None
+
+
 class _Attempt:
     """One piece of work under a budget; whichever side finishes first reports the outcome."""
 
-    def __init__(self, work: Callable[[], object], what: str) -> None:
+    def __init__(self, work: Callable[[], object], what: str, deadline: float) -> None:
         self.work = work
         self.what = what
+        self.deadline = deadline
         self.ok = False
         self.abandoned = False
         self.lock = threading.Lock()
 
     def __call__(self) -> None:
         outer = inside_budget()
+        outer_deadline = getattr(_state, "deadline", None)
         _state.active = True
+        if not outer:
+            _state.deadline = self.deadline
         try:
             self.work()
             self.ok = True
@@ -67,6 +77,7 @@ class _Attempt:
             log.log(level, "lineage: %s failed: %s", self.what, error_text(exc))
         finally:
             _state.active = outer
+            _state.deadline = outer_deadline
 
     def abandon(self, timeout: float) -> None:
         with self.lock:
@@ -79,7 +90,7 @@ def run_within_budget(work: Callable[[], object], *, timeout: float, what: str) 
 
     Never raises. Logs one warning line when the work fails or does not finish in time.
     """
-    attempt = _Attempt(work, what)
+    attempt = _Attempt(work, what, time.monotonic() + timeout)
     if inside_budget():
         attempt()
         return attempt.ok

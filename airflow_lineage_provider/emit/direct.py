@@ -7,28 +7,35 @@ import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_lineage_provider.emit.budget import budget_seconds, run_within_budget
+from airflow_lineage_provider.emit.durable import DurableEmitter
+from airflow_lineage_provider.emit.outbox import Outbox
 
 if TYPE_CHECKING:
     from airflow_lineage_provider.store.api import LineageStore
 
 
-class DirectEmitter:
-    """Records each event with ``LineageStore.record`` within the capture time budget.
+class DirectEmitter(DurableEmitter):
+    """Records each event with ``LineageStore.record_many`` within the capture time budget.
 
-    The store is ``LineageStore.from_airflow_config()``, created on first use and kept for the
-    life of the process. A forked child (LocalExecutor workers fork from the scheduler) never
-    reuses its parent's connections: it builds its own store.
+    Undelivered events wait in the outbox (see :class:`DurableEmitter`). The store is
+    ``LineageStore.from_airflow_config()``, created on first use and kept for the life of the
+    process. A forked child (LocalExecutor workers fork from the scheduler) never reuses its
+    parent's connections: it builds its own store.
     """
 
     kind: ClassVar[str] = "direct"
 
-    def __init__(self) -> None:
+    def __init__(self, outbox: Outbox | None = None, store: LineageStore | None = None) -> None:
+        super().__init__(outbox)
         self._lock = threading.Lock()
-        self._store: LineageStore | None = None
+        self._store: LineageStore | None = store
+        self._given = store is not None
         self._pid = os.getpid()
 
     def _get_store(self) -> LineageStore:
         with self._lock:
+            if self._given and self._store is not None:
+                return self._store
             if self._store is None or self._pid != os.getpid():
                 from airflow_lineage_provider.store.api import LineageStore
 
@@ -38,24 +45,13 @@ class DirectEmitter:
                 self._pid = os.getpid()
             return self._store
 
-    def emit(self, event: Any) -> None:
-        run_within_budget(
-            lambda: self._get_store().record(event),
-            timeout=budget_seconds(),
-            what=f"recording {_describe(event)} in the lineage store",
-        )
+    def deliver(self, events: list[dict[str, Any]]) -> None:
+        self._get_store().record_many(events)
 
     def close(self) -> None:
         with self._lock:
+            if self._given:
+                return
             store, self._store = self._store, None
             if store is not None and self._pid == os.getpid():
                 run_within_budget(store.close, timeout=budget_seconds(), what="closing the lineage store")
-
-
-def _describe(event: Any) -> str:
-    event_type = getattr(event, "eventType", None)
-    job = getattr(event, "job", None)
-    name = getattr(job, "name", None)
-    if event_type is None or name is None:
-        return "an event"
-    return f"{getattr(event_type, 'value', event_type)} of {name}"

@@ -1,4 +1,4 @@
-"""Emitter kinds: a name (``direct``, ``accumulating``) or a dotted class path."""
+"""Emitter kinds: a name (``direct``, ``http``, ``accumulating``) or a dotted class path."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from airflow_lineage_provider.exceptions import ConfigError
 
 KINDS: dict[str, str] = {
     "direct": "airflow_lineage_provider.emit.direct.DirectEmitter",
+    "http": "airflow_lineage_provider.emit.http.HttpEmitter",
     "accumulating": "airflow_lineage_provider.emit.memory.AccumulatingEmitter",
 }
 

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from airflow_lineage_provider.core.events import ParsedEvent, parse_event, parse_time
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
 from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
-from airflow_lineage_provider.store import details, reads, schema
+from airflow_lineage_provider.store import details, reads, retention, schema
 from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine, sqlite_path
 from airflow_lineage_provider.store.tables import Run
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
@@ -169,6 +169,21 @@ class LineageStore:
                     if progress is not None:
                         progress(1)
         return applied
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def prune(self, older_than: timedelta, *, dry_run: bool = False) -> retention.PruneReport:
+        """Remove runs (and their raw events) older than ``older_than``, keeping what the graph needs."""
+        if older_than <= timedelta(0):
+            raise InvalidQueryError(f"older_than must be positive, not {older_than}")
+        cutoff = datetime.now(timezone.utc).replace(tzinfo=None) - older_than
+        with self._connect(write=True) as conn:
+            return retention.prune(conn, cutoff, dry_run=dry_run)
+
+    def erase(self, node_id: str, reason: str = "erased on request") -> dict[str, Any]:
+        """Remove a dataset's facets everywhere, keeping a tombstone node (see ``store.retention``)."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        with self._connect(write=True) as conn:
+            return retention.erase(conn, node_id, reason=reason, now=now)
 
     # -- reads ----------------------------------------------------------------------------------
     def lineage(

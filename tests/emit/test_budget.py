@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
-from airflow_lineage_provider.emit.budget import budget_seconds, inside_budget, run_within_budget
+from airflow_lineage_provider.emit.budget import (
+    budget_deadline,
+    budget_seconds,
+    inside_budget,
+    run_within_budget,
+)
 from tests.emit.logs import LineageLog
 
 
@@ -71,3 +77,21 @@ def test_a_bad_emit_timeout_falls_back_to_the_default_with_a_warning(
 
     assert budget_seconds() == 5.0
     assert len(lineage_log.warnings()) == 1
+
+
+def test_work_knows_when_its_budget_ends_and_nested_work_keeps_the_outer_deadline() -> None:
+    seen: dict[str, float | None] = {}
+
+    def inner() -> None:
+        seen["inner"] = budget_deadline()
+
+    def outer() -> None:
+        seen["outer"] = budget_deadline()
+        run_within_budget(inner, timeout=100, what="inner work")
+
+    before = time.monotonic()
+    assert run_within_budget(outer, timeout=5, what="outer work")
+
+    assert budget_deadline() is None
+    assert seen["outer"] is not None and before + 5 <= seen["outer"] <= time.monotonic() + 5
+    assert seen["inner"] == seen["outer"]

@@ -1,0 +1,192 @@
+"""``DurableEmitter``: the delivery every real emitter shares — write ahead to the outbox, deliver, drain.
+
+For each event, within the capture time budget:
+
+1. validate it (an invalid or oversized event goes to the dead-letter file with the reason);
+2. keep it in the outbox (:mod:`airflow_lineage_provider.emit.outbox`) *before* delivering, so a
+   process killed mid-delivery leaves it there for replay;
+3. deliver it (:meth:`DurableEmitter.deliver`, the subclass's part); on success remove it from the
+   outbox, on failure leave it there and log one warning;
+4. after a success, deliver a bounded number of older pending events (the automatic drain) with what
+   is left of the budget.
+
+A timeout leaves the event in the outbox as well; a late success removes it. The store keys events
+by (run id, event type, event time), so an event both delivered late and replayed is stored once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, ClassVar
+
+from airflow_lineage_provider import conf
+from airflow_lineage_provider.core.events import ParsedEvent, parse_event
+from airflow_lineage_provider.emit.budget import (
+    budget_deadline,
+    budget_seconds,
+    error_text,
+    run_within_budget,
+)
+from airflow_lineage_provider.emit.outbox import Outbox
+from airflow_lineage_provider.exceptions import ConfigError, InvalidEventError, LineageError
+
+log = logging.getLogger(__name__)
+
+CAPTURE_DRAIN_LIMIT = 50
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+
+
+def as_dict(event: Any) -> Any:
+    """An openlineage-python event as its JSON dict; dicts and anything else as given."""
+    if hasattr(event, "eventTime") and not isinstance(event, dict):
+        from openlineage.client.serde import Serde
+
+        return Serde.to_dict(event)
+    return event
+
+
+def describe(event: Any) -> str:
+    """``COMPLETE of dag.task`` for a run event, ``an event`` when it cannot be told."""
+    data = as_dict(event)
+    if not isinstance(data, dict):
+        return "an event"
+    event_type, job = data.get("eventType"), data.get("job")
+    name = job.get("name") if isinstance(job, dict) else None
+    if event_type is None or name is None:
+        return "an event"
+    return f"{getattr(event_type, 'value', event_type)} of {name}"
+
+
+def _max_event_bytes() -> int:
+    try:
+        return conf.max_event_bytes()
+    except ConfigError as exc:
+        log.warning("lineage: %s; using %d bytes", exc, DEFAULT_MAX_EVENT_BYTES)
+        return DEFAULT_MAX_EVENT_BYTES
+
+
+def _utf8(value: Any) -> Any:
+    """Strings with undecodable bytes (lone surrogates, as ``os.fsdecode`` makes them) as ``\\xNN`` text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utf8(v) for v in value]
+    return value
+
+
+def validate(event: Any) -> ParsedEvent:
+    """Parse an event for delivery; raise :class:`InvalidEventError` when it can never be stored.
+
+    Names and values holding bytes that were not UTF-8 (file names, mostly) are kept with those
+    bytes written as ``\\xNN``, rather than losing the whole event.
+    """
+    data = as_dict(event)
+    try:
+        parsed = parse_event(data)
+    except InvalidEventError as exc:
+        if "not valid UTF-8" not in exc.reason:
+            raise
+        parsed = parse_event(_utf8(data))
+    size = len(json.dumps(parsed.payload, separators=(",", ":"), ensure_ascii=False).encode())
+    limit = _max_event_bytes()
+    if size > limit:
+        raise InvalidEventError(
+            f"event is {size} bytes, over [lineage_provider] max_event_bytes = {limit} "
+            "(huge SQL or schema facets?)"
+        )
+    return parsed
+
+
+class DurableEmitter:
+    """Base of emitters that deliver with the outbox (see the module docstring).
+
+    Subclasses implement :meth:`deliver` (raise :class:`InvalidEventError` with ``index`` for an
+    event that will never be accepted, any :class:`LineageError` or ``OSError`` when delivery failed
+    for now) and :meth:`target` (where events go, for messages).
+    """
+
+    kind: ClassVar[str] = "durable"
+
+    def __init__(self, outbox: Outbox | None = None) -> None:
+        self._outbox = outbox
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            self._outbox = Outbox(conf.outbox_dir())
+        return self._outbox
+
+    def deliver(self, events: list[dict[str, Any]]) -> None:
+        """Deliver validated event dicts, all or nothing (subclasses)."""
+        raise NotImplementedError
+
+    def target(self) -> str:
+        return "the lineage store"
+
+    def emit(self, event: Any) -> None:
+        timeout = budget_seconds()
+        run_within_budget(
+            lambda: self._emit(event, timeout),
+            timeout=timeout,
+            what=f"recording {describe(event)} in {self.target()}",
+        )
+
+    def _emit(self, event: Any, timeout: float) -> None:
+        # Under the listener's budget (extraction came first) the deadline is that budget's.
+        deadline = budget_deadline() or time.monotonic() + timeout
+        outbox = self.outbox
+        try:
+            parsed = validate(event)
+        except InvalidEventError as exc:
+            outbox.dead_letter(as_dict(event), str(exc), exc.field)
+            return
+        what = f"recording {describe(parsed.payload)} in {self.target()}"
+        kept = None
+        try:
+            kept = outbox.put(parsed.key, parsed.payload)
+        except OSError as exc:
+            log.warning("lineage: cannot keep %s in the outbox %s: %s", what, outbox.path, error_text(exc))
+        try:
+            self.deliver([parsed.payload])
+        except InvalidEventError as exc:
+            outbox.dead_letter(parsed.payload, exc.reason, exc.field)
+            if kept is not None:
+                outbox.remove(kept)
+            return
+        except (LineageError, OSError) as exc:
+            fate = f"kept in the outbox {outbox.pending_dir} for replay" if kept else "it is lost"
+            log.warning("lineage: %s failed: %s; %s", what, error_text(exc), fate)
+            return
+        if kept is not None:
+            outbox.remove(kept)
+        # Events kept less than a budget ago may still be on their way from their own process.
+        if time.monotonic() < deadline - timeout / 2 and outbox.has_pending(min_age=timeout):
+            # Leave part of the budget unused: the drain is a bonus, the task must not wait on it.
+            result = outbox.drain(
+                self.deliver,
+                limit=CAPTURE_DRAIN_LIMIT,
+                deadline=deadline - timeout / 2,
+                batch=25,
+                min_age=timeout,
+            )
+            if result.delivered or result.dead:
+                log.info(
+                    "lineage: replayed %d pending events from the outbox (%d dead-lettered, %d left)",
+                    result.delivered,
+                    result.dead,
+                    result.remaining,
+                )
+
+    def close(self) -> None:
+        """Nothing to release here; subclasses release their connections."""

@@ -1,0 +1,50 @@
+"""Bad input reaching the store: rejected with the field named, or stored; cycles never loop."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from airflow_lineage_provider.exceptions import InvalidEventError
+from tests.store.events import ds, new_run, run_event
+
+
+def test_text_with_bytes_that_are_not_utf8_is_rejected_naming_the_field(store) -> None:
+    name = b"caf\xe9".decode("utf-8", "surrogateescape")
+    event = run_event("COMPLETE", "job", new_run(), outputs=[ds(name)])
+
+    with pytest.raises(InvalidEventError, match=r"outputs\[0\]\.name: not valid UTF-8"):
+        store.record(event)
+    store.upgrade()
+    assert list(store.events()) == []
+
+
+def test_infinity_in_a_facet_is_rejected_naming_the_field(store) -> None:
+    event = run_event("COMPLETE", "job", new_run(), run_facets={"m": {"v": -math.inf}})
+
+    with pytest.raises(InvalidEventError, match=r"run\.facets\.m\.v: NaN and Infinity"):
+        store.record(event)
+
+
+def test_a_job_reading_and_writing_the_same_table_is_stored_and_queries_terminate(store) -> None:
+    table = ds("counters")
+    store.record(run_event("COMPLETE", "increment", new_run(), inputs=[table], outputs=[table]))
+    a, b = ds("a"), ds("b")  # and a longer cycle: a -> j1 -> b -> j2 -> a
+    store.record(run_event("COMPLETE", "j1", new_run(), minute=1, inputs=[a], outputs=[b]))
+    store.record(run_event("COMPLETE", "j2", new_run(), minute=2, inputs=[b], outputs=[a]))
+
+    loop = store.lineage("dataset:sqlite:///data/w.db:counters", "upstream", depth=100)
+    ring = store.lineage("dataset:sqlite:///data/w.db:a", "downstream", depth=100)
+    both = store.lineage("job:airflow:j1", "both", depth=100)
+
+    assert loop.node_ids() == {"dataset:sqlite:///data/w.db:counters", "job:airflow:increment"}
+    expected_ring = {
+        "dataset:sqlite:///data/w.db:a",
+        "dataset:sqlite:///data/w.db:b",
+        "job:airflow:j1",
+        "job:airflow:j2",
+    }
+    assert ring.node_ids() == expected_ring
+    assert both.node_ids() == expected_ring
+    assert len(store.describe("job:airflow:increment")["inputs"]) == 1
