@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_lineage_provider import jsonl, render
+from airflow_lineage_provider import jsonl, mlcommands, render
 from airflow_lineage_provider.exceptions import (
     InvalidEventError,
     InvalidNodeIdError,
@@ -198,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export", _cmd_export, "write every stored raw event as JSONL, in ingest order", json_flag=False
     )
     sub.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    mlcommands.register(add)
     db = commands.add_parser("db", parents=[common], help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="create or migrate the store's tables")
