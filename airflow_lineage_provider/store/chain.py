@@ -1,12 +1,13 @@
 """Tamper evidence: every raw event is chained to the one stored before it by a SHA-256 hash.
 
 ``chain_hash(n) = sha256(chain_hash(n-1) + "\\n" + canonical(event n))`` in event id order, starting
-from :data:`GENESIS`. The canonical form is JSON with sorted keys, compact separators, ASCII only
-and integral floats written as integers, so it is the same text whether the payload comes back from
-SQLite's JSON or PostgreSQL's JSONB (which reorders keys and rewrites ``1e+20``). Writers append
-while holding the one row of ``lineage_chain_head`` (a row lock on PostgreSQL, the write lock on
-SQLite), so concurrent writers still build one chain; the head also records the last event, so
-deleting the newest rows is detected too.
+from :data:`GENESIS`. The canonical form is JSON with sorted keys, compact separators and ASCII only,
+so it is the same text whether the payload comes back from SQLite's JSON or PostgreSQL's JSONB
+(which reorders keys and spells ``1e+23`` as ``100000000000000000000000``): every number is written
+as its normalised decimal value. Writers append while holding the one row of
+``lineage_chain_head`` (a row lock on PostgreSQL, the write lock on SQLite), so concurrent writers
+still build one chain; the head also records the last event, so deleting the newest rows is
+detected too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Context, Decimal
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -22,12 +24,15 @@ from sqlalchemy import Connection, insert, select, update
 from airflow_lineage_provider.store import tables as t
 
 GENESIS = "0" * 64
+_NUMBER = "\x00n:"
+_EXACT = Context(prec=4000)
 _BATCH = 500
 
 
 def _normal(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
-        return int(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = Decimal(repr(value) if isinstance(value, float) else value)
+        return _NUMBER + str(_EXACT.normalize(number))  # NUL cannot occur in a stored string
     if isinstance(value, dict):
         return {str(k): _normal(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -215,7 +215,7 @@ class MLLineage:
                 "name": row.name,
                 "version": chosen,
                 "generatedAt": iso(datetime.now(timezone.utc).replace(tzinfo=None)),
-                "modelFacet": runrecords._plain((row.facets or {}).get(runrecords.MODEL)),
+                "modelFacet": runrecords._plain(_version_facets(conn, row.id, chosen).get(runrecords.MODEL)),
                 "training": record,
                 "provenance": {"root": root, "version": chosen, **found},
                 "metrics": _metrics_of(conn, row, chosen),
@@ -229,6 +229,15 @@ def _run_id(text: str) -> str:
     from airflow_lineage_provider.core.ids import parse
 
     return parse(text if text.startswith("run:") else f"run:{text}").run_id
+
+
+def _version_facets(conn: Connection, dataset_pk: int, version: str) -> dict[str, Any]:
+    found = conn.execute(
+        select(t.DatasetVersion.facets).where(
+            t.DatasetVersion.dataset_id == dataset_pk, t.DatasetVersion.version == version
+        )
+    ).scalar()
+    return dict(found or {})
 
 
 def _metrics_of(conn: Connection, model: Any, version: str) -> list[dict[str, Any]]:
