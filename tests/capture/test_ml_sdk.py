@@ -42,7 +42,9 @@ def _by_name(datasets: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, 
 
 
 def test_every_event_with_ml_facets_matches_the_openlineage_schema_and_ours(events: Events) -> None:
-    assert any("airflowLineage_model" in d.get("facets", {}) for e in events.all for d in e.get("outputs") or [])
+    assert any(
+        "airflowLineage_model" in d.get("facets", {}) for e in events.all for d in e.get("outputs") or []
+    )
     for event in events.all:
         validate_event(event)
 
@@ -67,7 +69,11 @@ def test_logged_model_metrics_and_input_are_on_the_complete_event_of_the_same_ru
     metrics = outputs[METRICS]["facets"]
     assert metrics["datasetType"]["datasetType"] == "METRICS"
     assert metrics["airflowLineage_metrics"]["values"] == {"accuracy": 0.9, "auc": 0.95}
-    assert metrics["airflowLineage_metrics"]["model"] == {"namespace": "file", "name": MODEL[1], "version": "3"}
+    assert metrics["airflowLineage_metrics"]["model"] == {
+        "namespace": "file",
+        "name": MODEL[1],
+        "version": "3",
+    }
     features = inputs[FEATURES]
     assert features["facets"]["version"]["datasetVersion"] == "f1"
     assert features["inputFacets"]["airflowLineage_input"]["query"] == "SELECT * FROM features"
@@ -100,12 +106,17 @@ def test_the_reproducibility_record_names_code_environment_hardware_params_and_s
     assert record["seeds"] == [{"seed": 7, "libraries": ml.set_seed(7)}]
 
 
-def test_a_bad_sdk_argument_fails_its_task_with_a_clear_message(run: tuple[Events, Any], events: Events) -> None:
+def test_a_bad_sdk_argument_fails_its_task_with_a_clear_message(
+    run: tuple[Events, Any], events: Events
+) -> None:
     (ti,) = [ti for ti in run[1].get_task_instances() if ti.task_id == "bad_seed"]
     fail = events.one(f"{DAG_ID}.bad_seed", "FAIL")
 
     assert str(ti.state) == "failed"
-    assert "seed must be an integer from 0 to 4294967295, not -1" in fail["run"]["facets"]["errorMessage"]["message"]
+    assert (
+        "seed must be an integer from 0 to 4294967295, not -1"
+        in fail["run"]["facets"]["errorMessage"]["message"]
+    )
 
 
 def test_outside_a_task_the_sdk_records_nothing_and_still_answers() -> None:
@@ -126,7 +137,10 @@ def test_outside_a_task_the_sdk_records_nothing_and_still_answers() -> None:
         (lambda: ml.log_dataset("features.csv"), "must be a URI with a scheme"),
         (lambda: ml.log_dataset(""), "uri must be a non-empty string"),
         (lambda: ml.log_model("s3://m/x", version=""), "version must be a non-empty string"),
-        (lambda: ml.log_model("s3://m/x", hyperparameters={"f": object()}), r"hyperparameters\['f'\] must be JSON"),
+        (
+            lambda: ml.log_model("s3://m/x", hyperparameters={"f": object()}),
+            r"hyperparameters\['f'\] must be JSON",
+        ),
         (lambda: ml.log_model("s3://m/x", hyperparameters={"f": float("inf")}), "must be a finite number"),
         (lambda: ml.log_model("s3://m/x", labels={"team": 3}), "labels must map strings to strings"),
         (lambda: ml.log_metrics({}), "values must be a non-empty mapping"),
