@@ -82,7 +82,9 @@ def test_approve_then_approvals_lists_it_and_verify_passes(ml_store: tuple[str, 
     assert [(a["approvedBy"], a["framework"], a["version"]) for a in json.loads(listed.stdout)] == [
         ("alice", "sr-11-7", "v2")
     ]
-    assert verify.returncode == 0 and verify.stdout.startswith(f"hash chain verified: {len(w.events) + 1} events")
+    assert verify.returncode == 0 and verify.stdout.startswith(
+        f"hash chain verified: {len(w.events) + 1} events"
+    )
 
 
 @pytest.mark.parametrize(

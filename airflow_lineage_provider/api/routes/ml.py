@@ -61,9 +61,14 @@ def _visible(store: LineageStore, scope: Scope, *node_ids: str) -> None:
             raise NodeNotFoundError(node_id)
 
 
-def _root(store: LineageStore, node_id: str) -> str:
-    """The canonical id of a stored node (so visibility checks the node that will be answered)."""
-    return str(store.describe(node_id)["id"])
+def _root(store: LineageStore, scope: Scope, node_id: str) -> str:
+    """The canonical id of a stored node, which the reader must be allowed to see (else 404)."""
+    try:
+        found = str(store.describe(node_id)["id"])
+    except NodeNotFoundError as exc:  # suggestions only of what the reader may see
+        raise Catalog(store).not_found(scope, exc) from exc
+    _visible(store, scope, found)
+    return found
 
 
 def _keep_visible_steps(store: LineageStore, scope: Scope, answer: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +100,7 @@ def get_provenance(
     version: VersionParam = None,
     as_of: Annotated[str | None, Query(alias="asOf", max_length=64)] = None,
 ) -> ProvenanceResponse:
-    _visible(store, scope, _root(store, node_id))
+    _root(store, scope, node_id)
     answer = store.ml.provenance(node_id, version, as_of)
     return ProvenanceResponse.model_validate(_keep_visible_steps(store, scope, answer))
 
@@ -106,7 +111,7 @@ def get_provenance(
 def get_impact(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ImpactResponse:
-    _visible(store, scope, _root(store, node_id))
+    _root(store, scope, node_id)
     answer = store.ml.impact(node_id, version)
     return ImpactResponse.model_validate(_keep_visible_steps(store, scope, answer))
 
@@ -115,7 +120,7 @@ def get_impact(
 def get_reproducible(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ReproducibleResponse:
-    _visible(store, scope, _root(store, node_id))
+    _root(store, scope, node_id)
     return ReproducibleResponse.model_validate(store.ml.reproducible(node_id, version))
 
 
@@ -142,7 +147,7 @@ def get_run_record(scope: ScopeDep, store: StoreDep, run_id: str) -> RunRecordRe
 def get_approvals(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ApprovalCollectionResponse:
-    _visible(store, scope, _root(store, node_id))
+    _root(store, scope, node_id)
     return ApprovalCollectionResponse.model_validate({"approvals": store.ml.approvals(node_id, version)})
 
 
@@ -172,7 +177,7 @@ def get_audit(
     version: VersionParam = None,
     output: Annotated[Literal["json", "markdown", "html"], Query(alias="format")] = "json",
 ) -> Any:
-    _visible(store, scope, _root(store, node_id))
+    _root(store, scope, node_id)
     audit = store.ml.audit(node_id, version)
     if output == "json":
         return audit
