@@ -98,6 +98,11 @@ def test_a_reader_of_other_dags_does_not_see_the_model(api: Api, ml: World) -> N
     ):
         assert api.get(path, user="viewer_a", params=params).status_code == 404, path
     assert api.ok("/api/v1/ml/models", user="viewer_a")["models"] == []
+    typo = api.get("/api/v1/ml/provenance", user="viewer_a", params={"nodeId": MODEL_ID[:-1]})
+    assert typo.status_code == 404 and typo.json()["suggestions"] == []  # no hidden names leak
+    assert api.get("/api/v1/ml/provenance", params={"nodeId": MODEL_ID[:-1]}).json()["suggestions"] == [
+        MODEL_ID
+    ]
     assert api.get("/api/v1/ml/verify", user="viewer_a").status_code == 403
 
 

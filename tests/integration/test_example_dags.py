@@ -317,7 +317,8 @@ def test_the_ml_example_logs_its_model_as_the_expected_typed_model(
     example_run: ExampleRun, store: Any
 ) -> None:
     expected = expected_lineage("lineage_example_ml", example_run)["models"]
-    ((model_id, want),) = expected.items()
+    (want,) = expected
+    model_id = want["id"]
 
     models = {m["id"]: m for m in store.ml.models()}
 
@@ -332,12 +333,23 @@ def test_the_ml_example_logs_its_model_as_the_expected_typed_model(
 def test_provenance_of_a_prediction_goes_through_the_model_version_to_the_raw_source(
     example_run: ExampleRun, store: Any
 ) -> None:
-    ((target, jobs),) = expected_lineage("lineage_example_ml", example_run)["provenance"].items()
+    (expected,) = expected_lineage("lineage_example_ml", example_run)["provenance"]
+    target, jobs = expected["of"], expected["jobs"]
     ids = _ml_ids(example_run)
 
     answer = store.ml.provenance(target)
 
-    assert [s["job"] for s in answer["steps"]] == [f"job:{JOB_NAMESPACE}:{j}" for j in jobs]
+    assert sorted(s["job"] for s in answer["steps"]) == sorted(f"job:{JOB_NAMESPACE}:{j}" for j in jobs)
+    made_by = {s["runId"]: s for s in answer["steps"]}
+    chain, step = [], answer["steps"][0]  # prediction -> model -> training data -> raw source
+    for read in (ids["model.json"], ids["features.csv"], ids["raw_measurements.csv"]):
+        chain.append(step["job"])
+        (used,) = [i for i in step["inputs"] if i["id"] == read]
+        step = made_by[used["producedBy"]]
+    chain.append(step["job"])
+    assert chain == [
+        f"job:{JOB_NAMESPACE}:lineage_example_ml.{t}" for t in ("score", "train", "features", "ingest")
+    ]
     score_inputs = {i["id"]: i for i in answer["steps"][0]["inputs"]}
     model = store.describe(ids["model.json"])
     assert score_inputs[ids["model.json"]]["version"] == model["currentVersion"]
@@ -395,7 +407,8 @@ def test_diff_of_two_tasks_of_one_dag_run_differs_in_data_not_in_code_or_environ
 
     d = answer["differences"]
     assert d["code"] == [] and d["environment"] == [] and d["hardware"] == [] and d["params"] == []
-    assert {c["key"] for c in d["inputs"]} == {ids["features.csv"], ids["model.json"]}
+    # both read the same features version; only score read the model
+    assert [(c["key"], c["a"]) for c in d["inputs"]] == [(ids["model.json"], None)]
     assert d["seeds"] == [{"key": "seed[0]", "a": {"seed": 42, "libraries": ml_seeded()}, "b": None}]
 
 
