@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~-])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")  # what can start markup inside a table cell
 
 
 def md(value: Any) -> str:

@@ -202,7 +202,7 @@ def checklist(record: dict[str, Any], unversioned: list[str]) -> list[dict[str, 
         _check(
             "inputs versioned",
             bool(record["inputs"]) and not unversioned,
-            f"{len(record['inputs'])} inputs, every one with its version",
+            f"{len(record['inputs'])} input(s), every one with its version",
             "no inputs recorded" if not record["inputs"] else "unversioned inputs: " + ", ".join(unversioned),
         ),
         _check(
