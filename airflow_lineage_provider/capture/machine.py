@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import json
 import os
 import platform
 import re
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 from typing import Any
 
 from airflow_lineage_provider.core.digests import distributions_hash
@@ -93,15 +96,69 @@ def file_hash(path: str | None) -> str | None:
         return None
 
 
-@functools.cache
-def distributions() -> tuple[str, ...]:
-    """Installed distributions as sorted ``name==version`` (names normalised as pip does)."""
+def _scan_distributions() -> tuple[str, ...]:
     found = set()
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"] if dist.metadata else None
         if name:
             found.add(f"{_NAME.sub('-', name).lower()}=={dist.version}")
     return tuple(sorted(found))
+
+
+def _site_key() -> str:
+    """What the installed set depends on: every directory on sys.path and its modification time.
+
+    Installing, upgrading or removing a distribution adds or removes its ``*.dist-info`` directory,
+    which changes the modification time of the directory holding it.
+    """
+    parts = [sys.executable]
+    for entry in sys.path:
+        try:
+            found = os.stat(entry or ".")
+        except OSError:
+            continue
+        if stat.S_ISDIR(found.st_mode):
+            parts.append(f"{os.path.abspath(entry or '.')}\x00{found.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _cache_dir() -> str | None:
+    """A directory only this user can write (None when there is none)."""
+    path = os.path.join(tempfile.gettempdir(), f"airflow-lineage-provider-{os.getuid()}")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        found = os.stat(path)
+    except OSError:
+        return None
+    return path if found.st_uid == os.getuid() and not found.st_mode & 0o022 else None
+
+
+@functools.cache
+def distributions() -> tuple[str, ...]:
+    """Installed distributions as sorted ``name==version`` (names normalised as pip does).
+
+    Scanning them costs a task process about 0.2 s, so the list is also kept in a per-user file
+    keyed by :func:`_site_key`: a new process with the same installation reads it instead.
+    """
+    directory = _cache_dir()
+    path = None if directory is None else os.path.join(directory, f"distributions-{_site_key()[:32]}.json")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as stream:
+                cached = json.load(stream)
+            if isinstance(cached, list) and all(isinstance(d, str) for d in cached):
+                return tuple(cached)
+        except (OSError, ValueError):
+            pass
+    found = _scan_distributions()
+    if path is not None:
+        try:
+            with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as out:
+                json.dump(list(found), out)
+            os.replace(out.name, path)
+        except OSError:
+            pass
+    return found
 
 
 @functools.cache

@@ -218,3 +218,15 @@ def test_an_unversioned_raw_source_makes_the_model_not_reproducible(store):
 
     assert not answer["reproducible"]
     assert answer["missing"] == [f"unversioned inputs: {SOURCE_ID}"]
+
+
+def test_the_approval_event_is_valid_openlineage_with_our_facet_schema(store, ml_world):
+    from tests.spec import OPENLINEAGE, validate_against
+
+    store.ml.approve(MODEL_ID, "alice", "ok", "gdpr", version="v1")
+    (event,) = [e for e in store.events() if "dataset" in e]
+    facet = event["dataset"]["facets"]["airflowLineage_approval"]
+
+    validate_against(event, OPENLINEAGE + "#/$defs/DatasetEvent")
+    validate_against(facet, facet["_schemaURL"])
+    assert facet["framework"] == "gdpr" and facet["modelVersion"] == "v1"
