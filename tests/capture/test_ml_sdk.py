@@ -167,3 +167,14 @@ def test_set_seed_seeds_python_random_and_whatever_else_is_installed() -> None:
     assert random.random() == first
     expected = ["random"] + [m for m in ("numpy", "torch") if importlib.util.find_spec(m) is not None]
     assert seeded == expected
+
+
+def test_what_a_skipped_task_logged_is_dropped_not_kept_or_sent(
+    run: tuple[Events, Any], events: Events
+) -> None:
+    (ti,) = [ti for ti in run[1].get_task_instances() if ti.task_id == "skipped"]
+    key = pending.run_key(ti)
+
+    assert str(ti.state) == "skipped"
+    assert key not in pending._pending
+    assert all(d["name"] != "/srv/ml/never.pkl" for e in events.all for d in e.get("outputs") or [])

@@ -34,10 +34,17 @@ def capture_ml() -> None:
         return 1
 
     @task
+    def skipped() -> None:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        ml.log_model("file:///srv/ml/never.pkl")
+        raise AirflowSkipException("nothing to do")
+
+    @task(trigger_rule="all_done")
     def bad_seed() -> None:
         ml.set_seed(-1)
 
-    train() >> plain() >> bad_seed()
+    train() >> plain() >> skipped() >> bad_seed()
 
 
 capture_ml_dag = capture_ml()
