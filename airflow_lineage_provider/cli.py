@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_lineage_provider import cli_ops, completion, doctor, jsonl, output, render
+from airflow_lineage_provider import cli_ops, completion, doctor, jsonl, mlcommands, output, render
 from airflow_lineage_provider.core.graph import LineageGraph
 from airflow_lineage_provider.exceptions import (
     ConfigError,
@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     cli_ops.register(add)
+    mlcommands.register(add)
     doctor.register(commands, common)
     completion.register(commands)
     db = commands.add_parser("db", parents=[common], help="manage the store's schema")

@@ -1,25 +1,36 @@
-"""Example ML pipeline whose lineage comes from Airflow Assets (file:// URIs) declared as inlets/outlets.
+"""Example ML pipeline: Airflow Assets (file:// URIs) as inlets/outlets, plus the ML SDK.
 
-    ingest -> features -> train -> evaluate
-    raw_measurements.csv -> features.csv -> model.json -> metrics.json (evaluate also reads features.csv)
+    ingest -> features -> train -> evaluate -> score
+    raw_measurements.csv -> features.csv -> model.json -> metrics.json, predictions.csv
 
-Pure Python, no ML library: deterministic data from ``random.Random(42)`` and a least-squares linear
-model solved with the normal equations. Files live in ``LINEAGE_EXAMPLE_DATA_DIR`` (default
-``$AIRFLOW_HOME/lineage_example_data``), read when the DAG file is parsed, so the scheduler, the
-workers and ``airflow dags test`` must see the same value. The lineage this DAG must produce is in
-``lineage_example_ml.expected.json`` next to this file; a test compares.
+``train`` seeds its randomness and logs the model with ``ml.log_model`` (typed MODEL, versioned by
+its content hash, with hyperparameters); ``evaluate`` logs metrics of that exact model version;
+``score`` writes predictions with the model version it read, so "prediction -> model -> training
+data -> raw source" is one provenance query (``airflow-lineage provenance``). Every task run also
+carries a reproducibility record, captured without any code here.
+
+Pure Python, no ML library: deterministic data from ``random.Random(42)`` and a least-squares
+linear model solved with the normal equations (with a seeded shuffle of the training rows). Files
+live in ``LINEAGE_EXAMPLE_DATA_DIR`` (default ``$AIRFLOW_HOME/lineage_example_data``), read when
+the DAG file is parsed, so the scheduler, the workers and ``airflow dags test`` must see the same
+value. The lineage this DAG must produce is in ``lineage_example_ml.expected.json`` next to this
+file; a test compares.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
 import random
+from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, Asset, task
+
+from airflow_lineage_provider import ml
 
 DATA_DIR = os.path.abspath(
     os.environ.get("LINEAGE_EXAMPLE_DATA_DIR")
@@ -39,6 +50,7 @@ RAW = _asset("raw_measurements.csv")
 FEATURES = _asset("features.csv")
 MODEL = _asset("model.json")
 METRICS = _asset("metrics.json")
+PREDICTIONS = _asset("predictions.csv")
 
 
 def _path(asset: Asset) -> str:
@@ -68,6 +80,16 @@ def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
                 factor = rows[r][col] / rows[col][col]
                 rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
     return [rows[i][n] / rows[i][i] for i in range(n)]
+
+
+def _model_version() -> str:
+    """A model's version is the hash of its file: the same bytes are the same version."""
+    with open(_path(MODEL), "rb") as stream:
+        return hashlib.sha256(stream.read()).hexdigest()[:16]
+
+
+def _weights(model: dict[str, Any]) -> list[float]:
+    return [float(model["intercept"]), *(float(model["coefficients"][n]) for n in FEATURE_NAMES)]
 
 
 def _predict(weights: list[float], features: list[float]) -> float:
@@ -117,8 +139,10 @@ with DAG(
 
     @task(inlets=[FEATURES], outlets=[MODEL])
     def train() -> dict[str, float]:
-        """Ordinary least squares on the train split (normal equations)."""
+        """Ordinary least squares on the train split (normal equations), logged as a model."""
+        ml.set_seed(42)
         rows = [row for row in _read_csv(FEATURES) if row["split"] == "train"]
+        random.shuffle(rows)  # the order does not change the solution; the seed makes it repeatable
         design = [[1.0, *(float(row[n]) for n in FEATURE_NAMES)] for row in rows]
         target = [float(row[TARGET]) for row in rows]
         size = len(design[0])
@@ -134,14 +158,22 @@ with DAG(
             "trainedOnRows": len(rows),
         }
         _write(MODEL, json.dumps(model, indent=2) + "\n")
+        ml.log_model(
+            MODEL.uri,
+            name="house-prices",
+            version=_model_version(),
+            framework="python-ols",
+            hyperparameters={"solver": "normal-equations", "features": FEATURE_NAMES, "target": TARGET},
+            labels={"team": "pricing"},
+        )
         return {"intercept": model["intercept"]}
 
     @task(inlets=[FEATURES, MODEL], outlets=[METRICS])
     def evaluate() -> dict[str, float]:
         """RMSE and R² of the model on the held-out test split."""
         with open(_path(MODEL), encoding="utf-8") as stream:
-            model = json.load(stream)
-        weights = [model["intercept"], *(model["coefficients"][n] for n in FEATURE_NAMES)]
+            weights = _weights(json.load(stream))
+        model = ml.log_dataset(MODEL.uri, version=_model_version())  # the exact version evaluated
         rows = [row for row in _read_csv(FEATURES) if row["split"] == "test"]
         actual = [float(row[TARGET]) for row in rows]
         predicted = [_predict(weights, [float(row[n]) for n in FEATURE_NAMES]) for row in rows]
@@ -150,6 +182,20 @@ with DAG(
         total = sum((a - mean) ** 2 for a in actual)
         metrics = {"rmse": round(math.sqrt(residual / len(actual)), 4), "r2": round(1 - residual / total, 4)}
         _write(METRICS, json.dumps({**metrics, "testRows": len(rows)}, indent=2) + "\n")
+        ml.log_metrics(metrics, model=model, dataset=FEATURES.uri, uri=METRICS.uri)
         return metrics
 
-    ingest() >> features() >> train() >> evaluate()
+    @task(inlets=[FEATURES, MODEL], outlets=[PREDICTIONS])
+    def score() -> int:
+        """Batch scoring: a prediction for every house, stamped with the model version that made it."""
+        with open(_path(MODEL), encoding="utf-8") as stream:
+            weights = _weights(json.load(stream))
+        version = ml.log_dataset(MODEL.uri, version=_model_version()).version
+        lines = ["house_id,predicted_price_k,model_version"]
+        for row in _read_csv(FEATURES):
+            predicted = _predict(weights, [float(row[n]) for n in FEATURE_NAMES])
+            lines.append(f"{row['house_id']},{predicted:.2f},{version}")
+        _write(PREDICTIONS, "\n".join(lines) + "\n")
+        return len(lines) - 1
+
+    ingest() >> features() >> train() >> evaluate() >> score()

@@ -25,6 +25,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "emit": {f"{PACKAGE}.{layer}" for layer in ("capture", "api", "plugin", "cli")},
     "capture": {f"{PACKAGE}.{layer}" for layer in ("api", "plugin", "cli")},
     "api": {f"{PACKAGE}.{layer}" for layer in ("capture", "emit", "plugin", "cli")},
+    # the in-task SDK writes to capture's pending record; it never reaches the store or the API
+    "ml": {f"{PACKAGE}.{layer}" for layer in ("store", "emit", "api", "plugin", "cli")},
 }
 
 

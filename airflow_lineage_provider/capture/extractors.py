@@ -1,21 +1,24 @@
 """Extraction: everything known about a task event's inputs and outputs, from three sources in order.
 
-1. the operator's OpenLineage methods (:mod:`.operators`);
+1. the operator's OpenLineage methods (:mod:`.operators`), then what the task logged through the
+   ML SDK (:mod:`.pending`, at COMPLETE or FAIL);
 2. hook lineage: assets hooks reported and the SQL they ran (:mod:`.hooklineage`, :mod:`.sql`);
 3. the task's inlets and outlets, re-read at the end, plus outlets added at run time through
    ``outlet_events`` (:mod:`.assets`).
 
-Results are merged into one :class:`~.lineage.Lineage`; a source that fails adds an extraction
-error and the others still count.
+Every event of a task process also carries the attempt's reproducibility record
+(:mod:`.reproducibility`). Results are merged into one :class:`~.lineage.Lineage`; a source that
+fails adds an extraction error and the others still count.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow_lineage_provider.capture import assets, hooklineage, operators, schemas
+from airflow_lineage_provider.capture import assets, hooklineage, operators, pending, reproducibility, schemas
 from airflow_lineage_provider.capture.boundary import never_raise
 from airflow_lineage_provider.capture.lineage import Lineage
+from airflow_lineage_provider.capture.mlfacets import REPRODUCIBILITY
 
 
 def extract(task_instance: Any, event_type: str) -> Lineage:
@@ -23,6 +26,17 @@ def extract(task_instance: Any, event_type: str) -> Lineage:
     lineage = Lineage()
     task = getattr(task_instance, "task", None)
     operators.add_operator_lineage(lineage, task, task_instance, event_type)
+    logged = None
+    if event_type != "START":
+        with never_raise("ML SDK records", on_error=lineage.failed("ML SDK records")):
+            logged = pending.drain(pending.run_key(task_instance))
+            if logged is not None:
+                lineage.add_inputs(logged.inputs.values())
+                lineage.add_outputs(logged.outputs.values())
+                lineage.add_job_facets(logged.job_facets)
+    with never_raise("reproducibility record", on_error=lineage.failed("reproducibility record")):
+        seeds = logged.seeds if logged is not None else []
+        lineage.add_run_facets({REPRODUCIBILITY: reproducibility.facet(task_instance, seeds)})
     if event_type != "START":  # nothing has run yet at START: the collector was just reset
         with never_raise("hook lineage", on_error=lineage.failed("hook lineage")):
             hooklineage.add_hook_lineage(lineage)

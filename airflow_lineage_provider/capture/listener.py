@@ -20,7 +20,7 @@ from typing import Any
 import pluggy
 from openlineage.client.event_v2 import RunState
 
-from airflow_lineage_provider.capture import events, extractors, hooklineage
+from airflow_lineage_provider.capture import events, extractors, hooklineage, pending
 from airflow_lineage_provider.capture.boundary import never_raise
 from airflow_lineage_provider.capture.lineage import Lineage
 from airflow_lineage_provider.capture.runinfo import dag_run_info, is_runtime_task_instance, task_run_info
@@ -77,6 +77,8 @@ class LineageListener:
     @hookimpl
     def on_task_instance_skipped(self, previous_state: Any, task_instance: Any) -> None:
         with never_raise("lineage capture at task skip"):
+            if is_runtime_task_instance(task_instance):  # a skipped attempt sends nothing it logged
+                pending.drain(pending.run_key(task_instance))
             self._task_event(task_instance, RunState.ABORT)
 
     # -- DAG runs ---------------------------------------------------------------------------------

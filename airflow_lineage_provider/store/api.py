@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,10 +31,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from airflow_lineage_provider.core.events import ParsedEvent, parse_event, parse_time
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
 from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
-from airflow_lineage_provider.store import details, reads, retention, schema
+from airflow_lineage_provider.store import chain, details, environments, reads, retention, schema
 from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine, sqlite_path
 from airflow_lineage_provider.store.tables import Run
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
+
+if TYPE_CHECKING:
+    from airflow_lineage_provider.store.ml import MLLineage
 
 MAX_DEPTH = 100
 _WRITE_ATTEMPTS = 3
@@ -158,8 +161,12 @@ class LineageStore:
 
     def _write(self, parsed: list[ParsedEvent], progress: Callable[[int], None] | None = None) -> set[str]:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
+        detached = [environments.detach(event) for event in parsed]
+        parsed = [event for event, _ in detached]
+        found = dict(env for _, env in detached if env is not None)
         with self._connect(write=True) as conn:
             fresh = insert_raw(conn, parsed, now)
+            environments.save(conn, found, now)
             writer = GraphWriter(conn, now)
             applied: set[str] = set()
             for event in sorted(parsed, key=lambda e: e.event_time):
@@ -177,13 +184,18 @@ class LineageStore:
             raise InvalidQueryError(f"older_than must be positive, not {older_than}")
         cutoff = datetime.now(timezone.utc).replace(tzinfo=None) - older_than
         with self._connect(write=True) as conn:
-            return retention.prune(conn, cutoff, dry_run=dry_run)
+            report = retention.prune(conn, cutoff, dry_run=dry_run)
+            if not dry_run and report.events:
+                chain.reseal(conn)  # the removed events leave the chain sealed over what remains
+            return report
 
     def erase(self, node_id: str, reason: str = "erased on request") -> dict[str, Any]:
         """Remove a dataset's facets everywhere, keeping a tombstone node (see ``store.retention``)."""
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         with self._connect(write=True) as conn:
-            return retention.erase(conn, node_id, reason=reason, now=now)
+            result = retention.erase(conn, node_id, reason=reason, now=now)
+            chain.reseal(conn)  # scrubbed events are resealed; verify keeps detecting later tampering
+            return result
 
     # -- reads ----------------------------------------------------------------------------------
     def lineage(
@@ -240,6 +252,18 @@ class LineageStore:
         """Nodes whose name or namespace contains ``text`` (case-insensitive)."""
         with self._connect(write=False) as conn:
             return reads.search(conn, text, limit, kind)
+
+    def verify(self) -> chain.Verification:
+        """Re-check the hash chain of every stored raw event; the first event that does not match."""
+        with self._connect(write=False) as conn:
+            return chain.verify(conn)
+
+    @property
+    def ml(self) -> MLLineage:
+        """Model lineage: provenance, impact, reproducibility, run diffs, approvals and audits."""
+        from airflow_lineage_provider.store.ml import MLLineage
+
+        return MLLineage(self)
 
     def events(
         self, *, after_id: int | None = None, limit: int | None = None, run_id: str | None = None

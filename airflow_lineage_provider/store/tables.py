@@ -37,6 +37,8 @@ class Event(Base):
     job_name: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
     received_at: Mapped[datetime] = mapped_column(DateTime())
+    # sha256 of the previous event's chain_hash and this event (see store.chain): tamper evidence.
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Node(Base):
@@ -131,3 +133,35 @@ class ColumnLineage(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime())
 
     __table_args__ = (Index("ix_lineage_column_lineage_input", "input_dataset_id", "input_field"),)
+
+
+class ChainHead(Base):
+    """The one row holding the newest event of the hash chain; writers lock it to append in order."""
+
+    __tablename__ = "lineage_chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int | None] = mapped_column(BigId)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Environment(Base):
+    """Installed Python distributions of a reproducibility record, stored once per distinct hash."""
+
+    __tablename__ = "lineage_environments"
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    distributions: Mapped[list[Any]] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Approval(Base):
+    """An approval of one model version (append-only; derived from its raw approval event)."""
+
+    __tablename__ = "lineage_approvals"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(64), unique=True)
+    dataset_id: Mapped[int] = mapped_column(BigId, index=True)
+    version: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    framework: Mapped[str | None] = mapped_column(String(32))
+    approved_at: Mapped[datetime] = mapped_column(DateTime())

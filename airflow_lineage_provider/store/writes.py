@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, case, select, update
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
+from airflow_lineage_provider.store import approvals, chain
 from airflow_lineage_provider.store.tables import ColumnLineage, DatasetVersion, Edge, Event, Node, Run, RunIO
 from airflow_lineage_provider.store.upserts import insert
 
@@ -38,28 +39,40 @@ def _merge(
 
 
 def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -> set[str]:
-    """Append the raw events; return the keys that were new."""
-    fresh: set[str] = set()
+    """Append the raw events, each chained to the one before (:mod:`.chain`); return the new keys."""
     unique = {e.key: e for e in events}
-    rows = [
-        {
-            "event_key": e.key,
-            "kind": e.kind,
-            "event_type": e.event_type,
-            "event_time": e.event_time,
-            "run_id": e.run_id,
-            "job_namespace": e.job_namespace,
-            "job_name": e.job_name,
-            "payload": e.payload,
-            "received_at": now,
-        }
-        for e in unique.values()
-    ]
-    for start in range(0, len(rows), _CHUNK):
-        stmt = insert(conn, Event).values(rows[start : start + _CHUNK])
-        stmt = stmt.on_conflict_do_nothing(index_elements=["event_key"]).returning(Event.event_key)
-        fresh.update(conn.execute(stmt).scalars())
-    return fresh
+    previous = chain.lock_head(conn)  # from here on no other writer appends until we commit
+    stored: set[str] = set()
+    keys = list(unique)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        stored.update(conn.execute(select(Event.event_key).where(Event.event_key.in_(chunk))).scalars())
+    rows = []
+    for e in unique.values():
+        if e.key in stored:
+            continue
+        previous = chain.link(previous, e.key, e.payload)
+        rows.append(
+            {
+                "event_key": e.key,
+                "kind": e.kind,
+                "event_type": e.event_type,
+                "event_time": e.event_time,
+                "run_id": e.run_id,
+                "job_namespace": e.job_namespace,
+                "job_name": e.job_name,
+                "payload": e.payload,
+                "received_at": now,
+                "chain_hash": previous,
+            }
+        )
+    last_id = None
+    for start in range(0, len(rows), _CHUNK):  # ids follow list order, the order the chain was built in
+        stmt = insert(conn, Event).values(rows[start : start + _CHUNK]).returning(Event.id)
+        last_id = max([*conn.execute(stmt).scalars(), last_id or 0])
+    if last_id:
+        chain.move_head(conn, last_id, previous)
+    return {str(row["event_key"]) for row in rows}
 
 
 class GraphWriter:
@@ -134,7 +147,9 @@ class GraphWriter:
         payload, t = event.payload, event.event_time
         if event.kind == "dataset":
             ds = payload["dataset"]
-            self.merge_node_facets(self.dataset(ds), ds.get("facets"), t)
+            dataset_id = self.dataset(ds)
+            self.merge_node_facets(dataset_id, ds.get("facets"), t)
+            approvals.apply(self.conn, dataset_id, event)
             return
         job = payload["job"]
         job_facets = job.get("facets") or {}

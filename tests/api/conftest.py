@@ -35,6 +35,16 @@ ROUTES = {  # every operation of the app: Marquez's routes and our extensions
     ("GET", "/api/v1/jobs/runs/{run_id}"),
     ("GET", "/api/v1/search"),
     ("GET", "/api/v1/events/lineage"),
+    ("GET", "/api/v1/ml/models"),
+    ("GET", "/api/v1/ml/provenance"),
+    ("GET", "/api/v1/ml/impact"),
+    ("GET", "/api/v1/ml/reproducible"),
+    ("GET", "/api/v1/ml/diff"),
+    ("GET", "/api/v1/ml/runs/{run_id}/record"),
+    ("GET", "/api/v1/ml/approvals"),
+    ("POST", "/api/v1/ml/approvals"),
+    ("GET", "/api/v1/ml/audit"),
+    ("GET", "/api/v1/ml/verify"),
 }
 
 

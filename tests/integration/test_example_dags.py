@@ -4,6 +4,7 @@ lineage written next to it in ``dags/<dag>.expected.json``, on a SQLite and on a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -293,3 +294,160 @@ def test_cli_upstream_reads_the_store_from_airflow_config(example_run: ExampleRu
     assert result.returncode == 0, result.stderr
     assert "[job] lineage_example_etl.build_clean_orders  (airflow)" in result.stdout
     assert "[dataset] raw_orders" in result.stdout and "[dataset] raw_customers" in result.stdout
+
+
+# -- the ML example's model answers the five model queries (provenance, impact, reproducible, diff, as-of)
+
+
+def _ml_ids(example_run: ExampleRun) -> dict[str, str]:
+    data = example_run.data_dir
+    return {
+        name: f"dataset:file:{data}/{name}"
+        for name in ("raw_measurements.csv", "features.csv", "model.json", "metrics.json", "predictions.csv")
+    }
+
+
+def _task_run(store: Any, task: str) -> str:
+    job = store.describe(f"job:{JOB_NAMESPACE}:lineage_example_ml.{task}")
+    (run,) = [r for r in job["latestRuns"] if r["state"] == "COMPLETED"]
+    return str(run["runId"])
+
+
+def test_the_ml_example_logs_its_model_as_the_expected_typed_model(
+    example_run: ExampleRun, store: Any
+) -> None:
+    expected = expected_lineage("lineage_example_ml", example_run)["models"]
+    (want,) = expected
+    model_id = want["id"]
+
+    models = {m["id"]: m for m in store.ml.models()}
+
+    assert set(models) == {model_id}
+    assert models[model_id]["framework"] == want["framework"]
+    facet = store.describe(model_id)["facets"]["airflowLineage_model"]
+    assert facet["name"] == want["name"] and facet["hyperparameters"]["solver"] == "normal-equations"
+    with open(example_run.data_dir / "model.json", "rb") as stream:
+        assert models[model_id]["currentVersion"] == hashlib.sha256(stream.read()).hexdigest()[:16]
+
+
+def test_provenance_of_a_prediction_goes_through_the_model_version_to_the_raw_source(
+    example_run: ExampleRun, store: Any
+) -> None:
+    (expected,) = expected_lineage("lineage_example_ml", example_run)["provenance"]
+    target, jobs = expected["of"], expected["jobs"]
+    ids = _ml_ids(example_run)
+
+    answer = store.ml.provenance(target)
+
+    assert sorted(s["job"] for s in answer["steps"]) == sorted(f"job:{JOB_NAMESPACE}:{j}" for j in jobs)
+    made_by = {s["runId"]: s for s in answer["steps"]}
+    chain, step = [], answer["steps"][0]  # prediction -> model -> training data -> raw source
+    for read in (ids["model.json"], ids["features.csv"], ids["raw_measurements.csv"]):
+        chain.append(step["job"])
+        (used,) = [i for i in step["inputs"] if i["id"] == read]
+        step = made_by[used["producedBy"]]
+    chain.append(step["job"])
+    assert chain == [
+        f"job:{JOB_NAMESPACE}:lineage_example_ml.{t}" for t in ("score", "train", "features", "ingest")
+    ]
+    score_inputs = {i["id"]: i for i in answer["steps"][0]["inputs"]}
+    model = store.describe(ids["model.json"])
+    assert score_inputs[ids["model.json"]]["version"] == model["currentVersion"]
+    assert score_inputs[ids["model.json"]]["producedBy"] == _task_run(store, "train")
+    versions = {
+        line.rsplit(",", 1)[1]
+        for line in (example_run.data_dir / "predictions.csv").read_text().splitlines()[1:]
+    }
+    assert versions == {model["currentVersion"]}
+    assert answer["unversionedInputs"] == []
+
+
+def test_impact_of_the_raw_data_version_is_the_model_with_its_training_run(
+    example_run: ExampleRun, store: Any
+) -> None:
+    ids = _ml_ids(example_run)
+    raw_version = store.describe(ids["raw_measurements.csv"])["currentVersion"]
+
+    answer = store.ml.impact(ids["raw_measurements.csv"], version=raw_version)
+
+    assert [(m["id"], m["runId"], m["job"]) for m in answer["models"]] == [
+        (ids["model.json"], _task_run(store, "train"), f"job:{JOB_NAMESPACE}:lineage_example_ml.train")
+    ]
+    assert _task_run(store, "score") in {s["runId"] for s in answer["steps"]}
+
+
+def test_the_example_model_reproducibility_checklist(example_run: ExampleRun, store: Any) -> None:
+    ids = _ml_ids(example_run)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    clean = not status.stdout.strip()
+
+    answer = store.ml.reproducible(ids["model.json"])
+
+    checks = {c["check"]: c for c in answer["checks"]}
+    assert answer["runId"] == _task_run(store, "train")
+    for name in ("DAG file identified", "environment recorded", "inputs versioned", "seed recorded"):
+        assert checks[name]["ok"], checks[name]
+    assert checks["seed recorded"]["detail"] == "seeds 42"
+    assert checks["code pinned and clean"]["ok"] is clean
+    assert answer["reproducible"] is clean
+
+
+def test_diff_of_two_tasks_of_one_dag_run_differs_in_data_not_in_code_or_environment(
+    example_run: ExampleRun, store: Any
+) -> None:
+    ids = _ml_ids(example_run)
+
+    answer = store.ml.diff(_task_run(store, "train"), _task_run(store, "score"))
+
+    d = answer["differences"]
+    assert d["code"] == [] and d["environment"] == [] and d["hardware"] == [] and d["params"] == []
+    # both read the same features version; only score read the model
+    assert [(c["key"], c["a"]) for c in d["inputs"]] == [(ids["model.json"], None)]
+    assert d["seeds"] == [{"key": "seed[0]", "a": {"seed": 42, "libraries": ml_seeded()}, "b": None}]
+
+
+def ml_seeded() -> list[str]:
+    import importlib.util
+
+    return ["random"] + [m for m in ("numpy", "torch") if importlib.util.find_spec(m) is not None]
+
+
+def test_as_of_the_training_run_the_predictions_had_no_lineage_yet(
+    example_run: ExampleRun, store: Any
+) -> None:
+    ids = _ml_ids(example_run)
+    train = _task_run(store, "train")
+
+    before = store.lineage(ids["predictions.csv"], direction="upstream", depth=10, as_of=f"run:{train}")
+    now = store.lineage(ids["predictions.csv"], direction="upstream", depth=10)
+
+    assert before.node_ids() == {ids["predictions.csv"]}
+    assert ids["raw_measurements.csv"] in now.node_ids()
+    as_of_score = store.ml.provenance(ids["model.json"], as_of=f"run:{_task_run(store, 'score')}")
+    assert as_of_score["version"] == store.describe(ids["model.json"])["currentVersion"]
+
+
+def test_approving_the_example_model_shows_in_its_audit_with_its_metrics_and_a_verified_chain(
+    example_run: ExampleRun, store: Any
+) -> None:
+    ids = _ml_ids(example_run)
+    written = json.loads((example_run.data_dir / "metrics.json").read_text(encoding="utf-8"))
+
+    store.ml.approve(ids["model.json"], "risk-officer", "backtest within tolerance", "sr-11-7")
+    audit = store.ml.audit(ids["model.json"])
+
+    assert [a["approvedBy"] for a in audit["approvals"]] == ["risk-officer"]
+    assert audit["approvals"][0]["version"] == audit["version"]
+    (metrics,) = audit["metrics"]
+    assert metrics["id"] == ids["metrics.json"] and metrics["values"] == {
+        "rmse": written["rmse"],
+        "r2": written["r2"],
+    }
+    assert audit["training"]["params"] == {} and audit["chain"]["ok"]
+    assert store.verify().ok

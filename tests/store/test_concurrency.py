@@ -42,3 +42,5 @@ def test_concurrent_writers_store_every_event_exactly_once(store, store_url):
     assert len(list(store.events())) == expected
     hub = store.describe("dataset:sqlite:///data/w.db:hub")
     assert len(hub["consumers"]) == WRITERS * 5
+    chained = store.verify()  # one chain, though four processes appended to it at once
+    assert chained.ok and chained.checked == expected

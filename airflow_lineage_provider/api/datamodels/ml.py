@@ -1,0 +1,114 @@
+"""Responses and requests of the model routes (``/api/v1/ml/...``); camelCase on the wire.
+
+Nested objects are those of :class:`airflow_lineage_provider.store.ml.MLLineage` (documented there).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from airflow_lineage_provider.api.datamodels.catalog import Model
+from airflow_lineage_provider.core.frameworks import FRAMEWORKS
+
+Framework = Literal[FRAMEWORKS]  # type: ignore[valid-type]
+
+
+class ModelSummary(Model):
+    id: str
+    namespace: str
+    name: str
+    current_version: str | None
+    framework: str | None
+    updated_at: str | None
+
+
+class ModelCollectionResponse(Model):
+    models: list[ModelSummary]
+
+
+class ProvenanceResponse(Model):
+    root: str
+    type: str | None
+    version: str
+    steps: list[dict[str, Any]] = Field(
+        description="Runs, nearest first: runId, job, state, startedAt, endedAt, inputs "
+        "[{id, type, version, producedBy}], outputs [{id, type, version}]."
+    )
+    sources: list[str] = Field(description="Inputs no recorded run wrote (raw sources).")
+    unversioned_inputs: list[str]
+    is_partial: bool
+
+
+class ImpactResponse(Model):
+    root: str
+    version: str | None
+    models: list[dict[str, Any]] = Field(description="Model versions downstream: id, version, runId, job.")
+    steps: list[dict[str, Any]]
+    is_partial: bool
+
+
+class ReproducibleResponse(Model):
+    model: str
+    version: str
+    run_id: str | None
+    reproducible: bool
+    checks: list[dict[str, Any]] = Field(
+        description="check, ok, required, detail (what is missing when not ok)."
+    )
+    missing: list[str] = []
+
+
+class DiffResponse(Model):
+    run_a: dict[str, Any]
+    run_b: dict[str, Any]
+    identical: bool
+    differences: dict[str, list[dict[str, Any]]] = Field(
+        description="By section (inputs, code, params, environment, hardware, seeds, hyperparameters, "
+        "metrics): [{key, a, b}], empty where the runs agree."
+    )
+
+
+class RunRecordResponse(Model):
+    model_config = ConfigDict(
+        extra="allow", alias_generator=Model.model_config.get("alias_generator"), populate_by_name=True
+    )
+    run_id: str
+    job: str
+    state: str
+    recorded: bool
+
+
+class ApprovalResponse(Model):
+    version: str | None
+    approved_by: str
+    reason: str
+    framework: str | None
+    approved_at: str | None
+
+
+class ApprovalCollectionResponse(Model):
+    approvals: list[ApprovalResponse]
+
+
+class ApprovalRequest(Model):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=Model.model_config.get("alias_generator"), populate_by_name=True
+    )
+    node_id: str = Field(min_length=1, max_length=4096, description="dataset:<namespace>:<name> of a model")
+    reason: str = Field(min_length=1, max_length=10_000)
+    framework: Framework | None = None
+    version: str | None = Field(None, min_length=1, max_length=64, description="Default: the current version")
+
+
+class ApprovedResponse(ApprovalResponse):
+    model: str
+
+
+class VerifyResponse(Model):
+    ok: bool
+    checked: int
+    first_bad_event_id: int | None
+    first_bad_event_key: str | None
+    problem: str | None

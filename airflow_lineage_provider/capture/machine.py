@@ -1,0 +1,221 @@
+"""Probes of the code, environment and hardware a task runs with, cached per process.
+
+Each probe runs at most once per process (git: once per repository; a DAG file: once per
+modification time and size), so a task attempt pays for them once, and a process that runs many
+tasks (``dag.test()``, a long-lived worker) pays once in all. A probe that cannot answer (no git, not
+a repository, no ``nvidia-smi``) answers None or an empty value: absent, never an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+from airflow_lineage_provider.core.digests import distributions_hash
+
+_TIMEOUT = 5.0
+_NAME = re.compile(r"[-_.]+")
+
+
+def _run(args: list[str], cwd: str | None = None) -> str | None:
+    """stdout of a command, or None when it is missing, fails or takes too long."""
+    try:
+        done = subprocess.run(
+            args,
+            cwd=cwd,
+            capture_output=True,
+            timeout=_TIMEOUT,
+            check=False,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
+
+
+@functools.cache
+def _git_toplevel(directory: str) -> str | None:
+    if shutil.which("git") is None or not os.path.isdir(directory):
+        return None
+    found = _run(["git", "rev-parse", "--show-toplevel"], cwd=directory)
+    return found.strip() if found else None
+
+
+@functools.cache
+def _git_repository(toplevel: str) -> dict[str, Any] | None:
+    commit = _run(["git", "rev-parse", "HEAD"], cwd=toplevel)
+    if commit is None:  # a repository without commits
+        return None
+    status = _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=toplevel) or ""
+    diff = _run(["git", "diff", "HEAD", "--binary"], cwd=toplevel) or ""
+    dirty = bool(status.strip())
+    return {
+        "repository": toplevel,
+        "commit": commit.strip(),
+        "dirty": dirty,
+        "diffHash": hashlib.sha256(diff.encode()).hexdigest() if dirty else None,
+    }
+
+
+def git(path: str | None) -> dict[str, Any] | None:
+    """Commit, dirty flag and diff hash of the git repository holding ``path`` (None: no repository)."""
+    if not path:
+        return None
+    toplevel = _git_toplevel(os.path.dirname(os.path.abspath(path)))
+    return None if toplevel is None else _git_repository(toplevel)
+
+
+@functools.cache
+def _file_hash(path: str, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_hash(path: str | None) -> str | None:
+    """sha256 of a file's content (None when it cannot be read)."""
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+        return _file_hash(path, stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return None
+
+
+def _scan_distributions() -> tuple[str, ...]:
+    found = set()
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"] if dist.metadata else None
+        if name:
+            found.add(f"{_NAME.sub('-', name).lower()}=={dist.version}")
+    return tuple(sorted(found))
+
+
+def _site_key() -> str:
+    """What the installed set depends on: every directory on sys.path and its modification time.
+
+    Installing, upgrading or removing a distribution adds or removes its ``*.dist-info`` directory,
+    which changes the modification time of the directory holding it.
+    """
+    parts = [sys.executable]
+    for entry in sys.path:
+        try:
+            found = os.stat(entry or ".")
+        except OSError:
+            continue
+        if stat.S_ISDIR(found.st_mode):
+            parts.append(f"{os.path.abspath(entry or '.')}\x00{found.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _cache_dir() -> str | None:
+    """A directory only this user can write (None when there is none)."""
+    path = os.path.join(tempfile.gettempdir(), f"airflow-lineage-provider-{os.getuid()}")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        found = os.stat(path)
+    except OSError:
+        return None
+    return path if found.st_uid == os.getuid() and not found.st_mode & 0o022 else None
+
+
+@functools.cache
+def distributions() -> tuple[str, ...]:
+    """Installed distributions as sorted ``name==version`` (names normalised as pip does).
+
+    Scanning them costs a task process about 0.2 s, so the list is also kept in a per-user file
+    keyed by :func:`_site_key`: a new process with the same installation reads it instead.
+    """
+    directory = _cache_dir()
+    path = None if directory is None else os.path.join(directory, f"distributions-{_site_key()[:32]}.json")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as stream:
+                cached = json.load(stream)
+            if isinstance(cached, list) and all(isinstance(d, str) for d in cached):
+                return tuple(cached)
+        except (OSError, ValueError):
+            pass
+    found = _scan_distributions()
+    if path is not None:
+        try:
+            with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as out:
+                json.dump(list(found), out)
+            os.replace(out.name, path)
+        except OSError:
+            pass
+    return found
+
+
+@functools.cache
+def environment() -> dict[str, Any]:
+    """Python and the installed distributions (with their hash), without the image digest."""
+    listed = distributions()
+    return {
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "platform": platform.platform(),
+        "distributionsHash": distributions_hash(listed),
+        "distributionCount": len(listed),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as stream:
+            for line in stream:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gpus() -> list[dict[str, Any]]:
+    if shutil.which("nvidia-smi") is None:
+        return []
+    out = _run(
+        ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader,nounits"]
+    )
+    gpus = []
+    for line in (out or "").splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) == 3:
+            memory = int(parts[1]) if parts[1].isdigit() else None
+            gpus.append({"name": parts[0], "memoryMiB": memory, "driver": parts[2]})
+    return gpus
+
+
+@functools.cache
+def hardware() -> dict[str, Any]:
+    """CPU model and count, memory, and GPUs (from ``nvidia-smi`` when it is installed)."""
+    gpus = _gpus()
+    return {
+        "machine": platform.machine(),
+        "cpuModel": _cpu_model(),
+        "cpuCount": os.cpu_count(),
+        "memoryBytes": _memory_bytes(),
+        "gpuCount": len(gpus),
+        "gpus": gpus,
+    }

@@ -1,0 +1,69 @@
+"""The reproducibility record of a task attempt, attached to every event the task process sends.
+
+Code (the DAG file's hash, the DAG version id Airflow gives, the git commit, dirty flag and diff hash
+of the repository holding the DAG file), environment (Python, the installed distributions and their
+hash, the ``IMAGE_DIGEST`` env var), hardware, the task's params and the seeds the task declared.
+Exact input versions are not repeated here: the store records the version of each input read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from airflow_lineage_provider.capture import facets, machine
+from airflow_lineage_provider.capture.mlfacets import AirflowLineageReproducibilityRunFacet
+
+IMAGE_DIGEST_ENV = "IMAGE_DIGEST"
+MAX_PARAMS_BYTES = 64 * 1024
+
+
+def _dropping_none(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if v is not None}
+
+
+def code(task_instance: Any) -> dict[str, Any]:
+    task = getattr(task_instance, "task", None)
+    dag = getattr(task, "dag", None)
+    fileloc = getattr(dag, "fileloc", None)
+    version_id = getattr(task_instance, "dag_version_id", None)
+    bundle = getattr(task_instance, "bundle_instance", None)
+    return _dropping_none(
+        {
+            "dagFile": fileloc,
+            "dagFileHash": machine.file_hash(fileloc),
+            "dagVersionId": str(version_id) if version_id else None,
+            "bundleName": getattr(bundle, "name", None),
+            "bundleVersion": getattr(bundle, "version", None),
+            "git": machine.git(fileloc),
+        }
+    )
+
+
+def params(task_instance: Any) -> dict[str, Any]:
+    """The task's params as JSON (values that are not JSON become text); too large: left out."""
+    found = task_instance.get_template_context().get("params") or {}
+    plain = {str(key): found[key] for key in found}
+    text = json.dumps(plain, default=str, sort_keys=True)
+    if len(text) > MAX_PARAMS_BYTES:
+        return {"_omitted": f"params are {len(text)} bytes, over {MAX_PARAMS_BYTES}"}
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def facet(task_instance: Any, seeds: list[dict[str, Any]]) -> AirflowLineageReproducibilityRunFacet:
+    """The ``airflowLineage_reproducibility`` facet of one task attempt."""
+    environment = {
+        **machine.environment(),
+        "distributions": list(machine.distributions()),  # the store keeps it once per hash
+        "imageDigest": os.environ.get(IMAGE_DIGEST_ENV) or None,
+    }
+    return AirflowLineageReproducibilityRunFacet(
+        code=code(task_instance),
+        environment=_dropping_none(environment),
+        hardware=machine.hardware(),
+        params=params(task_instance),
+        seeds=seeds,
+        producer=facets.PRODUCER,
+    )

@@ -1,0 +1,279 @@
+"""The SDK calls (see the package docstring): argument checks, then one update of the pending record."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from openlineage.client.facet_v2 import dataset_type_dataset, dataset_version_dataset, sql_job
+
+from airflow_lineage_provider.capture import facets, mlfacets, pending
+from airflow_lineage_provider.capture.lineage import DatasetEntry
+from airflow_lineage_provider.core.naming import dataset_from_uri
+from airflow_lineage_provider.exceptions import LineageError
+
+log = logging.getLogger("airflow_lineage_provider.ml")
+
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding accepts 0 .. 2**32 - 1
+METRICS_NAMESPACE = "ml-metrics"
+
+
+class MLArgumentError(LineageError, ValueError):
+    """An ML SDK call got an argument it cannot record."""
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A dataset or model logged by the SDK: pass it as ``model=`` / ``dataset=`` of ``log_metrics``."""
+
+    namespace: str
+    name: str
+    version: str | None = None
+
+    @property
+    def node_id(self) -> str:
+        return f"dataset:{self.namespace}:{self.name}"
+
+    def reference(self) -> dict[str, Any]:
+        ref = {"namespace": self.namespace, "name": self.name}
+        return ref if self.version is None else {**ref, "version": self.version}
+
+
+def _text(value: Any, what: str, *, required: bool = False) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise MLArgumentError(f"{what} must be a non-empty string, not {value!r}")
+    return value.strip()
+
+
+def _uri(uri: Any, what: str = "uri") -> tuple[str, str]:
+    text = _text(uri, what, required=True)
+    assert text is not None
+    namespace, name = dataset_from_uri(text)
+    if "://" not in text:
+        raise MLArgumentError(
+            f"{what} must be a URI with a scheme (file:///abs/path, s3://bucket/key), not {uri!r}"
+        )
+    return namespace, name
+
+
+def _ref(value: Any, what: str) -> Logged | None:
+    if value is None or isinstance(value, Logged):
+        return value
+    if isinstance(value, str):
+        return Logged(*_uri(value, what))
+    raise MLArgumentError(f"{what} must be a URI or what log_dataset/log_model returned, not {value!r}")
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise MLArgumentError(f"{what} must be a mapping with string keys, not {value!r}")
+    return {k: _json_value(v, f"{what}[{k!r}]") for k, v in value.items()}
+
+
+def _json_value(value: Any, what: str) -> Any:
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MLArgumentError(f"{what} must be a finite number, not {value!r}")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v, f"{what}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        return _mapping(value, what)
+    if hasattr(value, "item") and callable(value.item):  # NumPy scalars
+        return _json_value(value.item(), what)
+    raise MLArgumentError(
+        f"{what} must be JSON (str, number, bool, list, mapping), not {type(value).__name__}"
+    )
+
+
+def _running_key() -> str | None:
+    """The run id of the task attempt running in this thread, or None outside a task."""
+    try:
+        from airflow.sdk import get_current_context
+
+        context = get_current_context()
+    except (ImportError, RuntimeError):
+        return None
+    task_instance = context.get("ti")
+    return None if task_instance is None else pending.run_key(task_instance)
+
+
+def _record(what: str, change: Any) -> bool:
+    key = _running_key()
+    if key is None:
+        log.debug("lineage: ml.%s outside a running Airflow task: nothing recorded", what)
+        return False
+    pending.update(key, change)
+    return True
+
+
+def _entry(namespace: str, name: str, version: str | None, extra: dict[str, Any]) -> DatasetEntry:
+    entry_facets: dict[str, Any] = dict(extra)
+    if version is not None:
+        entry_facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
+            datasetVersion=version, producer=facets.PRODUCER
+        )
+    return DatasetEntry(namespace, name, entry_facets)
+
+
+def _typed(kind: str) -> dataset_type_dataset.DatasetTypeDatasetFacet:
+    return dataset_type_dataset.DatasetTypeDatasetFacet(datasetType=kind, producer=facets.PRODUCER)
+
+
+def _put(target: dict[tuple[str, str], DatasetEntry], entry: DatasetEntry) -> None:
+    """Later SDK calls win over earlier ones for the same dataset."""
+    key = (entry.namespace, entry.name)
+    if key in target:
+        entry.merge(target[key])
+    target[key] = entry
+
+
+def log_dataset(
+    uri: str, *, name: str | None = None, version: str | None = None, query: str | None = None
+) -> Logged:
+    """Record ``uri`` as an input of the running task (``version``: the exact version read)."""
+    namespace, dataset_name = _uri(uri)
+    label, version, query = _text(name, "name"), _text(version, "version"), _text(query, "query")
+    entry = _entry(namespace, dataset_name, version, {})
+    if label is not None or query is not None:
+        entry.io_facets[mlfacets.INPUT] = mlfacets.AirflowLineageInputDatasetFacet(
+            displayName=label, query=query, producer=facets.PRODUCER
+        )
+
+    def change(record: pending.Pending) -> None:
+        _put(record.inputs, entry)
+        if query is not None:
+            record.job_facets["sql"] = sql_job.SQLJobFacet(query=query, producer=facets.PRODUCER)
+
+    _record("log_dataset", change)
+    return Logged(namespace, dataset_name, version)
+
+
+def log_model(
+    uri: str,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    framework: str | None = None,
+    hyperparameters: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Logged:
+    """Record a trained model at ``uri`` as an output of the running task, typed ``MODEL``."""
+    namespace, dataset_name = _uri(uri)
+    label, version, framework = _text(name, "name"), _text(version, "version"), _text(framework, "framework")
+    params = _mapping(hyperparameters, "hyperparameters")
+    tags = _mapping(labels, "labels")
+    if not all(isinstance(v, str) for v in tags.values()):
+        raise MLArgumentError(f"labels must map strings to strings, not {labels!r}")
+    entry = _entry(
+        namespace,
+        dataset_name,
+        version,
+        {
+            "datasetType": _typed("MODEL"),
+            mlfacets.MODEL: mlfacets.AirflowLineageModelDatasetFacet(
+                name=label,
+                version=version,
+                framework=framework,
+                hyperparameters=params,
+                labels=tags,
+                producer=facets.PRODUCER,
+            ),
+        },
+    )
+    _record("log_model", lambda record: _put(record.outputs, entry))
+    return Logged(namespace, dataset_name, version)
+
+
+def log_metrics(
+    values: Mapping[str, float],
+    *,
+    model: Logged | str | None = None,
+    dataset: Logged | str | None = None,
+    uri: str | None = None,
+) -> Logged:
+    """Record metric ``values`` (of ``model``, measured on ``dataset``) as an output typed ``METRICS``.
+
+    The metrics dataset is ``uri`` when given, else ``<model>.metrics`` beside the model, else
+    ``ml-metrics:<dag_id>.<task_id>``. ``dataset`` is also recorded as an input of the task.
+    """
+    if not isinstance(values, Mapping) or not values:
+        raise MLArgumentError(f"values must be a non-empty mapping of metric name to number, not {values!r}")
+    checked: dict[str, float] = {}
+    for key, value in values.items():
+        number = value.item() if hasattr(value, "item") and callable(value.item) else value
+        if not isinstance(key, str) or isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise MLArgumentError(f"metric {key!r} must be a number named by a string, not {value!r}")
+        if not math.isfinite(number):
+            raise MLArgumentError(f"metric {key!r} must be a finite number, not {value!r}")
+        checked[key] = number
+    model_ref, dataset_ref = _ref(model, "model"), _ref(dataset, "dataset")
+    if uri is not None:
+        namespace, name = _uri(uri)
+    elif model_ref is not None:
+        namespace, name = model_ref.namespace, model_ref.name + ".metrics"
+    else:
+        namespace, name = METRICS_NAMESPACE, _task_name()
+
+    def change(record: pending.Pending) -> None:
+        key = (namespace, name)
+        earlier = record.outputs.get(key)
+        before = getattr(earlier.facets.get(mlfacets.METRICS), "values", {}) if earlier else {}
+        facet = mlfacets.AirflowLineageMetricsDatasetFacet(
+            values={**before, **checked},
+            model=model_ref.reference() if model_ref else None,
+            dataset=dataset_ref.reference() if dataset_ref else None,
+            producer=facets.PRODUCER,
+        )
+        _put(
+            record.outputs,
+            DatasetEntry(namespace, name, {"datasetType": _typed("METRICS"), mlfacets.METRICS: facet}),
+        )
+        if dataset_ref is not None and (dataset_ref.namespace, dataset_ref.name) not in record.outputs:
+            _put(record.inputs, _entry(dataset_ref.namespace, dataset_ref.name, dataset_ref.version, {}))
+
+    _record("log_metrics", change)
+    return Logged(namespace, name)
+
+
+def _task_name() -> str:
+    try:
+        from airflow.sdk import get_current_context
+
+        task_instance = get_current_context()["ti"]
+        return f"{task_instance.dag_id}.{task_instance.task_id}"
+    except (ImportError, RuntimeError, KeyError):
+        return "outside-a-task"
+
+
+def set_seed(seed: int) -> list[str]:
+    """Seed Python's ``random``, and NumPy and PyTorch when they are installed; record the seed.
+
+    Returns the libraries seeded.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise MLArgumentError(f"seed must be an integer from 0 to {MAX_SEED}, not {seed!r}")
+    random.seed(seed)
+    seeded = ["random"]
+    for module, call in (("numpy", "random.seed"), ("torch", "manual_seed")):
+        if importlib.util.find_spec(module) is None:
+            continue
+        target: Any = importlib.import_module(module)
+        for part in call.split("."):
+            target = getattr(target, part)
+        target(seed)
+        seeded.append(module)
+    _record("set_seed", lambda record: record.seeds.append({"seed": seed, "libraries": seeded}))
+    return seeded

@@ -1,0 +1,274 @@
+"""``MLLineage`` (``store.ml``): the questions asked of models, answered from the lineage store.
+
+* ``models()`` — model datasets (``datasetType`` MODEL, as ``ml.log_model`` records them);
+* ``provenance(model, version=None, as_of=None)`` — the runs back to raw sources, exact versions;
+* ``impact(dataset, version=None)`` — every downstream model version, with the runs that made it;
+* ``reproducible(model, version=None)`` — a checklist, with what is missing;
+* ``diff(run_a, run_b)`` — inputs, code, params, environment, hardware, seeds, hyperparameters, metrics;
+* ``approve(...)`` / ``approvals(model)`` — append-only approvals of an exact model version;
+* ``audit(model, version=None)`` — all of the above plus the hash-chain verification, as one dict.
+
+Errors: an unknown node or version is ``NodeNotFoundError``; a node that is not a model, a bad
+framework or an empty approver/reason is ``InvalidQueryError``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select
+
+from airflow_lineage_provider.core.events import parse_time
+from airflow_lineage_provider.core.frameworks import FRAMEWORKS
+from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
+from airflow_lineage_provider.store import approvals, chain, provenance, runrecords
+from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store.reads import iso, node_text, resolve
+
+if TYPE_CHECKING:
+    from airflow_lineage_provider.store.api import LineageStore
+
+MODEL_TYPE = "MODEL"
+METRICS_TYPE = "METRICS"
+
+
+class MLLineage:
+    """Model lineage queries over one :class:`LineageStore` (see the module docstring)."""
+
+    def __init__(self, store: LineageStore) -> None:
+        self._store = store
+
+    # -- lookups --------------------------------------------------------------------------------
+    @staticmethod
+    def _dataset(conn: Connection, node_id: str) -> Any:
+        node, row = resolve(conn, node_id)
+        if node.kind != "dataset":
+            raise InvalidQueryError(f"{node_id} is a {node.kind}, not a dataset")
+        return row
+
+    def _model(self, conn: Connection, node_id: str) -> Any:
+        row = self._dataset(conn, node_id)
+        if row.type != MODEL_TYPE:
+            raise InvalidQueryError(
+                f"{node_id} is not a model (its dataset type is {row.type or 'not set'}); models are "
+                "datasets logged with ml.log_model or typed datasetType MODEL"
+            )
+        return row
+
+    @staticmethod
+    def _version(conn: Connection, row: Any, version: str | None, as_of: datetime | None = None) -> str:
+        """The version asked for, else the one current at ``as_of``, else the current one."""
+        versions = select(t.DatasetVersion.version).where(t.DatasetVersion.dataset_id == row.id)
+        node_id = node_text(row.kind, row.namespace, row.name)
+        if version is not None:
+            if conn.execute(versions.where(t.DatasetVersion.version == version)).first() is None:
+                recent = list(
+                    conn.execute(versions.order_by(t.DatasetVersion.created_at.desc()).limit(3)).scalars()
+                )
+                raise NodeNotFoundError(f"{node_id} version {version}", [f"version {v}" for v in recent])
+            return version
+        if as_of is not None:
+            versions = versions.where(t.DatasetVersion.created_at <= as_of)
+        found = conn.execute(
+            versions.order_by(t.DatasetVersion.created_at.desc(), t.DatasetVersion.id.desc()).limit(1)
+        ).scalar()
+        if found is None:
+            when = f" at {iso(as_of)}" if as_of is not None else ""
+            raise NodeNotFoundError(f"{node_id}: no version written{when}")
+        return str(found)
+
+    def _as_of(self, conn: Connection, as_of: datetime | str | None) -> datetime | None:
+        return self._store._as_of(conn, as_of)
+
+    # -- queries --------------------------------------------------------------------------------
+    def models(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """Model datasets, newest first, with their current version and framework."""
+        with self._store._connect(write=False) as conn:
+            rows = conn.execute(
+                select(t.Node)
+                .where(t.Node.kind == "dataset", t.Node.type == MODEL_TYPE)
+                .order_by(t.Node.updated_at.desc(), t.Node.id)
+                .limit(limit)
+            ).all()
+        return [
+            {
+                "id": node_text(r.kind, r.namespace, r.name),
+                "namespace": r.namespace,
+                "name": r.name,
+                "currentVersion": r.current_version,
+                "framework": ((r.facets or {}).get(runrecords.MODEL) or {}).get("framework"),
+                "updatedAt": iso(r.updated_at),
+            }
+            for r in rows
+        ]
+
+    def provenance(
+        self, node_id: str, version: str | None = None, as_of: datetime | str | None = None
+    ) -> dict[str, Any]:
+        """The runs back from a dataset (model) version to raw sources, with exact versions read."""
+        with self._store._connect(write=False) as conn:
+            row = self._dataset(conn, node_id)
+            chosen = self._version(conn, row, version, self._as_of(conn, as_of))
+            found = provenance.provenance(conn, row.id, chosen)
+        root = node_text(row.kind, row.namespace, row.name)
+        return {"root": root, "type": row.type, "version": chosen, **found}
+
+    def impact(self, node_id: str, version: str | None = None) -> dict[str, Any]:
+        """Downstream model versions of a dataset (of one version of it), with the runs that made them."""
+        with self._store._connect(write=False) as conn:
+            row = self._dataset(conn, node_id)
+            if version is not None:
+                self._version(conn, row, version)
+            found = provenance.impact(conn, row.id, version)
+        return {"root": node_text(row.kind, row.namespace, row.name), "version": version, **found}
+
+    def run_record(self, run_id: str) -> dict[str, Any]:
+        """The reproducibility record of one run (code, environment, hardware, inputs, ...)."""
+        with self._store._connect(write=False) as conn:
+            return runrecords.run_record(conn, _run_id(run_id))
+
+    def diff(self, run_a: str, run_b: str) -> dict[str, Any]:
+        """What differs between two runs."""
+        with self._store._connect(write=False) as conn:
+            return runrecords.diff(conn, _run_id(run_a), _run_id(run_b))
+
+    def reproducible(self, node_id: str, version: str | None = None) -> dict[str, Any]:
+        """Whether the run that made a model version can be reproduced: checks and what is missing."""
+        with self._store._connect(write=False) as conn:
+            row = self._model(conn, node_id)
+            return self._reproducible(conn, row, self._version(conn, row, version))
+
+    def _reproducible(self, conn: Connection, row: Any, version: str) -> dict[str, Any]:
+        run_id = provenance.producer(conn, row.id, version)
+        root = node_text(row.kind, row.namespace, row.name)
+        if run_id is None:
+            checks = [runrecords._check("made by a recorded run", False, "", "no run recorded writing it")]
+            return {"model": root, "version": version, "runId": None, "reproducible": False, "checks": checks}
+        record = runrecords.run_record(conn, run_id)
+        unversioned = provenance.provenance(conn, row.id, version)["unversionedInputs"]
+        checks = runrecords.checklist(record, unversioned)
+        ok = all(c["ok"] for c in checks if c["required"])
+        missing = [c["detail"] for c in checks if c["required"] and not c["ok"]]
+        return {
+            "model": root,
+            "version": version,
+            "runId": run_id,
+            "reproducible": ok,
+            "checks": checks,
+            "missing": missing,
+        }
+
+    # -- approvals ------------------------------------------------------------------------------
+    def approve(
+        self,
+        node_id: str,
+        by: str,
+        reason: str,
+        framework: str | None = None,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        """Record an approval of a model version (default: its current version); append-only."""
+        if not isinstance(by, str) or not by.strip():
+            raise InvalidQueryError("an approval needs who approved it (--by)")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidQueryError("an approval needs a reason (--reason)")
+        if framework is not None and framework not in FRAMEWORKS:
+            raise InvalidQueryError(f"unknown framework {framework!r}; use one of {', '.join(FRAMEWORKS)}")
+        with self._store._connect(write=False) as conn:
+            row = self._model(conn, node_id)
+            chosen = self._version(conn, row, version)
+        now = datetime.now(timezone.utc)
+        event = approvals.approval_event(
+            row.namespace, row.name, chosen, by.strip(), reason.strip(), framework, now
+        )
+        self._store.record(event)
+        return {
+            "model": node_text(row.kind, row.namespace, row.name),
+            "version": chosen,
+            "approvedBy": by.strip(),
+            "reason": reason.strip(),
+            "framework": framework,
+            "approvedAt": iso(parse_time(now.isoformat())),
+        }
+
+    def approvals(self, node_id: str, version: str | None = None) -> list[dict[str, Any]]:
+        """Approvals of a model (of one version when given), oldest first."""
+        with self._store._connect(write=False) as conn:
+            row = self._model(conn, node_id)
+            if version is not None:
+                self._version(conn, row, version)
+            return approvals.listing(conn, row.id, version)
+
+    # -- audit ----------------------------------------------------------------------------------
+    def audit(self, node_id: str, version: str | None = None) -> dict[str, Any]:
+        """Everything an auditor asks of one model version, plus whether the event chain verifies."""
+        with self._store._connect(write=False) as conn:
+            row = self._model(conn, node_id)
+            chosen = self._version(conn, row, version)
+            run_id = provenance.producer(conn, row.id, chosen)
+            record = runrecords.run_record(conn, run_id) if run_id else None
+            found = provenance.provenance(conn, row.id, chosen)
+            root = node_text(row.kind, row.namespace, row.name)
+            return {
+                "model": root,
+                "name": row.name,
+                "version": chosen,
+                "generatedAt": iso(datetime.now(timezone.utc).replace(tzinfo=None)),
+                "modelFacet": runrecords._plain(_version_facets(conn, row.id, chosen).get(runrecords.MODEL)),
+                "training": record,
+                "provenance": {"root": root, "version": chosen, **found},
+                "metrics": _metrics_of(conn, row, chosen),
+                "reproducibility": self._reproducible(conn, row, chosen),
+                "approvals": approvals.listing(conn, row.id),
+                "chain": chain.verify(conn).to_dict(),
+            }
+
+
+def _run_id(text: str) -> str:
+    from airflow_lineage_provider.core.ids import parse
+
+    return parse(text if text.startswith("run:") else f"run:{text}").run_id
+
+
+def _version_facets(conn: Connection, dataset_pk: int, version: str) -> dict[str, Any]:
+    found = conn.execute(
+        select(t.DatasetVersion.facets).where(
+            t.DatasetVersion.dataset_id == dataset_pk, t.DatasetVersion.version == version
+        )
+    ).scalar()
+    return dict(found or {})
+
+
+def _metrics_of(conn: Connection, model: Any, version: str) -> list[dict[str, Any]]:
+    """Metrics logged for this model version (``ml.log_metrics(model=...)``), oldest first."""
+    rows = conn.execute(
+        select(
+            t.DatasetVersion.facets,
+            t.DatasetVersion.run_id,
+            t.DatasetVersion.created_at,
+            t.Node.namespace,
+            t.Node.name,
+        )
+        .join(t.Node, t.Node.id == t.DatasetVersion.dataset_id)
+        .where(t.Node.type == METRICS_TYPE)
+        .order_by(t.DatasetVersion.created_at)
+    ).all()
+    found = []
+    for r in rows:
+        facet = (r.facets or {}).get(runrecords.METRICS) or {}
+        target = facet.get("model") or {}
+        if (target.get("namespace"), target.get("name")) != (model.namespace, model.name):
+            continue
+        if target.get("version") not in (None, version):
+            continue
+        found.append(
+            {
+                "id": node_text("dataset", r.namespace, r.name),
+                "runId": r.run_id,
+                "recordedAt": iso(r.created_at),
+                "values": facet.get("values") or {},
+                "dataset": facet.get("dataset"),
+            }
+        )
+    return found

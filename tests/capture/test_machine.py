@@ -1,0 +1,86 @@
+"""Probes of code, environment and hardware: absent when they cannot answer; the distribution list
+is scanned once per installation, not once per task process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from airflow_lineage_provider.capture import machine
+
+
+def test_a_file_outside_any_git_repository_has_no_git_record(tmp_path: Path) -> None:
+    dag = tmp_path / "dag.py"
+    dag.write_text("x = 1\n")
+
+    assert machine.git(str(dag)) is None
+    assert machine.git(None) is None
+    assert machine.file_hash(str(tmp_path / "missing.py")) is None
+
+
+def test_a_dirty_repository_is_recorded_with_the_hash_of_its_diff(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "dag.py").write_text("x = 1\n")
+    git("add", "dag.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    clean = machine.git(str(tmp_path / "dag.py"))
+    (tmp_path / "dag.py").write_text("x = 2\n")
+    machine._git_repository.cache_clear()  # a new process
+    dirty = machine.git(str(tmp_path / "dag.py"))
+
+    assert clean is not None and clean["dirty"] is False and clean["diffHash"] is None
+    assert dirty is not None and dirty["dirty"] is True and len(dirty["diffHash"]) == 64
+    assert dirty["commit"] == clean["commit"]
+
+
+def test_a_new_process_reads_the_distribution_list_from_the_per_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(machine.tempfile, "gettempdir", lambda: str(tmp_path))
+    machine.distributions.cache_clear()
+    scanned = machine.distributions()
+    (cache,) = (tmp_path / f"airflow-lineage-provider-{os.getuid()}").glob("distributions-*.json")
+    cache.write_text(json.dumps(["only-this==1"]))  # what a next process finds
+    machine.distributions.cache_clear()
+
+    try:
+        assert any(d.startswith("apache-airflow==") for d in scanned)
+        assert machine.distributions() == ("only-this==1",)
+        extra = tmp_path / "site"
+        extra.mkdir()
+        monkeypatch.syspath_prepend(str(extra))  # another installation: another key
+        machine.distributions.cache_clear()
+        assert machine.distributions() == scanned
+    finally:
+        machine.distributions.cache_clear()
+
+
+def test_an_unreadable_cache_is_ignored_and_rescanned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(machine.tempfile, "gettempdir", lambda: str(tmp_path))
+    directory = tmp_path / f"airflow-lineage-provider-{os.getuid()}"
+    directory.mkdir(mode=0o700)
+    (directory / f"distributions-{machine._site_key()[:32]}.json").write_text("{not json")
+    machine.distributions.cache_clear()
+
+    try:
+        assert any(d.startswith("apache-airflow==") for d in machine.distributions())
+    finally:
+        machine.distributions.cache_clear()
+
+
+def test_hardware_names_cpus_and_memory_and_no_gpu_without_nvidia_smi() -> None:
+    found = machine.hardware()
+
+    assert found["cpuCount"] == os.cpu_count()
+    assert found["memoryBytes"] and found["memoryBytes"] > 0
+    if not machine.shutil.which("nvidia-smi"):
+        assert found["gpus"] == [] and found["gpuCount"] == 0
