@@ -40,6 +40,15 @@ def _default_emitter() -> Emitter:
     return create_emitter(conf.emitter())
 
 
+def _base_path() -> str:
+    """The path part of ``[api] base_url`` (``""`` when Airflow is served at the root)."""
+    from urllib.parse import urlsplit
+
+    from airflow.configuration import conf as airflow_conf
+
+    return urlsplit(airflow_conf.get("api", "base_url", fallback="") or "").path.rstrip("/")
+
+
 @functools.cache
 def get_listener() -> LineageListener:
     """The process-wide listener (both of Airflow's listener managers register this object)."""
@@ -66,6 +75,19 @@ class LineageProviderPlugin(AirflowPlugin):
         from airflow.sdk.lineage import HookLineageReader
 
         return [HookLineageReader]
+
+    @property
+    def external_views(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        """The Lineage view in the Airflow UI: a Browse menu entry and a tab on every DAG's page.
+
+        Airflow embeds each in a same-origin iframe at ``/plugin/<url_route>``."""
+        href = f"{_base_path()}/lineage/ui/"
+        nav = {"destination": "nav", "category": "browse", "url_route": "lineage"}
+        dag = {"destination": "dag", "url_route": "dag-lineage"}
+        return [
+            {"name": "Lineage", "href": href, **nav},
+            {"name": "Lineage", "href": href + "?dag_id={DAG_ID}", **dag},
+        ]
 
     @property
     def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]

@@ -4,8 +4,9 @@ Routes (all under ``/lineage/api/v1``; each needs an authenticated Airflow user,
 :mod:`airflow_lineage_provider.api.visibility`): OpenLineage ingest (``POST /lineage``,
 ``POST /lineage/batch``), Marquez-compatible reads (``/lineage``, ``/column-lineage``,
 ``/namespaces/...``, ``/jobs/runs/{id}``, ``/search``, ``/events/lineage``) and our impact export
-(``/impact``), and the model routes under ``/ml`` (:mod:`.routes.ml`).
-OpenAPI at ``/lineage/openapi.json``, Swagger UI at ``/lineage/docs``.
+(``/impact``, ``/dags/{dag_id}/lineage``), the model routes under ``/ml`` (:mod:`.routes.ml`), and
+the web UI's Lineage view at ``/ui/`` (:mod:`.ui`). OpenAPI at ``/lineage/openapi.json``, Swagger UI
+at ``/lineage/docs``.
 
 The store is created on first use, once per process, from ``[lineage_provider] store_url``; the
 app's lifespan (entered by Airflow's own lifespan) copies Airflow's auth manager into ``app.state``.
@@ -22,7 +23,7 @@ from typing import Protocol
 from fastapi import Depends, FastAPI
 
 from airflow_lineage_provider import __version__
-from airflow_lineage_provider.api import errors
+from airflow_lineage_provider.api import errors, ui
 from airflow_lineage_provider.api.paths import EncodedSlashes, no_nul
 from airflow_lineage_provider.api.payload import MAX_BODY_BYTES
 from airflow_lineage_provider.api.routes import catalog, ingest, lineage, ml, search
@@ -126,7 +127,7 @@ def create_app(store: LineageStore | None = None) -> FastAPI:
     app.state.stores = StoreHolder(store)
     app.state.services = []
     errors.install(app)
-    for router in (ingest.router, lineage.router, catalog.router, search.router, ml.router):
+    for router in (ingest.router, lineage.router, catalog.router, search.router, ml.router, ui.router):
         app.include_router(router)
     app.add_middleware(EncodedSlashes)
     return app

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from airflow_lineage_provider.core.graph import Direction, LineageGraph
+from airflow_lineage_provider.core.graph import Direction, LineageGraph, merge_graphs
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store.api import LineageStore
 from airflow_lineage_provider.store.catalog import Catalog
@@ -81,3 +81,30 @@ def visible_lineage(
     if graph.root not in visible:
         raise NodeNotFoundError(node_id)
     return filter_graph(graph, visible, types, namespace)
+
+
+def visible_dag_lineage(
+    store: LineageStore,
+    scope: Scope,
+    dag_id: str,
+    direction: Direction,
+    depth: int,
+    limit: int | None = None,
+) -> LineageGraph:
+    """The lineage around every job of one DAG (the DAG's and its tasks'), as the reader may see it.
+
+    The root is the DAG's job id (``job:<namespace>:<dag_id>``); a DAG the reader may not read, or one
+    with no lineage recorded, is not found."""
+    dag_job = f"job:{scope.namespace}:{dag_id}"
+    jobs = store.dag_jobs(scope.namespace, dag_id)
+    catalog = Catalog(store)
+    if scope.dag_ids is not None:
+        jobs = sorted(catalog.visible_ids(scope, jobs))
+    if not jobs:
+        raise NodeNotFoundError(dag_job)
+    # The DAG's own job has no inputs or outputs of its own: draw its tasks, unless it is all there is.
+    jobs = [job for job in jobs if job != dag_job] or jobs
+    graphs = [store.lineage(job, direction, depth, None, limit) for job in jobs]
+    graph = merge_graphs(dag_job, direction, depth, graphs, limit)
+    visible = catalog.visible_ids(scope, [n.id for n in graph.nodes])
+    return filter_graph(graph, visible)

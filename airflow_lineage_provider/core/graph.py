@@ -60,3 +60,26 @@ class LineageGraph:
             "nodes": [asdict(n) for n in self.nodes],
             "edges": [asdict(e) for e in self.edges],
         }
+
+
+def merge_graphs(
+    root: str, direction: Direction, depth: int, graphs: list[LineageGraph], limit: int | None = None
+) -> LineageGraph:
+    """One graph from several (lineage around several roots): each node at its smallest depth, each
+    edge once; with ``limit``, the nearest nodes only and ``is_partial`` set."""
+    nodes: dict[str, Node] = {}
+    for graph in graphs:
+        for node in graph.nodes:
+            if node.id not in nodes or node.depth < nodes[node.id].depth:
+                nodes[node.id] = node
+    kept = sorted(nodes.values(), key=lambda n: (n.depth, n.id))
+    is_partial = any(g.is_partial for g in graphs)
+    if limit is not None and len(kept) > limit:
+        kept, is_partial = kept[:limit], True
+    ids = {n.id for n in kept}
+    edges: dict[tuple[str, str], Edge] = {}
+    for graph in graphs:
+        for edge in graph.edges:
+            if edge.source in ids and edge.target in ids:
+                edges.setdefault((edge.source, edge.target), edge)
+    return LineageGraph(root, direction, depth, kept, list(edges.values()), is_partial)

@@ -248,6 +248,11 @@ class LineageStore:
         with self._connect(write=False) as conn:
             return details.column_lineage(conn, node_id)
 
+    def dag_jobs(self, namespace: str, dag_id: str) -> list[str]:
+        """Node ids of the jobs of one Airflow DAG: the DAG's own job and its tasks' (``<dag_id>.*``)."""
+        with self._connect(write=False) as conn:
+            return reads.dag_jobs(conn, namespace, dag_id)
+
     def search(self, text: str, limit: int = 20, kind: str | None = None) -> list[Node]:
         """Nodes whose name or namespace contains ``text`` (case-insensitive)."""
         with self._connect(write=False) as conn:

@@ -101,6 +101,19 @@ def search(conn: Connection, needle: str, limit: int = 20, kind: str | None = No
     return [_node(r, 0, runs) for r in rows]
 
 
+def dag_jobs(conn: Connection, namespace: str, dag_id: str) -> list[str]:
+    """Node ids of the jobs named ``dag_id`` or ``dag_id.<anything>`` in ``namespace``, sorted."""
+    prefix = dag_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"
+    rows = conn.execute(
+        select(t.Node.name).where(
+            t.Node.kind == "job",
+            t.Node.namespace == namespace,
+            or_(t.Node.name == dag_id, t.Node.name.like(prefix, escape="\\")),
+        )
+    ).scalars()
+    return sorted(node_text("job", namespace, name) for name in rows)
+
+
 def _node(row: Any, depth: int, runs: dict[str, Any]) -> Node:
     data: dict[str, Any] = {"type": row.type}
     if row.kind == "dataset":

@@ -5,11 +5,6 @@ events built with its classes, the spec's full example event and every facet exa
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -21,74 +16,19 @@ import httpx
 import pytest
 
 from tests.conftest import SPEC_DIR
-from tests.integration.processes import free_port, stop
+from tests.integration.apiserver import running_api_server
 from tests.store.events import ds, new_run, run_event
 
 pytestmark = pytest.mark.integration
 
 PG = "postgres://db:5432"
-USERS = {"admin": "admin", "viewer": "viewer"}
-
-
-def _healthy(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.fixture
 def api_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """A running api-server (its own process group, stopped by its pid); yields its URL and tokens."""
-    home = tmp_path / "home"
-    home.mkdir()
-    passwords = {user: secrets.token_urlsafe(12) for user in USERS}
-    (home / "passwords.json").write_text(json.dumps(passwords))
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__PARALLELISM": "2",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
-        "AIRFLOW__CORE__AUTH_MANAGER": (
-            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-        ),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": base_url,
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-        "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": f"sqlite:///{tmp_path / 'lineage.db'}",
-    }
-    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
-    airflow = [sys.executable, "-m", "airflow"]
-    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    log_path = tmp_path / "api-server.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [*airflow, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=env,
-            cwd=home,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while not _healthy(base_url):
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail(f"api-server did not come up:\n{log_path.read_text()[-4000:]}")
-            time.sleep(1)
-        tokens = {}
-        for user, password in passwords.items():
-            login = httpx.post(f"{base_url}/auth/token", json={"username": user, "password": password})
-            login.raise_for_status()
-            tokens[user] = login.json()["access_token"]
-        yield base_url, tokens
-    finally:
-        stop([server])
+    """A running api-server; yields its URL and a token per user."""
+    with running_api_server(tmp_path) as server:
+        yield server.base_url, server.tokens
 
 
 def _spec_like_events() -> list[Any]:

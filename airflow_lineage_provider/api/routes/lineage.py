@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from airflow_lineage_provider.api.datamodels.graph import (
     ColumnLineageResponse,
@@ -18,7 +18,7 @@ from airflow_lineage_provider.api.datamodels.graph import (
     LineageResponse,
 )
 from airflow_lineage_provider.api.deps import CatalogDep, ScopeDep, StoreDep
-from airflow_lineage_provider.api.visibility import visible_lineage
+from airflow_lineage_provider.api.visibility import visible_dag_lineage, visible_lineage
 from airflow_lineage_provider.core.graph import Direction
 from airflow_lineage_provider.store.api import MAX_DEPTH
 
@@ -67,6 +67,25 @@ def get_lineage(
         store, scope, node_id, direction, depth, as_of, limit, set(types or ()), namespace
     )
     return LineageResponse.from_graph(graph)
+
+
+@router.get(
+    "/dags/{dag_id}/lineage",
+    responses=_ERRORS,
+    summary="Lineage around every job of one Airflow DAG: the datasets it reads and writes, and beyond",
+)
+def get_dag_lineage(
+    scope: ScopeDep,
+    store: StoreDep,
+    dag_id: Annotated[str, Path(min_length=1, max_length=250, description="An Airflow DAG id")],
+    depth: DepthParam = 6,
+    direction: Direction = "both",
+    limit: LimitParam = 1000,
+) -> LineageResponse:
+    """The DAG's task jobs and the datasets they read and write, plus ``depth`` hops around them; the
+    root is the DAG's job id (``job:<namespace>:<dag_id>``). A DAG you may not read, or with no lineage
+    recorded yet, answers 404."""
+    return LineageResponse.from_graph(visible_dag_lineage(store, scope, dag_id, direction, depth, limit))
 
 
 @router.get(

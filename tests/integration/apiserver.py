@@ -1,0 +1,125 @@
+"""A real ``airflow api-server`` for tests: SimpleAuthManager users with known passwords, its own
+AIRFLOW_HOME and lineage store, on a free port, in its own process group, stopped by its pid."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.processes import free_port, stop
+
+USERS = {"admin": "admin", "viewer": "viewer"}
+
+
+@dataclass(frozen=True)
+class ApiServer:
+    base_url: str
+    env: dict[str, str]
+    passwords: dict[str, str]
+    tokens: dict[str, str]
+    log: Path
+
+
+def airflow_env(home: Path, dags_folder: Path, store_url: str, port: int) -> dict[str, str]:
+    """The environment of every Airflow command of one test deployment."""
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+        "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": store_url,
+    }
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    return env
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def airflow(env: Mapping[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run one Airflow command in the deployment; fail the test with its output if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", *args],
+        env=dict(env),
+        cwd=env["AIRFLOW_HOME"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"airflow {' '.join(args)} failed ({done.returncode}):\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    return done
+
+
+@contextmanager
+def running_api_server(
+    tmp_path: Path,
+    dags_folder: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    before_start: list[tuple[str, ...]] | None = None,
+) -> Iterator[ApiServer]:
+    """Migrate Airflow's DB, run ``before_start`` Airflow commands, start the api-server, log every
+    user in (``POST /auth/token``); stop it on exit."""
+    home = tmp_path / "home"
+    home.mkdir()
+    passwords = {user: secrets.token_urlsafe(12) for user in USERS}
+    (home / "passwords.json").write_text(json.dumps(passwords))
+    port = free_port()
+    env = airflow_env(home, dags_folder or tmp_path / "dags", f"sqlite:///{tmp_path / 'lineage.db'}", port)
+    env.update(extra_env or {})
+    base_url = env["AIRFLOW__API__BASE_URL"]
+    airflow(env, "db", "migrate")
+    for command in before_start or []:
+        airflow(env, *command)
+    log_path = tmp_path / "api-server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)]
+            + ["--workers", "1"],
+            env=env,
+            cwd=home,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while not _healthy(base_url):
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail(f"api-server did not come up:\n{log_path.read_text()[-4000:]}")
+            time.sleep(1)
+        tokens = {}
+        for user, password in passwords.items():
+            login = httpx.post(f"{base_url}/auth/token", json={"username": user, "password": password})
+            login.raise_for_status()
+            tokens[user] = login.json()["access_token"]
+        yield ApiServer(base_url, env, passwords, tokens, log_path)
+    finally:
+        stop([server])
