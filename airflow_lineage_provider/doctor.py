@@ -265,7 +265,9 @@ def check_outbox(ctx: Context) -> list[Check]:
         depth, oldest = outbox.status()
         dead = outbox.dead_letter_count()
     except Exception as exc:  # the check reports; it never crashes doctor
-        return [Check("outbox", "fail", f"cannot read the outbox: {exc}", "check [lineage_provider] outbox_dir")]
+        return [
+            Check("outbox", "fail", f"cannot read the outbox: {exc}", "check [lineage_provider] outbox_dir")
+        ]
     checks = []
     if depth:
         since = f", the oldest from {oldest.isoformat()}" if oldest else ""

@@ -134,3 +134,20 @@ def test_only_users_who_may_edit_every_dag_may_ingest(loaded):
     assert loaded.post("/api/v1/lineage", "viewer", json=event).status_code == 403
     assert loaded.post("/api/v1/lineage/batch", "viewer_a", json=[event]).status_code == 403
     assert loaded.post("/api/v1/lineage", "editor", json=event).status_code == 201
+
+
+def test_the_dag_lineage_tab_shows_what_a_dag_reads_and_writes_to_its_readers_only(loaded):
+    depth_one = {"depth": 1}
+    for user in ("admin", "viewer_a"):
+        graph = loaded.ok("/api/v1/dags/dag_a/lineage", user, **depth_one)
+        assert graph["root"] == "job:airflow:dag_a"
+        # the task job and the datasets it touches; the DAG's own job has no edges and is left out
+        assert _ids(graph) == {world.EXTRACT_ID, world.SRC_ID, world.ODD_ID}, user
+    deeper = _ids(loaded.ok("/api/v1/dags/dag_a/lineage", "admin", depth=3, direction="downstream"))
+    assert {world.TRANSFORM_ID, world.B_ONLY_ID} <= deeper  # beyond the DAG: who consumes its output
+    hidden = _ids(loaded.ok("/api/v1/dags/dag_a/lineage", "viewer_a", depth=3, direction="downstream"))
+    assert world.TRANSFORM_ID not in hidden and world.B_ONLY_ID not in hidden
+    assert loaded.get("/api/v1/dags/dag_b/lineage", "viewer_a").status_code == 404
+    missing = loaded.get("/api/v1/dags/no_such_dag/lineage", "admin")
+    assert missing.status_code == 404 and "job:airflow:no_such_dag" in missing.json()["detail"]
+    assert loaded.get("/api/v1/dags/dag_a/lineage", "admin", params={"depth": 101}).status_code == 422

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import create_engine, text
 
 from airflow_lineage_provider import LineageStore
@@ -127,3 +129,21 @@ def test_numbers_keep_their_chain_hash_through_the_database(store):
     )
 
     assert store.verify().ok
+
+
+def test_prune_and_erase_reseal_the_chain_and_later_tampering_is_still_found(store, store_url):
+    store.record_many(etl_events())
+    old = new_run()
+    store.record(run_event("COMPLETE", "old_job", old, minute=0, outputs=[ds("stale")]))
+    store.record(run_event("COMPLETE", "old_job", new_run(), minute=5, outputs=[ds("stale")]))
+    assert store.verify().ok
+
+    report = store.prune(timedelta(days=90))
+    assert report.events >= 1  # the first old_job run is gone (the second is its job's latest)
+    assert store.verify().ok, store.verify().problem
+    store.erase("dataset:sqlite:///data/w.db:stale", reason="GDPR request 7")
+    assert store.verify().ok, store.verify().problem
+
+    ids = _ids(store_url)
+    _execute(store_url, "DELETE FROM lineage_events WHERE id = :id", id=ids[1])
+    assert store.verify().first_bad_id == ids[2]
