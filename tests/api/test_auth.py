@@ -15,7 +15,11 @@ def _routes(api) -> list[tuple[str, str]]:
 
 def _call(api, method: str, path: str, **kwargs):
     concrete = path.format(
-        namespace="airflow", dataset="d", job="j", dag_id="dag_a", run_id="0" * 8 + "-0000-0000-0000-" + "0" * 12
+        namespace="airflow",
+        dataset="d",
+        job="j",
+        dag_id="dag_a",
+        run_id="0" * 8 + "-0000-0000-0000-" + "0" * 12,
     )
     params = {"nodeId": ODD_ID, "q": "x"}
     return api.request(method, concrete, params=params, json=[] if "batch" in path else {}, **kwargs)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.integration.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -57,6 +62,35 @@ def test_the_quick_start_is_two_commands_the_demo_then_the_tests() -> None:
     assert all((REPO / command.split()[-1]).is_file() for command in commands)
 
 
+def _the_web_ui_is_reachable(port: int, stdout: str) -> None:
+    """The demo's last words name the UI; it answers, behind Airflow's login (admin/admin)."""
+    base = f"http://127.0.0.1:{port}"
+    assert f"{base}/plugin/lineage" in stdout
+    assert httpx.get(f"{base}/lineage/ui/").status_code == 401
+    login = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": "admin"})
+    token = login.json()["access_token"]
+    page = httpx.get(f"{base}/lineage/ui/", cookies={"_token": token})
+    assert page.status_code == 200 and "<title>Lineage</title>" in page.text
+    report = httpx.get(
+        f"{base}/lineage/api/v1/search", params={"q": "order_report"}, cookies={"_token": token}
+    )
+    assert report.status_code == 200 and report.json()["totalCount"] >= 1
+
+
+def _stop_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(60):
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    os.killpg(pid, signal.SIGKILL)
+
+
 def test_the_demo_runs_as_written_in_a_fresh_airflow_home_and_prints_the_readme_output(
     tmp_path: Path,
 ) -> None:
@@ -66,10 +100,18 @@ def test_the_demo_runs_as_written_in_a_fresh_airflow_home_and_prints_the_readme_
         k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")
     }  # nothing of this session's Airflow
     env["LINEAGE_DEMO_HOME"] = str(home)
+    env["LINEAGE_DEMO_PORT"] = str(port := free_port())
 
-    result = subprocess.run(
-        ["bash", "-c", demo], cwd=REPO, env=env, capture_output=True, text=True, timeout=1200
-    )
+    try:
+        result = subprocess.run(
+            ["bash", "-c", demo], cwd=REPO, env=env, capture_output=True, text=True, timeout=1200
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        _the_web_ui_is_reachable(port, result.stdout)
+    finally:
+        pid_file = home / "api-server.pid"
+        if pid_file.is_file():  # the demo leaves its API server running for the user: stop it
+            _stop_group(int(pid_file.read_text()))
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (home / "lineage.db").is_file()
