@@ -46,7 +46,7 @@ def test_bash_accepts_the_completion_script_and_registers_the_command() -> None:
 
 def test_commands_complete_from_a_prefix(tmp_path: Path) -> None:
     assert complete("airflow-lineage ups", tmp_path) == ["upstream"]
-    assert set(complete("airflow-lineage d", tmp_path)) == {"downstream", "db", "doctor"}
+    assert set(complete("airflow-lineage d", tmp_path)) == {"downstream", "db", "diff", "doctor"}
 
 
 def test_node_ids_complete_from_the_store(shop_url: str, tmp_path: Path) -> None:

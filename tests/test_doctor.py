@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_lineage_provider import LineageStore
+from airflow_lineage_provider.get_provider_info import get_provider_info
 from airflow_lineage_provider.store import schema
 from tests.test_cli import cli
 
@@ -45,15 +46,13 @@ def test_a_healthy_installation_passes_every_check(home: Path) -> None:
     code, checks = doctor(home)
 
     assert code == 0
+    options = get_provider_info()["config"]["lineage_provider"]["options"]
     assert statuses(checks) == {
         "provider": "ok",
         "plugin": "ok",
         "capture": "ok",
         "hook lineage": "ok",
-        "config disabled": "ok",
-        "config store_url": "ok",
-        "config namespace": "ok",
-        "config emit_timeout": "ok",
+        **{f"config {option}": "ok" for option in options},
         "store": "ok",
         "schema": "ok",
         "outbox": "ok",

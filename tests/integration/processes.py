@@ -32,3 +32,19 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
         except ProcessLookupError:
             pass
         process.wait(10)
+
+
+def stop_group(pid: int, grace: float = 30) -> None:
+    """SIGTERM the process group led by ``pid`` (one we did not start as a Popen), SIGKILL what is left."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    os.killpg(pid, signal.SIGKILL)

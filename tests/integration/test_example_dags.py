@@ -275,7 +275,7 @@ def test_upstream_of_the_ml_metrics_reaches_the_raw_measurements(example_run: Ex
     graph = store.lineage(f"dataset:file:{data}/metrics.json", direction="upstream", depth=10)
 
     assert {
-        f"dataset:file:{data}/{name}" for name in ("raw_measurements.csv", "features.csv", "model.json")
+        f"dataset:file:{data}/{name}" for name in ("raw_measurements.csv", "features.csv", "model.pkl")
     } <= (graph.node_ids("dataset"))
 
 
@@ -303,7 +303,7 @@ def _ml_ids(example_run: ExampleRun) -> dict[str, str]:
     data = example_run.data_dir
     return {
         name: f"dataset:file:{data}/{name}"
-        for name in ("raw_measurements.csv", "features.csv", "model.json", "metrics.json", "predictions.csv")
+        for name in ("raw_measurements.csv", "features.csv", "model.pkl", "metrics.json", "predictions.csv")
     }
 
 
@@ -325,8 +325,8 @@ def test_the_ml_example_logs_its_model_as_the_expected_typed_model(
     assert set(models) == {model_id}
     assert models[model_id]["framework"] == want["framework"]
     facet = store.describe(model_id)["facets"]["airflowLineage_model"]
-    assert facet["name"] == want["name"] and facet["hyperparameters"]["solver"] == "normal-equations"
-    with open(example_run.data_dir / "model.json", "rb") as stream:
+    assert facet["name"] == want["name"] and facet["hyperparameters"]["n_estimators"] == 50
+    with open(example_run.data_dir / "model.pkl", "rb") as stream:
         assert models[model_id]["currentVersion"] == hashlib.sha256(stream.read()).hexdigest()[:16]
 
 
@@ -342,7 +342,7 @@ def test_provenance_of_a_prediction_goes_through_the_model_version_to_the_raw_so
     assert sorted(s["job"] for s in answer["steps"]) == sorted(f"job:{JOB_NAMESPACE}:{j}" for j in jobs)
     made_by = {s["runId"]: s for s in answer["steps"]}
     chain, step = [], answer["steps"][0]  # prediction -> model -> training data -> raw source
-    for read in (ids["model.json"], ids["features.csv"], ids["raw_measurements.csv"]):
+    for read in (ids["model.pkl"], ids["features.csv"], ids["raw_measurements.csv"]):
         chain.append(step["job"])
         (used,) = [i for i in step["inputs"] if i["id"] == read]
         step = made_by[used["producedBy"]]
@@ -351,9 +351,9 @@ def test_provenance_of_a_prediction_goes_through_the_model_version_to_the_raw_so
         f"job:{JOB_NAMESPACE}:lineage_example_ml.{t}" for t in ("score", "train", "features", "ingest")
     ]
     score_inputs = {i["id"]: i for i in answer["steps"][0]["inputs"]}
-    model = store.describe(ids["model.json"])
-    assert score_inputs[ids["model.json"]]["version"] == model["currentVersion"]
-    assert score_inputs[ids["model.json"]]["producedBy"] == _task_run(store, "train")
+    model = store.describe(ids["model.pkl"])
+    assert score_inputs[ids["model.pkl"]]["version"] == model["currentVersion"]
+    assert score_inputs[ids["model.pkl"]]["producedBy"] == _task_run(store, "train")
     versions = {
         line.rsplit(",", 1)[1]
         for line in (example_run.data_dir / "predictions.csv").read_text().splitlines()[1:]
@@ -371,7 +371,7 @@ def test_impact_of_the_raw_data_version_is_the_model_with_its_training_run(
     answer = store.ml.impact(ids["raw_measurements.csv"], version=raw_version)
 
     assert [(m["id"], m["runId"], m["job"]) for m in answer["models"]] == [
-        (ids["model.json"], _task_run(store, "train"), f"job:{JOB_NAMESPACE}:lineage_example_ml.train")
+        (ids["model.pkl"], _task_run(store, "train"), f"job:{JOB_NAMESPACE}:lineage_example_ml.train")
     ]
     assert _task_run(store, "score") in {s["runId"] for s in answer["steps"]}
 
@@ -387,7 +387,7 @@ def test_the_example_model_reproducibility_checklist(example_run: ExampleRun, st
     )
     clean = not status.stdout.strip()
 
-    answer = store.ml.reproducible(ids["model.json"])
+    answer = store.ml.reproducible(ids["model.pkl"])
 
     checks = {c["check"]: c for c in answer["checks"]}
     assert answer["runId"] == _task_run(store, "train")
@@ -408,7 +408,7 @@ def test_diff_of_two_tasks_of_one_dag_run_differs_in_data_not_in_code_or_environ
     d = answer["differences"]
     assert d["code"] == [] and d["environment"] == [] and d["hardware"] == [] and d["params"] == []
     # both read the same features version; only score read the model
-    assert [(c["key"], c["a"]) for c in d["inputs"]] == [(ids["model.json"], None)]
+    assert [(c["key"], c["a"]) for c in d["inputs"]] == [(ids["model.pkl"], None)]
     assert d["seeds"] == [{"key": "seed[0]", "a": {"seed": 42, "libraries": ml_seeded()}, "b": None}]
 
 
@@ -429,8 +429,8 @@ def test_as_of_the_training_run_the_predictions_had_no_lineage_yet(
 
     assert before.node_ids() == {ids["predictions.csv"]}
     assert ids["raw_measurements.csv"] in now.node_ids()
-    as_of_score = store.ml.provenance(ids["model.json"], as_of=f"run:{_task_run(store, 'score')}")
-    assert as_of_score["version"] == store.describe(ids["model.json"])["currentVersion"]
+    as_of_score = store.ml.provenance(ids["model.pkl"], as_of=f"run:{_task_run(store, 'score')}")
+    assert as_of_score["version"] == store.describe(ids["model.pkl"])["currentVersion"]
 
 
 def test_approving_the_example_model_shows_in_its_audit_with_its_metrics_and_a_verified_chain(
@@ -439,8 +439,8 @@ def test_approving_the_example_model_shows_in_its_audit_with_its_metrics_and_a_v
     ids = _ml_ids(example_run)
     written = json.loads((example_run.data_dir / "metrics.json").read_text(encoding="utf-8"))
 
-    store.ml.approve(ids["model.json"], "risk-officer", "backtest within tolerance", "sr-11-7")
-    audit = store.ml.audit(ids["model.json"])
+    store.ml.approve(ids["model.pkl"], "risk-officer", "backtest within tolerance", "sr-11-7")
+    audit = store.ml.audit(ids["model.pkl"])
 
     assert [a["approvedBy"] for a in audit["approvals"]] == ["risk-officer"]
     assert audit["approvals"][0]["version"] == audit["version"]

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.processes import free_port
+from tests.integration.processes import free_port, stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -77,20 +75,6 @@ def _the_web_ui_is_reachable(port: int, stdout: str) -> None:
     assert report.status_code == 200 and report.json()["totalCount"] >= 1
 
 
-def _stop_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    for _ in range(60):
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.5)
-    os.killpg(pid, signal.SIGKILL)
-
-
 def test_the_demo_runs_as_written_in_a_fresh_airflow_home_and_prints_the_readme_output(
     tmp_path: Path,
 ) -> None:
@@ -111,7 +95,7 @@ def test_the_demo_runs_as_written_in_a_fresh_airflow_home_and_prints_the_readme_
     finally:
         pid_file = home / "api-server.pid"
         if pid_file.is_file():  # the demo leaves its API server running for the user: stop it
-            _stop_group(int(pid_file.read_text()))
+            stop_group(int(pid_file.read_text()))
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (home / "lineage.db").is_file()

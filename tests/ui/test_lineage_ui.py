@@ -231,11 +231,11 @@ def test_the_dag_page_has_a_lineage_tab_with_what_the_dag_reads_and_writes(
 
 def test_a_model_is_drawn_as_a_model(light: Session, deployment: Deployment) -> None:
     light.page.goto(f"{light.base_url}/plugin/lineage")
-    _search_and_open(light, "model.json", "model.json")
+    _search_and_open(light, "model.pkl", "model.pkl")
     frame = light.frame()
     model = frame.locator('[data-kind="model"]')
     model.first.wait_for()
-    assert "model.json" in model.first.inner_text()
+    assert "model.pkl" in model.first.inner_text()
     assert frame.locator('[data-kind="dataset"]').filter(has_text="features.csv").count() == 1
 
 
