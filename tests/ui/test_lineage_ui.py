@@ -184,6 +184,7 @@ def test_browse_lineage_search_graph_details_and_impact_csv(light: Session, depl
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "ui-lineage-light.png"))
 
+    frame.locator(".react-flow__controls-fitview").click()  # the whole graph: raw_orders is off-screen
     frame.locator(f'[data-node-id="{deployment.dataset("raw_orders")}"]').click()
     panel.get_by_role("tab", name="Impact").click()
     impact = panel.get_by_test_id("impact")

@@ -19,6 +19,8 @@ import { type Kind, kindOf, type ViewGraph } from "./graph";
 import { layout, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 import type { Mode } from "./theme";
 
+const READABLE_ZOOM = 0.7;
+
 type CardData = {
   node: LineageNode;
   kind: Kind;
@@ -125,10 +127,19 @@ function Inner({ graph, root, dagId, selected, onSelect, onExpand, mode }: Props
     return { nodes, edges };
   }, [graph, root, dagId, selected, onExpand]);
 
+  // Fit the whole graph when it stays readable; a bigger one is shown around its root at a readable
+  // zoom instead (pan, the minimap or the fit button show the rest).
   useEffect(() => {
-    const timer = window.setTimeout(() => flow.fitView({ padding: 0.1, duration: 200, minZoom: 0.5, maxZoom: 1.25 }), 30);
+    const timer = window.setTimeout(() => {
+      void flow.fitView({ padding: 0.1, maxZoom: 1.25 }).then(() => {
+        const center = root ? nodes.find((n) => n.id === root) : undefined;
+        if (!center || flow.getZoom() >= READABLE_ZOOM) return;
+        const { x, y } = center.position;
+        void flow.setCenter(x + NODE_WIDTH / 2, y + NODE_HEIGHT / 2, { zoom: READABLE_ZOOM });
+      });
+    }, 30);
     return () => window.clearTimeout(timer);
-  }, [graph, flow]);
+  }, [graph, flow]); // re-fit on new data only, not on selection
 
   return (
     <ReactFlow
