@@ -65,8 +65,13 @@ def diff_text(answer: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True) if not isinstance(value, str) else value
+
+
 def _short(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else value
+    """A value cut to 80 characters, for one line of terminal output (reports show values whole)."""
+    text = _json(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -90,12 +95,16 @@ def _sections(audit: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
                 ["version", audit["version"]],
                 ["name", model.get("name")],
                 ["framework", model.get("framework")],
-                ["hyperparameters", _short(model.get("hyperparameters") or {})],
                 ["trained by run", training.get("runId")],
                 ["job", training.get("job")],
                 ["started", training.get("startedAt")],
                 ["ended", training.get("endedAt")],
             ],
+        ),
+        (
+            "Hyperparameters",
+            ["name", "value"],
+            [[name, _json(value)] for name, value in sorted((model.get("hyperparameters") or {}).items())],
         ),
         (
             "Training data provenance (exact versions)",
@@ -138,14 +147,14 @@ def _sections(audit: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
                 ["CPU count", hw.get("cpuCount")],
                 ["memory bytes", hw.get("memoryBytes")],
                 ["GPUs", ", ".join(g.get("name", "?") for g in hw.get("gpus") or []) or "none"],
-                ["params", _short(training.get("params") or {})],
-                ["seeds", _short(training.get("seeds") or [])],
+                ["params", _json(training.get("params") or {})],
+                ["seeds", _json(training.get("seeds") or [])],
             ],
         ),
         (
             "Metrics",
             ["metrics", "run", "values", "on dataset"],
-            [[m["id"], m["runId"], _short(m["values"]), _short(m.get("dataset"))] for m in audit["metrics"]],
+            [[m["id"], m["runId"], _json(m["values"]), _json(m.get("dataset"))] for m in audit["metrics"]],
         ),
         (
             "Reproducibility",

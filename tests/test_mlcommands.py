@@ -163,3 +163,17 @@ def test_the_audit_escapes_stored_values_in_markdown_and_html(ml_store: tuple[st
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "\\<script\\>" in markdown and "a \\| b \\*bold\\* \\[x\\](javascript:y)" in markdown
     assert "| a | b" not in markdown
+
+
+def test_the_audit_shows_every_hyperparameter_whole(ml_store: tuple[str, World]) -> None:
+    url, _ = ml_store
+    store = LineageStore.from_url(url)
+    audit = store.ml.audit(MODEL_ID, version="v1")
+    store.close()
+    long_value = {"layers": list(range(60)), "note": "x" * 120}
+    audit["modelFacet"]["hyperparameters"]["architecture"] = long_value
+
+    markdown = reports.audit_markdown(audit)
+
+    assert "| epochs | 10 |" in markdown
+    assert reports.md(json.dumps(long_value, sort_keys=True)) in markdown
