@@ -72,61 +72,64 @@ def job_io(api: httpx.Client, job_name: str) -> tuple[set[tuple[str, str]], set[
         return (data["namespace"], data["name"])
 
     job = nodes[job_id]
-    return {dataset(e["origin"]) for e in job["inEdges"]}, {
-        dataset(e["destination"]) for e in job["outEdges"]
+    inputs = {dataset(e["origin"]) for e in job["inEdges"]}
+    outputs = {dataset(e["destination"]) for e in job["outEdges"]}
+    return inputs, outputs
+
+
+def keys(events: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    return Counter((e["run"]["runId"], e["eventType"]) for e in events)
+
+
+def assert_each_event_arrived_once_with_its_worker(
+    api: httpx.Client, cluster: Cluster, runs: dict[str, str]
+) -> None:
+    """A START and a COMPLETE per DAG run and per task attempt Airflow reports, each exactly once,
+    with the hostname Airflow recorded for the attempt; both workers ran tasks."""
+    expected: Counter[tuple[str, str]] = Counter()
+    hostnames = {}
+    for dag_id, run_id in runs.items():
+        expected.update((runids.dag_run_id(dag_id, run_id), kind) for kind in ("START", "COMPLETE"))
+        for ti in task_instances(api, dag_id, run_id):
+            run_uuid = runids.task_run_id(dag_id, ti["task_id"], run_id, ti["try_number"], ti["map_index"])
+            expected.update((run_uuid, kind) for kind in ("START", "COMPLETE"))
+            hostnames[run_uuid] = ti["hostname"]
+
+    def arrived() -> list[dict[str, Any]] | None:
+        found = events_of(api, runs)
+        return found if set(keys(found)) >= set(expected) else None
+
+    events = wait_for("every event in the lineage store", arrived, 120, cluster.logs)
+    assert keys(events) == expected  # exactly once: no duplicate, no stray attempt
+    recorded = {
+        e["run"]["runId"]: e["run"]["facets"]["airflowLineage_task"].get("hostname")
+        for e in events
+        if "airflowLineage_task" in e["run"]["facets"]
     }
+    assert recorded == hostnames  # the host Airflow says ran the task is in its lineage
+    assert set(recorded.values()) == set(WORKERS), Counter(recorded.values())  # both workers ran tasks
+
+
+def assert_every_task_has_its_expected_lineage(api: httpx.Client, cluster: Cluster) -> None:
+    """Each task's inputs and outputs, as the lineage REST API answers, are those in dags/*.expected.json."""
+    placeholders = ExampleRun(cluster.store_url, cluster.example_db, cluster.data_dir, cluster.env)
+    problems = []
+    for dag_id in EXAMPLES:
+        for job_name, job in expected_lineage(dag_id, placeholders)["jobs"].items():
+            want = (
+                {(d["namespace"], d["name"]) for d in job["inputs"]},
+                {(d["namespace"], d["name"]) for d in job["outputs"]},
+            )
+            got = job_io(api, job_name)
+            if got != want:
+                problems.append(f"{job_name}: expected {want}, got {got}")
+    assert not problems, "\n".join(problems)
 
 
 def assert_every_task_lineage_arrived_once_from_its_worker(cluster: Cluster, runs: dict[str, str]) -> None:
     with cluster.api() as api:
-        tis = {dag_id: task_instances(api, dag_id, run_id) for dag_id, run_id in runs.items()}
-        expected = Counter(
-            {
-                (runids.dag_run_id(dag_id, run_id), kind): 1
-                for dag_id, run_id in runs.items()
-                for kind in ("START", "COMPLETE")
-            }
-        )
-        hostnames = {}
-        for dag_id, instances in tis.items():
-            for ti in instances:
-                run_uuid = runids.task_run_id(
-                    dag_id, ti["task_id"], runs[dag_id], ti["try_number"], ti["map_index"]
-                )
-                expected.update({(run_uuid, "START"): 1, (run_uuid, "COMPLETE"): 1})
-                hostnames[run_uuid] = ti["hostname"]
-
-        def arrived() -> list[dict[str, Any]] | None:
-            found = events_of(api, runs)
-            return (
-                found
-                if set(Counter((e["run"]["runId"], e["eventType"]) for e in found)) >= set(expected)
-                else None
-            )
-
-        events = wait_for("every event in the lineage store", arrived, 120, cluster.logs)
-        assert Counter((e["run"]["runId"], e["eventType"]) for e in events) == expected  # exactly once
-
-        recorded = {
-            e["run"]["runId"]: e["run"]["facets"]["airflowLineage_task"].get("hostname")
-            for e in events
-            if "airflowLineage_task" in e["run"]["facets"]
-        }
-        assert recorded == hostnames  # the host Airflow says ran the task is in its lineage
-        assert set(recorded.values()) == set(WORKERS), Counter(recorded.values())  # both workers ran tasks
-
-        placeholders = ExampleRun(cluster.store_url, cluster.example_db, cluster.data_dir, cluster.env)
-        problems = []
-        for dag_id in EXAMPLES:
-            for job_name, job in expected_lineage(dag_id, placeholders)["jobs"].items():
-                want = (
-                    {(d["namespace"], d["name"]) for d in job["inputs"]},
-                    {(d["namespace"], d["name"]) for d in job["outputs"]},
-                )
-                got = job_io(api, job_name)
-                if got != want:
-                    problems.append(f"{job_name}: expected {want}, got {got}")
-        assert not problems, "\n".join(problems)
+        assert_each_event_arrived_once_with_its_worker(api, cluster, runs)
+        assert_every_task_has_its_expected_lineage(api, cluster)
 
 
 def test_celery_workers_capture_every_tasks_lineage_into_the_postgres_store(cluster: Cluster) -> None:
