@@ -13,7 +13,9 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -76,25 +78,49 @@ def postgres_server_url() -> str | None:
     return url
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this session, dropped at the end."""
+def _required_or_skip(message: str) -> NoReturn:
+    """Skip a test that needs a missing server, except under CI=true, where it fails."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {message}")
+    pytest.skip(message)
+
+
+def redis_server_url() -> str:
+    """The Redis server for tests (LINEAGE_TEST_REDIS_URL), answering a ping; else skip (fail under CI)."""
+    url = os.environ.get("LINEAGE_TEST_REDIS_URL")
+    if not url:
+        _required_or_skip(
+            "LINEAGE_TEST_REDIS_URL is not set: the Celery tests need Redis (the test command sets it)"
+        )
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _required_or_skip(f"Redis at {url} is unreachable: {exc}")
+    finally:
+        client.close()
+    return str(url)
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str = "lineage_test") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped on exit; skip (fail under CI) without a server."""
     server = postgres_server_url()
     if server is None:
         pytest.skip("PostgreSQL not available: set LINEAGE_TEST_POSTGRES_URL (the test command sets it)")
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError
 
-    name = f"lineage_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         admin.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but PostgreSQL at {server} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {server} is unreachable: {exc}")
+        _required_or_skip(f"PostgreSQL at {server} is unreachable: {exc}")
     url = server.rsplit("/", 1)[0] + "/" + name
     try:
         yield url
@@ -102,6 +128,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this session, dropped at the end."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

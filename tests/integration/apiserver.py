@@ -1,5 +1,6 @@
 """A real ``airflow api-server`` for tests: SimpleAuthManager users with known passwords, its own
-AIRFLOW_HOME and lineage store, on a free port, in its own process group, stopped by its pid."""
+AIRFLOW_HOME and lineage store, on a free port, in its own process group, stopped by its pid; and
+Airflow's REST API as the tests use it (log in, trigger a DAG, wait for its run)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.processes import free_port, stop
+from tests.integration.processes import free_port, stop, wait_for
 
 USERS = {"admin": "admin", "viewer": "viewer"}
 
@@ -53,7 +54,7 @@ def airflow_env(home: Path, dags_folder: Path, store_url: str, port: int) -> dic
     return env
 
 
-def _healthy(base_url: str) -> bool:
+def healthy(base_url: str) -> bool:
     try:
         return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
     except httpx.HTTPError:
@@ -76,6 +77,34 @@ def airflow(env: Mapping[str, str], *args: str, timeout: float = 300) -> subproc
             f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         )
     return done
+
+
+def token(base_url: str, user: str, password: str) -> str:
+    """An API token of a SimpleAuthManager user (``POST /auth/token``)."""
+    login = httpx.post(f"{base_url}/auth/token", json={"username": user, "password": password}, timeout=30)
+    login.raise_for_status()
+    return str(login.json()["access_token"])
+
+
+def trigger(api: httpx.Client, dag_id: str, logs: Path) -> str:
+    """Wait until the DAG is parsed, unpause it and trigger a run (logical_date null, as the UI does)."""
+    wait_for(
+        f"{dag_id} to be parsed", lambda: api.get(f"/api/v2/dags/{dag_id}").status_code == 200, 180, logs
+    )
+    api.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+    triggered = api.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None})
+    triggered.raise_for_status()
+    return str(triggered.json()["dag_run_id"])
+
+
+def finished_state(api: httpx.Client, dag_id: str, run_id: str, logs: Path, timeout: float = 300) -> str:
+    """Wait for a DAG run to end; its final state."""
+
+    def finished() -> str | None:
+        state = api.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json()["state"]
+        return state if state in ("success", "failed") else None
+
+    return str(wait_for(f"run {run_id} of {dag_id} to finish", finished, timeout, logs))
 
 
 @contextmanager
@@ -111,15 +140,11 @@ def running_api_server(
         )
     try:
         deadline = time.monotonic() + 180
-        while not _healthy(base_url):
+        while not healthy(base_url):
             if time.monotonic() > deadline or server.poll() is not None:
                 pytest.fail(f"api-server did not come up:\n{log_path.read_text()[-4000:]}")
             time.sleep(1)
-        tokens = {}
-        for user, password in passwords.items():
-            login = httpx.post(f"{base_url}/auth/token", json={"username": user, "password": password})
-            login.raise_for_status()
-            tokens[user] = login.json()["access_token"]
+        tokens = {user: token(base_url, user, password) for user, password in passwords.items()}
         yield ApiServer(base_url, env, passwords, tokens, log_path)
     finally:
         stop([server])

@@ -1,4 +1,5 @@
-"""Processes the integration tests start: a free port, and stopping whole process groups by pid."""
+"""Processes the integration tests start: a free port, waiting on them, and stopping whole process
+groups by pid."""
 
 from __future__ import annotations
 
@@ -7,12 +8,29 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: Path) -> Any:
+    """Poll ``check`` every second until it returns something true; fail with the logs' tails."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(1)
+    tails = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(logs.glob("*.log")))
+    pytest.fail(f"timed out waiting for {what}\n{tails}")
 
 
 def stop(processes: list[subprocess.Popen[bytes]]) -> None:

@@ -8,15 +8,14 @@ import json
 import secrets
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.integration.apiserver import finished_state, healthy, trigger
 from tests.integration.pipeline import (
     DAG_ID,
     TASKS,
@@ -26,7 +25,7 @@ from tests.integration.pipeline import (
     stored_events,
     summary,
 )
-from tests.integration.processes import free_port, stop
+from tests.integration.processes import free_port, stop, wait_for
 from tests.spec import validate_event
 
 pytestmark = pytest.mark.integration
@@ -36,17 +35,6 @@ COMPONENTS = {
     "dag-processor": ["dag-processor"],
     "api-server": ["api-server", "--host", "127.0.0.1", "--workers", "1"],
 }
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: Path) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(1)
-    tails = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(logs.glob("*.log")))
-    pytest.fail(f"timed out waiting for {what}\n{tails}")
 
 
 @dataclass
@@ -108,32 +96,11 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
         stop(processes)
 
 
-def healthy(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def trigger_and_wait(api: httpx.Client, deployment: Deployment) -> str:
-    """Unpause and trigger the DAG (logical_date null, as the UI does); wait for success."""
-    wait_for(
-        "the DAG to be parsed",
-        lambda: api.get(f"/api/v2/dags/{DAG_ID}").status_code == 200,
-        180,
-        deployment.logs,
-    )
-    api.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-    triggered = api.post(f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None})
-    triggered.raise_for_status()
-    run_id = triggered.json()["dag_run_id"]
-
-    def finished() -> str | None:
-        state = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
-        return state if state in ("success", "failed") else None
-
-    assert wait_for("the DAG run to finish", finished, 300, deployment.logs) == "success"
-    return str(run_id)
+    """Unpause and trigger the DAG; wait for success."""
+    run_id = trigger(api, DAG_ID, deployment.logs)
+    assert finished_state(api, DAG_ID, run_id, deployment.logs) == "success"
+    return run_id
 
 
 def test_a_triggered_run_records_dag_start_and_each_tasks_events_from_task_processes(
