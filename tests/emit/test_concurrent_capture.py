@@ -13,7 +13,7 @@ from airflow_lineage_provider import LineageStore
 from airflow_lineage_provider.emit.outbox import Outbox
 from airflow_lineage_provider.emit.replay import replay
 from tests.figures import report
-from tests.store.events import ds, new_run, run_event
+from tests.store.events import writer_run
 
 WRITERS = 8
 EVENTS_PER_WRITER = 500
@@ -40,20 +40,9 @@ def _capture(args: tuple[str, str, int]) -> tuple[list[tuple[str, str]], list[st
     emitter = DirectEmitter()
     sent = []
     for i in range(EVENTS_PER_WRITER // 2):
-        run_id = new_run()
-        shared = [ds("hub"), ds(f"in_{i % 7}")]  # every writer touches the same nodes
-        for event_type, minute in (("START", i), ("COMPLETE", i + 0.5)):
-            emitter.emit(
-                run_event(
-                    event_type,
-                    f"job_{writer}_{i % 5}",
-                    run_id,
-                    minute=minute,
-                    inputs=shared,
-                    outputs=[ds(f"out_{writer}_{i}")],
-                )
-            )
-            sent.append((run_id, event_type))
+        for event in writer_run(writer, i):
+            emitter.emit(event)
+            sent.append((event["run"]["runId"], event["eventType"]))
     emitter.close()
     return sent, handler.messages
 

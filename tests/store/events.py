@@ -68,3 +68,20 @@ def etl_events() -> list[dict[str, Any]]:
             )
         )
     return events
+
+
+def writer_run(writer: int, i: int) -> list[dict[str, Any]]:
+    """Run ``i`` of concurrent writer ``writer``: START and COMPLETE, on datasets every writer shares."""
+    run_id = new_run()
+    shared = [ds("hub"), ds(f"in_{i % 7}")]
+    return [
+        run_event(
+            event_type,
+            f"job_{writer}_{i % 5}",
+            run_id,
+            minute=minute,
+            inputs=shared,
+            outputs=[ds(f"out_{writer}_{i}")],
+        )
+        for event_type, minute in (("START", i), ("COMPLETE", i + 0.5))
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from tests.store.events import ds, new_run, run_event
+from tests.store.events import writer_run
 
 WRITERS = 4
 RUNS_PER_WRITER = 60
@@ -17,18 +17,7 @@ def _write(args: tuple[str, int]) -> int:
     store = LineageStore.from_url(url)
     stored = 0
     for i in range(RUNS_PER_WRITER):
-        run_id = new_run()
-        shared = [ds("hub"), ds(f"in_{i % 7}")]  # every writer touches the same nodes
-        for event_type, minute in (("START", i), ("COMPLETE", i + 0.5)):
-            event = run_event(
-                event_type,
-                f"job_{writer}_{i % 5}",
-                run_id,
-                minute=minute,
-                inputs=shared,
-                outputs=[ds(f"out_{writer}_{i}")],
-            )
-            stored += store.record(event)
+        stored += sum(store.record(event) for event in writer_run(writer, i))
     store.close()
     return stored
 
