@@ -167,15 +167,12 @@ class LineageStore:
         with self._connect(write=True) as conn:
             fresh = insert_raw(conn, parsed, now)
             environments.save(conn, found, now)
-            writer = GraphWriter(conn, now)
-            applied: set[str] = set()
+            todo: dict[str, ParsedEvent] = {}
             for event in sorted(parsed, key=lambda e: e.event_time):
-                if event.key in fresh and event.key not in applied:
-                    writer.apply(event)
-                    applied.add(event.key)
-                    if progress is not None:
-                        progress(1)
-        return applied
+                if event.key in fresh:
+                    todo.setdefault(event.key, event)
+            GraphWriter(conn, now).apply_all(list(todo.values()), progress)
+        return set(todo)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def prune(self, older_than: timedelta, *, dry_run: bool = False) -> retention.PruneReport:

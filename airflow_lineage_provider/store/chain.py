@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store.upserts import statement
 
 GENESIS = "0" * 64
 _NUMBER = "\x00n:"
@@ -57,8 +58,8 @@ def link(previous: str, event_key: str, payload: Any) -> str:
 
 def lock_head(conn: Connection) -> str:
     """Take the chain head for this transaction (blocks other writers); return the last hash."""
-    conn.execute(update(t.ChainHead).where(t.ChainHead.id == 1).values(last_hash=t.ChainHead.last_hash))
-    last = conn.execute(select(t.ChainHead.last_hash).where(t.ChainHead.id == 1)).scalar()
+    conn.execute(statement(conn, "chain.lock", _lock_statement))
+    last = conn.execute(statement(conn, "chain.last", _last_statement)).scalar()
     if last is None:  # a store migrated without its head row: start it from the stored events
         last = _rebuild_head(conn)
     return str(last)
@@ -73,9 +74,23 @@ def _rebuild_head(conn: Connection) -> str:
 
 def move_head(conn: Connection, last_event_id: int, last_hash: str) -> None:
     conn.execute(
+        statement(conn, "chain.move", _move_statement), {"event_id": last_event_id, "hash": last_hash}
+    )
+
+
+def _lock_statement(_conn: Connection) -> Any:
+    return update(t.ChainHead).where(t.ChainHead.id == 1).values(last_hash=t.ChainHead.last_hash)
+
+
+def _last_statement(_conn: Connection) -> Any:
+    return select(t.ChainHead.last_hash).where(t.ChainHead.id == 1)
+
+
+def _move_statement(_conn: Connection) -> Any:
+    return (
         update(t.ChainHead)
         .where(t.ChainHead.id == 1)
-        .values(last_event_id=last_event_id, last_hash=last_hash)
+        .values(last_event_id=bindparam("event_id"), last_hash=bindparam("hash"))
     )
 
 

@@ -17,6 +17,7 @@ from airflow_lineage_provider.core.graph import Direction, Edge, LineageGraph, N
 from airflow_lineage_provider.core.ids import NodeId, parse, splits
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store.upserts import statement
 from airflow_lineage_provider.store.writes import node_key
 
 _IN_CHUNK = 5000
@@ -114,12 +115,16 @@ def dag_jobs(conn: Connection, namespace: str, dag_id: str) -> list[str]:
     return sorted(node_text("job", namespace, name) for name in rows)
 
 
+def _schema(facets: dict[str, Any] | None) -> Any:
+    return ((facets or {}).get("schema") or {}).get("fields")
+
+
 def _node(row: Any, depth: int, runs: dict[str, Any]) -> Node:
     data: dict[str, Any] = {"type": row.type}
     if row.kind == "dataset":
         data["version"] = row.current_version
-        fields = ((row.facets or {}).get("schema") or {}).get("fields") or []
-        data["fields"] = [f.get("name") for f in fields if isinstance(f, dict)]
+        fields = row.schema_fields if "schema_fields" in row._fields else _schema(row.facets)
+        data["fields"] = [f.get("name") for f in fields or [] if isinstance(f, dict)]
     elif row.latest_run_id and row.latest_run_id in runs:
         run = runs[row.latest_run_id]
         data["latestRun"] = {
@@ -188,10 +193,10 @@ def lineage(
     is_partial = bool(limit) and len(found) > (limit or 0)
     if limit and is_partial:
         found = dict(sorted(found.items(), key=lambda kv: (kv[1], kv[0]))[:limit])
-    nodes, names = _load_nodes(conn, found)
+    nodes, names, kinds = _load_nodes(conn, found)
     edges = [
         Edge(names[s], names[d], "input" if kind == "dataset" else "output", iso(f), iso(ls))
-        for s, d, f, ls, kind in _load_edges(conn, list(found), as_of)
+        for s, d, f, ls, kind in _load_edges(conn, list(names), kinds, as_of)
     ]
     for dataset_pk, io_dir in run_io:
         if dataset_pk in names:
@@ -208,40 +213,56 @@ def lineage(
     )
 
 
-def _load_nodes(conn: Connection, found: dict[int, int]) -> tuple[list[Node], dict[int, str]]:
+def _load_nodes(conn: Connection, found: dict[int, int]) -> tuple[list[Node], dict[int, str], dict[int, str]]:
+    """The found nodes (columns a lineage answer shows, not whole facets), their ids and kinds."""
     rows: list[Any] = []
+    query = statement(conn, "reads.nodes", _nodes_query)
     for chunk in _chunks(list(found)):
-        rows.extend(conn.execute(select(t.Node).where(t.Node.id.in_(chunk))).all())
+        rows.extend(conn.execute(query, {"ids": list(chunk)}).all())
     runs = _latest_runs(conn, rows)
     nodes = sorted((_node(r, found[r.id], runs) for r in rows), key=lambda n: (n.depth, n.id))
-    return nodes, {r.id: node_text(r.kind, r.namespace, r.name) for r in rows}
+    names = {r.id: node_text(r.kind, r.namespace, r.name) for r in rows}
+    return nodes, names, {r.id: r.kind for r in rows}
+
+
+def _nodes_query(_conn: Connection) -> Any:
+    n = t.Node
+    fields = n.facets["schema"]["fields"].label("schema_fields")
+    columns = (n.id, n.kind, n.namespace, n.name, n.type, n.current_version, n.latest_run_id, fields)
+    return select(*columns).where(n.id.in_(bindparam("ids", expanding=True)))
 
 
 def _latest_runs(conn: Connection, rows: Sequence[Any]) -> dict[str, Any]:
-    """The latest run of each job row, by run id."""
+    """The latest run of each job row, by run id (state and times only, never its facets)."""
     run_ids = [r.latest_run_id for r in rows if r.kind == "job" and r.latest_run_id]
     runs: dict[str, Any] = {}
+    query = statement(conn, "reads.runs", _runs_query)
     for chunk in _chunks(run_ids):
-        runs.update({r.run_id: r for r in conn.execute(select(t.Run).where(t.Run.run_id.in_(chunk)))})
+        runs.update({r.run_id: r for r in conn.execute(query, {"ids": list(chunk)})})
     return runs
 
 
-def _load_edges(conn: Connection, ids: list[int], as_of: datetime | None) -> list[tuple[Any, ...]]:
+def _runs_query(_conn: Connection) -> Any:
+    r = t.Run
+    ids: Any = bindparam("ids", expanding=True)
+    return select(r.run_id, r.state, r.started_at, r.ended_at).where(r.run_id.in_(ids))
+
+
+def _load_edges(
+    conn: Connection, ids: list[int], kinds: dict[int, str], as_of: datetime | None
+) -> list[tuple[Any, ...]]:
     """Edges between found nodes: (src, dst, first_seen, last_seen, kind of src)."""
     wanted = set(ids)
-    kinds: dict[int, str] = {}
     result: list[tuple[Any, ...]] = []
+    query = statement(conn, "reads.edges", _edges_query)
     for chunk in _chunks(ids):
-        kinds.update(
-            {
-                int(pk): kind
-                for pk, kind in conn.execute(select(t.Node.id, t.Node.kind).where(t.Node.id.in_(chunk)))
-            }
-        )
-        query = select(t.Edge.src, t.Edge.dst, t.Edge.first_seen, t.Edge.last_seen).where(
-            t.Edge.src.in_(chunk)
-        )
-        if as_of is not None:
-            query = query.where(t.Edge.first_seen <= as_of)
-        result.extend(row for row in conn.execute(query) if row.dst in wanted)
+        for row in conn.execute(query, {"ids": list(chunk)}):
+            if row.dst in wanted and (as_of is None or row.first_seen <= as_of):
+                result.append(tuple(row))
     return sorted((s, d, f, ls, kinds[s]) for s, d, f, ls in result)
+
+
+def _edges_query(_conn: Connection) -> Any:
+    e = t.Edge
+    ids: Any = bindparam("ids", expanding=True)
+    return select(e.src, e.dst, e.first_seen, e.last_seen).where(e.src.in_(ids))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -14,3 +15,16 @@ def insert(conn: Connection, table: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(target)
     return sqlite.insert(target)
+
+
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def statement(conn: Connection, name: str, build: Callable[[Connection], Any]) -> Any:
+    """The statement ``build`` makes, built once per dialect and reused: building an upsert (its
+    ``excluded`` alias, its cache key) costs more than running it for a single row."""
+    key = (conn.dialect.name, name)
+    found = _BUILT.get(key)
+    if found is None:
+        found = _BUILT[key] = build(conn)
+    return found

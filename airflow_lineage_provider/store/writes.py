@@ -3,32 +3,32 @@
 Raw events are inserted first (``ON CONFLICT DO NOTHING`` on their key); only the events that were
 new are applied to nodes, edges, runs, versions and column lineage, so replaying an event changes
 nothing. State, facets and versions compare event times, so COMPLETE before START still yields one
-correct run.
+correct run. A batch is applied in memory to the rows it touches (:mod:`.graphstate`), in event-time
+order, and written back with one multi-row statement per table: the cost of a batch is a handful of
+statements, not a few dozen per event.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
 from airflow_lineage_provider.store import approvals, chain
-from airflow_lineage_provider.store.tables import ColumnLineage, DatasetVersion, Edge, Event, Node, Run, RunIO
-from airflow_lineage_provider.store.upserts import insert
+from airflow_lineage_provider.store.graphstate import GraphState, node_key
+from airflow_lineage_provider.store.tables import Event
+from airflow_lineage_provider.store.upserts import insert, statement
+
+__all__ = ["GraphWriter", "insert_raw", "node_key"]
 
 TERMINAL = {"COMPLETE": "COMPLETED", "FAIL": "FAILED", "ABORT": "ABORTED"}
 ACTIVE = {"START": "RUNNING", "RUNNING": "RUNNING"}
 TERMINAL_STATES = set(TERMINAL.values())
 _CHUNK = 200
-
-
-def node_key(kind: str, namespace: str, name: str) -> str:
-    return hashlib.sha1(f"{kind}\x00{namespace}\x00{name}".encode()).hexdigest()
 
 
 def _merge(
@@ -46,7 +46,7 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
     keys = list(unique)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        stored.update(conn.execute(select(Event.event_key).where(Event.event_key.in_(chunk))).scalars())
+        stored.update(conn.execute(statement(conn, "events.known", _known), {"keys": chunk}).scalars())
     rows = []
     for e in unique.values():
         if e.key in stored:
@@ -66,82 +66,84 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
                 "chain_hash": previous,
             }
         )
-    last_id = None
+    stmt = statement(conn, "events.new", lambda c: insert(c, Event))
     for start in range(0, len(rows), _CHUNK):  # ids follow list order, the order the chain was built in
-        stmt = insert(conn, Event).values(rows[start : start + _CHUNK]).returning(Event.id)
-        last_id = max([*conn.execute(stmt).scalars(), last_id or 0])
-    if last_id:
+        conn.execute(stmt, rows[start : start + _CHUNK])
+    if rows:
+        last_key = rows[-1]["event_key"]
+        last_id = conn.execute(statement(conn, "events.id", _event_id), {"key": last_key}).scalar_one()
         chain.move_head(conn, last_id, previous)
     return {str(row["event_key"]) for row in rows}
 
 
+def _known(_conn: Connection) -> Any:
+    return select(Event.event_key).where(Event.event_key.in_(bindparam("keys", expanding=True)))
+
+
+def _event_id(_conn: Connection) -> Any:
+    return select(Event.id).where(Event.event_key == bindparam("key"))
+
+
+def _datasets(event: ParsedEvent) -> list[dict[str, Any]]:
+    payload = event.payload
+    if event.kind == "dataset":
+        return [payload["dataset"]]
+    return [*(payload.get("inputs") or []), *(payload.get("outputs") or [])]
+
+
+def _node_keys(events: Sequence[ParsedEvent]) -> dict[str, tuple[str, str, str]]:
+    """Every node the events name: jobs, parent jobs, datasets and column-lineage sources."""
+    wanted: dict[str, tuple[str, str, str]] = {}
+
+    def add(kind: str, namespace: str, name: str) -> None:
+        wanted.setdefault(node_key(kind, namespace, name), (kind, namespace, name))
+
+    for event in events:
+        payload = event.payload
+        if event.kind != "dataset":
+            add("job", payload["job"]["namespace"], payload["job"]["name"])
+            parent = ((payload.get("run") or {}).get("facets") or {}).get("parent") or {}
+            if parent.get("run") and parent.get("job"):
+                add("job", parent["job"]["namespace"], parent["job"]["name"])
+        for ds in _datasets(event):
+            add("dataset", ds["namespace"], ds["name"])
+            facet = (ds.get("facets") or {}).get("columnLineage") or {}
+            for spec in (facet.get("fields") or {}).values():
+                for source in spec.get("inputFields") or []:
+                    add("dataset", source["namespace"], source["name"])
+    return wanted
+
+
+def _run_ids(events: Sequence[ParsedEvent]) -> set[str]:
+    found = {e.run_id for e in events if e.run_id is not None}
+    for event in events:
+        parent = ((event.payload.get("run") or {}).get("facets") or {}).get("parent") or {}
+        try:
+            found.add(str(uuid.UUID(str(parent["run"]["runId"]))))
+        except (KeyError, TypeError, ValueError):
+            pass
+    return found
+
+
 class GraphWriter:
-    """Applies events to the derived tables within one connection (one transaction)."""
+    """Applies events to the derived tables within one connection (one transaction).
+
+    ``apply_all`` loads what the events touch, applies them in memory and writes the result."""
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
         self.now = now
-        self._ids: dict[str, int] = {}
+        self.state = GraphState(conn, now)
 
-    def node(self, kind: str, namespace: str, name: str, type_: str | None = None) -> int:
-        key = node_key(kind, namespace, name)
-        if key in self._ids:
-            return self._ids[key]
-        stmt = insert(self.conn, Node).values(
-            node_key=key,
-            kind=kind,
-            namespace=namespace,
-            name=name,
-            type=type_,
-            facets={},
-            created_at=self.now,
-            updated_at=self.now,
-        )
-        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["node_key"]))
-        node_id, current_type = self.conn.execute(
-            select(Node.id, Node.type).where(Node.node_key == key)
-        ).one()
-        if type_ and current_type != type_:
-            self.conn.execute(update(Node).where(Node.id == node_id).values(type=type_))
-        self._ids[key] = node_id
-        return int(node_id)
-
-    def merge_node_facets(self, node_id: int, facets: dict[str, Any] | None, t: datetime) -> None:
-        if not facets:
-            return
-        old, old_time = self.conn.execute(
-            select(Node.facets, Node.facets_time).where(Node.id == node_id).with_for_update()
-        ).one()
-        merged = _merge(old or {}, old_time, facets, t)
-        newest = t if old_time is None or t > old_time else old_time
-        self.conn.execute(
-            update(Node)
-            .where(Node.id == node_id)
-            .values(facets=merged, facets_time=newest, updated_at=self.now)
-        )
-
-    def edge(self, src: int, dst: int, t: datetime, run_id: str | None) -> None:
-        stmt = insert(self.conn, Edge).values(
-            src=src, dst=dst, first_seen=t, last_seen=t, first_run_id=run_id, last_run_id=run_id
-        )
-        ex = stmt.excluded
-        self.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["src", "dst"],
-                set_={
-                    "first_seen": case(
-                        (ex.first_seen < Edge.first_seen, ex.first_seen), else_=Edge.first_seen
-                    ),
-                    "first_run_id": case(
-                        (ex.first_seen < Edge.first_seen, ex.first_run_id), else_=Edge.first_run_id
-                    ),
-                    "last_seen": case((ex.last_seen >= Edge.last_seen, ex.last_seen), else_=Edge.last_seen),
-                    "last_run_id": case(
-                        (ex.last_seen >= Edge.last_seen, ex.last_run_id), else_=Edge.last_run_id
-                    ),
-                },
-            )
-        )
+    def apply_all(self, events: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None) -> None:
+        """Apply events (already in the order to apply them) and write the changed rows."""
+        self.state.load_nodes(_node_keys(events))
+        self.state.load_runs(_run_ids(events))
+        for event in events:
+            self.apply(event)
+            if progress is not None:
+                progress(1)
+        self.state.flush()
 
     def apply(self, event: ParsedEvent) -> None:
         payload, t = event.payload, event.event_time
@@ -154,38 +156,48 @@ class GraphWriter:
         job = payload["job"]
         job_facets = job.get("facets") or {}
         job_type = (job_facets.get("jobType") or {}).get("jobType")
-        job_id = self.node("job", job["namespace"], job["name"], job_type)
+        job_id = self.state.node("job", job["namespace"], job["name"], job_type)
         self.merge_node_facets(job_id, job_facets, t)
         run_id = event.run_id
         if run_id is not None:
             self.run(event, job_id)
         for ds in payload.get("inputs") or []:
             dataset_id = self.dataset(ds)
-            self.edge(dataset_id, job_id, t, run_id)
+            self.state.edge(dataset_id, job_id, t, run_id)
             if run_id is not None:
-                self.run_io(run_id, dataset_id, "input", self._version_read(dataset_id, ds), t)
+                self.state.add_run_io(run_id, dataset_id, "input", self._version_read(dataset_id, ds), t)
         for ds in payload.get("outputs") or []:
             dataset_id = self.dataset(ds)
-            self.edge(job_id, dataset_id, t, run_id)
+            self.state.edge(job_id, dataset_id, t, run_id)
             version = None
             if run_id is not None:
                 if event.event_type in ("COMPLETE", "OTHER"):
                     version = self.dataset_version(dataset_id, ds, run_id, t)
-                self.run_io(run_id, dataset_id, "output", version, t)
+                self.state.add_run_io(run_id, dataset_id, "output", version, t)
             self.column_lineage(dataset_id, ds, run_id)
+
+    def merge_node_facets(self, node_id: int, facets: dict[str, Any] | None, t: datetime) -> None:
+        if not facets:
+            return
+        row = self.state.nodes[node_id]
+        old_time = row["facets_time"]
+        self.state.set_node(
+            node_id,
+            facets=_merge(row["facets"] or {}, old_time, facets, t),
+            facets_time=t if old_time is None or t > old_time else old_time,
+            updated_at=self.now,
+        )
 
     def dataset(self, ds: dict[str, Any]) -> int:
         facets = ds.get("facets") or {}
         kind = (facets.get("datasetType") or {}).get("datasetType")
-        return self.node("dataset", ds["namespace"], ds["name"], kind.upper() if kind else None)
+        return self.state.node("dataset", ds["namespace"], ds["name"], kind.upper() if kind else None)
 
     def _version_read(self, dataset_id: int, ds: dict[str, Any]) -> str | None:
         explicit = ((ds.get("facets") or {}).get("version") or {}).get("datasetVersion")
         if explicit:
             return str(explicit)[:64]
-        current: str | None = self.conn.execute(
-            select(Node.current_version).where(Node.id == dataset_id)
-        ).scalar()
+        current: str | None = self.state.nodes[dataset_id]["current_version"]
         return current
 
     def dataset_version(self, dataset_id: int, ds: dict[str, Any], run_id: str, t: datetime) -> str:
@@ -196,124 +208,79 @@ class GraphWriter:
             if explicit
             else str(uuid.uuid5(uuid.UUID(run_id), f"{ds['namespace']}:{ds['name']}"))
         )
-        stmt = insert(self.conn, DatasetVersion).values(
-            dataset_id=dataset_id, version=version, run_id=run_id, created_at=t, facets=facets
-        )
-        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["dataset_id", "version"]))
+        self.state.add_version(dataset_id, version, run_id, t, facets)
         self.merge_node_facets(dataset_id, facets, t)
-        self.conn.execute(
-            update(Node)
-            .where(Node.id == dataset_id)
-            .where((Node.current_version_time.is_(None)) | (Node.current_version_time <= t))
-            .values(current_version=version, current_version_time=t)
-        )
+        current_time = self.state.nodes[dataset_id]["current_version_time"]
+        if current_time is None or current_time <= t:
+            self.state.set_node(dataset_id, current_version=version, current_version_time=t)
         return version
-
-    def run_io(self, run_id: str, dataset_id: int, direction: str, version: str | None, t: datetime) -> None:
-        stmt = insert(self.conn, RunIO).values(
-            run_id=run_id, dataset_id=dataset_id, direction=direction, version=version, event_time=t
-        )
-        self.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["run_id", "dataset_id", "direction"],
-                set_={
-                    "version": case(
-                        (stmt.excluded.version.is_(None), RunIO.version), else_=stmt.excluded.version
-                    )
-                },
-            )
-        )
 
     def column_lineage(self, output_id: int, ds: dict[str, Any], run_id: str | None) -> None:
         facet = (ds.get("facets") or {}).get("columnLineage") or {}
         for field_name, spec in (facet.get("fields") or {}).items():
             for source in spec.get("inputFields") or []:
-                input_id = self.node("dataset", source["namespace"], source["name"])
-                stmt = insert(self.conn, ColumnLineage).values(
-                    output_dataset_id=output_id,
-                    output_field=str(field_name)[:512],
-                    input_dataset_id=input_id,
-                    input_field=str(source["field"])[:512],
-                    transformations=source.get("transformations") or [],
-                    run_id=run_id,
-                    updated_at=self.now,
-                )
-                self.conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=[
-                            "output_dataset_id",
-                            "output_field",
-                            "input_dataset_id",
-                            "input_field",
-                        ],
-                        set_={
-                            "transformations": stmt.excluded.transformations,
-                            "run_id": run_id,
-                            "updated_at": self.now,
-                        },
-                    )
+                input_id = self.state.node("dataset", source["namespace"], source["name"])
+                self.state.add_column(
+                    {
+                        "output_dataset_id": output_id,
+                        "output_field": str(field_name)[:512],
+                        "input_dataset_id": input_id,
+                        "input_field": str(source["field"])[:512],
+                        "transformations": source.get("transformations") or [],
+                        "run_id": run_id,
+                        "updated_at": self.now,
+                    }
                 )
 
     def run(self, event: ParsedEvent, job_id: int) -> None:
         run_payload, t = event.payload["run"], event.event_time
         run_id = str(event.run_id)
         facets = run_payload.get("facets") or {}
-        parent_run_id = self._parent(facets.get("parent"), job_id, t)
-        stmt = insert(self.conn, Run).values(
-            run_id=run_id, job_id=job_id, state="NEW", facets={}, created_at=self.now, updated_at=self.now
-        )
-        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["run_id"]))
-        row = self.conn.execute(select(Run).where(Run.run_id == run_id).with_for_update()).one()
+        parent_run_id = self._parent(facets.get("parent"), job_id)
+        row = self.state.run(run_id, job_id)
         values: dict[str, Any] = {"job_id": job_id, "updated_at": self.now}
         if parent_run_id:
             values["parent_run_id"] = parent_run_id
         values.update(self._state_change(row, str(event.event_type), t))
         if facets:
-            values["facets"] = _merge(row.facets or {}, row.facets_time, facets, t)
-            values["facets_time"] = t if row.facets_time is None or t > row.facets_time else row.facets_time
+            values["facets"] = _merge(row["facets"] or {}, row["facets_time"], facets, t)
+            values["facets_time"] = (
+                t if row["facets_time"] is None or t > row["facets_time"] else row["facets_time"]
+            )
         nominal = facets.get("nominalTime") or {}
         if nominal.get("nominalStartTime"):
             values["nominal_start"] = parse_time(nominal["nominalStartTime"])
         if nominal.get("nominalEndTime"):
             values["nominal_end"] = parse_time(nominal["nominalEndTime"])
-        self.conn.execute(update(Run).where(Run.run_id == run_id).values(**values))
-        self.conn.execute(
-            update(Node)
-            .where(Node.id == job_id)
-            .where((Node.latest_run_time.is_(None)) | (Node.latest_run_time <= t))
-            .values(latest_run_id=run_id, latest_run_time=t)
-        )
+        self.state.set_run(run_id, **values)
+        latest = self.state.nodes[job_id]["latest_run_time"]
+        if latest is None or latest <= t:
+            self.state.set_node(job_id, latest_run_id=run_id, latest_run_time=t)
 
     @staticmethod
-    def _state_change(row: Any, event_type: str, t: datetime) -> dict[str, Any]:
+    def _state_change(row: dict[str, Any], event_type: str, t: datetime) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        state, state_time = row["state"], row["state_time"]
         if event_type in ACTIVE:
-            if row.started_at is None or t < row.started_at:
+            if row["started_at"] is None or t < row["started_at"]:
                 values["started_at"] = t
-            if row.state not in TERMINAL_STATES and (row.state_time is None or t >= row.state_time):
+            if state not in TERMINAL_STATES and (state_time is None or t >= state_time):
                 values.update(state="RUNNING", state_time=t)
         elif event_type in TERMINAL:
-            if row.state not in TERMINAL_STATES or row.state_time is None or t >= row.state_time:
+            if state not in TERMINAL_STATES or state_time is None or t >= state_time:
                 values.update(state=TERMINAL[event_type], state_time=t, ended_at=t)
         return values
 
-    def _parent(self, parent: dict[str, Any] | None, job_id: int, t: datetime) -> str | None:
+    def _parent(self, parent: dict[str, Any] | None, job_id: int) -> str | None:
         if not parent or not parent.get("run") or not parent.get("job"):
             return None
         parent_job = parent["job"]
-        parent_job_id = self.node("job", parent_job["namespace"], parent_job["name"])
-        self.conn.execute(update(Node).where(Node.id == job_id).values(parent_job_id=parent_job_id))
+        parent_job_id = self.state.node("job", parent_job["namespace"], parent_job["name"])
+        if self.state.nodes[job_id]["parent_job_id"] != parent_job_id:
+            self.state.set_node(job_id, parent_job_id=parent_job_id)
         try:
             parent_run_id = str(uuid.UUID(str(parent["run"]["runId"])))
         except (KeyError, ValueError):
             return None
-        stmt = insert(self.conn, Run).values(
-            run_id=parent_run_id,
-            job_id=parent_job_id,
-            state="NEW",
-            facets={},
-            created_at=self.now,
-            updated_at=self.now,
-        )
-        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["run_id"]))
+        self.state.run(parent_run_id, parent_job_id)
         return parent_run_id

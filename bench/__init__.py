@@ -1,0 +1,1 @@
+"""Benchmarks of airflow-lineage-provider (not tests): they print numbers; see docs/benchmarks.md."""

@@ -1,0 +1,72 @@
+"""bench/ runs: the workload generator is deterministic and each benchmark script runs on a tiny size.
+
+No timing is asserted here: the benchmarks print their numbers (docs/benchmarks.md has the last ones).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import workload
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def _first(seed: int, count: int = 200) -> str:
+    graph = workload.build_graph(workload.SIZES["small"], seed)
+    return json.dumps(list(itertools.islice(workload.events(graph, seed), count)))
+
+
+def test_the_workload_is_the_same_for_the_same_seed_and_differs_for_another() -> None:
+    assert _first(7) == _first(7)
+    assert _first(7) != _first(8)
+
+
+def test_the_workload_has_the_shape_of_its_size() -> None:
+    size = workload.SIZES["small"]
+    graph = workload.build_graph(size)
+    assert len(graph.inputs) == size.jobs
+    assert all(1 <= len(outs) <= 2 for outs in graph.outputs)
+    assert max(d for outs in graph.outputs for d in outs) < size.datasets
+    readers = sum(1 for ins in graph.inputs if graph.hubs[0] in ins)
+    assert readers > sum(1 for ins in graph.inputs if graph.leaf_sources()[0] in ins)
+    events = list(workload.events(graph))
+    assert len(events) == size.events
+    assert [e["eventType"] for e in events[:2]] == ["START", "COMPLETE"]
+
+
+def _run(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("machine: ")
+    return done.stdout
+
+
+def test_ingest_prints_events_per_second_for_both_modes() -> None:
+    out = _run("bench.ingest", "--size", "tiny")
+    assert out.count("events/s=") == 2
+
+
+def test_queries_print_latencies_and_result_sizes() -> None:
+    out = _run("bench.queries", "--size", "tiny", "--queries", "3")
+    assert out.count("p50=") == 7 and "nodes=" in out
+
+
+@pytest.mark.integration
+def test_capture_prints_the_added_time_per_task() -> None:
+    out = _run("bench.capture", "--runs", "1")
+    assert "added per task" in out and "in the listener per task" in out
