@@ -1,4 +1,5 @@
-"""Graph queries: depth-bounded recursive SQL over the edge table, never the whole graph in memory.
+"""Graph queries: depth-bounded breadth-first walks over the indexed edge table, never the whole graph
+in memory.
 
 Depth counts hops in the dataset-job graph (dataset -> job -> dataset is 2), as Marquez's ``depth``
 and ML Metadata's ``max_num_hops`` do. ``as_of`` keeps only edges first seen at or before that time.
@@ -7,11 +8,12 @@ and ML Metadata's ``max_num_hops`` do. ``as_of`` keeps only edges first seen at 
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, bindparam, or_, select, text
+from sqlalchemy import Connection, DateTime, bindparam, or_, select
 
 from airflow_lineage_provider.core.graph import Direction, Edge, LineageGraph, Node
 from airflow_lineage_provider.core.ids import NodeId, parse, splits
@@ -22,22 +24,8 @@ from airflow_lineage_provider.store.writes import node_key
 
 _IN_CHUNK = 5000
 
-_WALK = """
-WITH RECURSIVE walk(node, depth) AS (
-    {seed}
-    UNION
-    SELECT e.{next_col}, w.depth + 1 FROM walk w JOIN lineage_edges e ON e.{this_col} = w.node
-    WHERE w.depth < :max_depth {as_of}
-)
-SELECT node, MIN(depth) AS depth FROM walk GROUP BY node ORDER BY MIN(depth), node {limit}
-"""
-
-
 _DIR = {True: "upstream", False: "downstream"}
-_NODE_SEED = "SELECT CAST(:start AS BIGINT), 0"
-_RUN_SEED = (
-    "SELECT CAST(dataset_id AS BIGINT), 1 FROM lineage_run_io WHERE run_id = :run_id AND direction = :dir"
-)
+_EDGE_TYPE = {"dataset": "input", "job": "output"}  # by the kind of the edge's source
 
 
 def iso(value: datetime | None) -> str | None:
@@ -136,28 +124,87 @@ def _node(row: Any, depth: int, runs: dict[str, Any]) -> Node:
     return Node(node_text(row.kind, row.namespace, row.name), row.kind, row.namespace, row.name, depth, data)
 
 
+_WALK_SQL = "SELECT src, dst, first_seen, last_seen FROM lineage_edges WHERE {this} IN ({ids}){as_of}"
+_NODES_SQL = (
+    "SELECT id, kind, namespace, name, type, current_version, latest_run_id, {fields} "
+    "FROM lineage_nodes WHERE id IN ({ids})"
+)
+_FIELDS = {
+    "postgresql": "facets -> 'schema' -> 'fields'",
+    "sqlite": "json_extract(facets, '$.schema.fields')",
+}
+_RUNS_SQL = "SELECT run_id, state, started_at, ended_at FROM lineage_runs WHERE run_id IN ({ids})"
+
+
+def _fetch(conn: Connection, sql: str, ids: Sequence[Any], *extra: Any) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` for ``ids`` (its ``{ids}`` placeholder list), in chunks, straight from the
+    DB-API cursor of this connection: these reads return tens of thousands of small rows, and
+    SQLAlchemy's per-row result and type processing cost more than the queries themselves."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    rows: list[tuple[Any, ...]] = []
+    try:
+        for chunk in _chunks(ids):
+            cursor.execute(sql.format(ids=",".join([mark] * len(chunk)), mark=mark), (*chunk, *extra))
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
+
+
+def _time(value: Any) -> datetime | None:
+    """A time as the driver returns it (SQLite: SQLAlchemy's text form) as a naive datetime."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _edges_of(
+    conn: Connection, ids: Sequence[int], upstream: bool, as_of: datetime | None
+) -> list[tuple[Any, ...]]:
+    """(src, dst, first_seen, last_seen) of the edges into (upstream) or out of ``ids``."""
+    extra: tuple[Any, ...] = ()
+    if as_of is not None:  # bound as SQLAlchemy stores it, so SQLite compares the same text format
+        processor = DateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        extra = (processor(as_of) if processor else as_of,)
+    sql = _WALK_SQL.format(
+        this="dst" if upstream else "src", ids="{ids}", as_of=" AND first_seen <= {mark}" if extra else ""
+    )
+    return _fetch(conn, sql, ids, *extra)
+
+
 def walk(
     conn: Connection,
-    seed: str,
-    seed_params: dict[str, Any],
+    seeds: dict[int, int],
     upstream: bool,
     depth: int,
     as_of: datetime | None,
     limit: int | None,
-) -> dict[int, int]:
-    """Node id -> smallest depth, walking edges backwards (upstream) or forwards (downstream)."""
-    sql = _WALK.format(
-        seed=seed,
-        this_col="dst" if upstream else "src",
-        next_col="src" if upstream else "dst",
-        as_of="AND e.first_seen <= :as_of" if as_of else "",
-        limit="LIMIT :limit" if limit else "",
-    )
-    params = {**seed_params, "max_depth": depth, "as_of": as_of, "limit": (limit or 0) + 1}
-    statement = text(sql)
-    if as_of is not None:  # typed, so SQLite compares it in the same text format it stores
-        statement = statement.bindparams(bindparam("as_of", type_=DateTime()))
-    return {int(node): int(d) for node, d in conn.execute(statement, params)}
+) -> tuple[dict[int, int], dict[tuple[int, int], tuple[Any, Any]]]:
+    """Breadth-first from ``seeds`` (node id -> depth), one indexed ``IN`` query per level.
+
+    Returns node id -> smallest depth (at most ``limit + 1`` nodes: one more than the limit tells the
+    caller the answer is partial; the kept ones are the nearest, lowest ids first, as a recursive
+    ``ORDER BY depth, node LIMIT`` would give) and the edges seen on the way, (src, dst) ->
+    (first_seen, last_seen). No node is expanded twice and the walk stops as soon as the limit is
+    reached, so the work is bounded by the answer, not by the graph."""
+    cap = None if not limit else limit + 1
+    found = dict(seeds)
+    edges: dict[tuple[int, int], tuple[Any, Any]] = {}
+    frontier = sorted(n for n, d in seeds.items() if d < depth)
+    level = min(seeds.values(), default=0)
+    while frontier and level < depth and (cap is None or len(found) < cap):
+        reached: set[int] = set()
+        for src, dst, first, last in _edges_of(conn, frontier, upstream, as_of):
+            edges[(src, dst)] = (first, last)
+            node = src if upstream else dst
+            if node not in found:
+                reached.add(node)
+        new = sorted(reached)
+        if cap is not None:
+            new = new[: cap - len(found)]
+        level += 1
+        found.update((n, level) for n in new)
+        frontier = new
+    return found, edges
 
 
 def lineage(
@@ -172,31 +219,38 @@ def lineage(
     run_nodes: list[Node] = []
     run_io: list[tuple[int, str]] = []
     found: dict[int, int] = {}
-    for up in (up for up in (True, False) if direction in ("both", _DIR[up])):
+    walked: dict[tuple[int, int], tuple[Any, Any]] = {}
+    ways = [up for up in (True, False) if direction in ("both", _DIR[up])]
+    for up in ways:
         if node.kind == "run":
             io_dir = "input" if up else "output"
-            seed, params = _RUN_SEED, {"run_id": row.run_id, "dir": io_dir}
-            run_io.extend(
-                (int(d), io_dir)
-                for d in conn.execute(
-                    select(t.RunIO.dataset_id).where(
-                        t.RunIO.run_id == row.run_id, t.RunIO.direction == io_dir
-                    )
-                ).scalars()
-            )
+            ids = conn.execute(
+                select(t.RunIO.dataset_id).where(t.RunIO.run_id == row.run_id, t.RunIO.direction == io_dir)
+            ).scalars()
+            seeds = {int(d): 1 for d in ids}
+            run_io.extend((d, io_dir) for d in seeds)
         else:
-            seed, params = _NODE_SEED, {"start": row.id}
-        for node_pk, d in walk(conn, seed, params, up, depth, as_of, limit).items():
+            seeds = {row.id: 0}
+        reached, seen = walk(conn, seeds, up, depth, as_of, limit)
+        for node_pk, d in reached.items():
             found[node_pk] = min(d, found.get(node_pk, d))
+        walked.update(seen)
     if node.kind == "run":
         run_nodes.append(Node(str(node), "run", "", row.run_id, 0, {"state": row.state}))
     is_partial = bool(limit) and len(found) > (limit or 0)
     if limit and is_partial:
         found = dict(sorted(found.items(), key=lambda kv: (kv[1], kv[0]))[:limit])
     nodes, names, kinds = _load_nodes(conn, found)
+    if len(ways) == 1:  # the walk saw every edge of the nodes it expanded; fetch the rest's
+        expanded = {d if ways[0] else s for s, d in walked}
+        spans = _edges_among(conn, found, walked, [n for n in found if n not in expanded], ways[0], as_of)
+    else:  # both ways: an edge may join an upstream node to a downstream one
+        spans = _edges_among(conn, found, {}, list(found), False, as_of)
     edges = [
-        Edge(names[s], names[d], "input" if kind == "dataset" else "output", iso(f), iso(ls))
-        for s, d, f, ls, kind in _load_edges(conn, list(names), kinds, as_of)
+        Edge(
+            names[s], names[d], "input" if kinds[s] == "dataset" else "output", iso(_time(f)), iso(_time(ls))
+        )
+        for (s, d), (f, ls) in sorted(spans.items())
     ]
     for dataset_pk, io_dir in run_io:
         if dataset_pk in names:
@@ -215,21 +269,36 @@ def lineage(
 
 def _load_nodes(conn: Connection, found: dict[int, int]) -> tuple[list[Node], dict[int, str], dict[int, str]]:
     """The found nodes (columns a lineage answer shows, not whole facets), their ids and kinds."""
-    rows: list[Any] = []
-    query = statement(conn, "reads.nodes", _nodes_query)
-    for chunk in _chunks(list(found)):
-        rows.extend(conn.execute(query, {"ids": list(chunk)}).all())
-    runs = _latest_runs(conn, rows)
-    nodes = sorted((_node(r, found[r.id], runs) for r in rows), key=lambda n: (n.depth, n.id))
-    names = {r.id: node_text(r.kind, r.namespace, r.name) for r in rows}
-    return nodes, names, {r.id: r.kind for r in rows}
+    sql = _NODES_SQL.format(fields=_FIELDS[conn.dialect.name], ids="{ids}")
+    rows = _fetch(conn, sql, list(found))
+    runs = _run_states(conn, [r[6] for r in rows if r[1] == "job" and r[6]])
+    nodes, names, kinds = [], {}, {}
+    for pk, kind, namespace, name, type_, version, latest, fields in rows:
+        data: dict[str, Any] = {"type": type_}
+        if kind == "dataset":
+            fields = json.loads(fields) if isinstance(fields, str) else fields
+            data["version"] = version
+            data["fields"] = [f.get("name") for f in fields or [] if isinstance(f, dict)]
+        elif latest in runs:
+            data["latestRun"] = runs[latest]
+        text = f"{kind}:{namespace}:{name}"  # node_text, inlined: this loop runs for every node
+        nodes.append(Node(text, kind, namespace, name, found[pk], data))
+        names[pk], kinds[pk] = text, kind
+    nodes.sort(key=lambda n: (n.depth, n.id))
+    return nodes, names, kinds
 
 
-def _nodes_query(_conn: Connection) -> Any:
-    n = t.Node
-    fields = n.facets["schema"]["fields"].label("schema_fields")
-    columns = (n.id, n.kind, n.namespace, n.name, n.type, n.current_version, n.latest_run_id, fields)
-    return select(*columns).where(n.id.in_(bindparam("ids", expanding=True)))
+def _run_states(conn: Connection, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The latestRun entry of each run: state and times only, never its facets."""
+    return {
+        run_id: {
+            "runId": run_id,
+            "state": state,
+            "startedAt": iso(_time(started)),
+            "endedAt": iso(_time(ended)),
+        }
+        for run_id, state, started, ended in _fetch(conn, _RUNS_SQL, run_ids)
+    }
 
 
 def _latest_runs(conn: Connection, rows: Sequence[Any]) -> dict[str, Any]:
@@ -248,21 +317,17 @@ def _runs_query(_conn: Connection) -> Any:
     return select(r.run_id, r.state, r.started_at, r.ended_at).where(r.run_id.in_(ids))
 
 
-def _load_edges(
-    conn: Connection, ids: list[int], kinds: dict[int, str], as_of: datetime | None
-) -> list[tuple[Any, ...]]:
-    """Edges between found nodes: (src, dst, first_seen, last_seen, kind of src)."""
-    wanted = set(ids)
-    result: list[tuple[Any, ...]] = []
-    query = statement(conn, "reads.edges", _edges_query)
-    for chunk in _chunks(ids):
-        for row in conn.execute(query, {"ids": list(chunk)}):
-            if row.dst in wanted and (as_of is None or row.first_seen <= as_of):
-                result.append(tuple(row))
-    return sorted((s, d, f, ls, kinds[s]) for s, d, f, ls in result)
-
-
-def _edges_query(_conn: Connection) -> Any:
-    e = t.Edge
-    ids: Any = bindparam("ids", expanding=True)
-    return select(e.src, e.dst, e.first_seen, e.last_seen).where(e.src.in_(ids))
+def _edges_among(
+    conn: Connection,
+    found: dict[int, int],
+    walked: dict[tuple[int, int], tuple[Any, Any]],
+    rest: list[int],
+    upstream: bool,
+    as_of: datetime | None,
+) -> dict[tuple[int, int], tuple[Any, Any]]:
+    """Edges with both ends found: those the walk saw, plus those of the nodes in ``rest`` (the ones
+    it did not expand), fetched in the walk's direction. (src, dst) -> (first_seen, last_seen)."""
+    spans = dict(walked)
+    for src, dst, first, last in _edges_of(conn, sorted(rest), upstream, as_of):
+        spans[(src, dst)] = (first, last)
+    return {pair: span for pair, span in spans.items() if pair[0] in found and pair[1] in found}

@@ -135,3 +135,69 @@ def test_search_finds_nodes_by_partial_name_case_insensitively(etl):
         "job:airflow:etl.clean",
         "job:airflow:etl.report",
     }
+
+
+def _random_world(seed: int) -> tuple[list[dict], set[tuple[str, str]]]:
+    """Seeded random jobs over 25 tables (cycles, self-loops and fan-in included), and their edges."""
+    import random
+
+    rng = random.Random(seed)
+    tables = [f"t{i:02d}" for i in range(25)]
+    events, edges = [], set()
+    for job in range(30):
+        ins = rng.sample(tables, rng.randint(1, 4))
+        outs = rng.sample(tables, rng.randint(1, 2))
+        events.append(
+            run_event(
+                "COMPLETE",
+                f"j{job:02d}",
+                new_run(),
+                inputs=[ds(x) for x in ins],
+                outputs=[ds(x) for x in outs],
+            )
+        )
+        name = f"job:airflow:j{job:02d}"
+        edges |= {(f"dataset:sqlite:///data/w.db:{x}", name) for x in ins}
+        edges |= {(name, f"dataset:sqlite:///data/w.db:{x}") for x in outs}
+    return events, edges
+
+
+def _reference(edges: set[tuple[str, str]], root: str, direction: str, depth: int) -> dict[str, int]:
+    """Smallest hop count of every node within ``depth`` of ``root``: a plain BFS over all edges."""
+    found = {}
+    for upstream in (True, False):
+        if direction not in ("both", "upstream" if upstream else "downstream"):
+            continue
+        seen, frontier = {root: 0}, [root]
+        for level in range(1, depth + 1):
+            frontier = sorted(
+                {s if upstream else d for s, d in edges if (d if upstream else s) in frontier} - set(seen)
+            )
+            seen.update((n, level) for n in frontier)
+        for node, d in seen.items():
+            found[node] = min(d, found.get(node, d))
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_walks_match_a_reference_bfs_on_random_graphs(store, seed):
+    events, edges = _random_world(seed)
+    store.record_many(events)
+    roots = ["dataset:sqlite:///data/w.db:t00", "dataset:sqlite:///data/w.db:t13", "job:airflow:j07"]
+    for root in roots:
+        for direction in ("upstream", "downstream", "both"):
+            for depth in (1, 2, 3, 6, 20):
+                expected = _reference(edges, root, direction, depth)
+                graph = store.lineage(root, direction, depth)
+                assert {n.id: n.depth for n in graph.nodes} == expected, (root, direction, depth)
+                among = {(s, d) for s, d in edges if s in expected and d in expected}
+                assert {(e.source, e.target) for e in graph.edges} == among, (root, direction, depth)
+                assert not graph.is_partial
+                if len(expected) > 3:  # a limit keeps the nearest nodes and every edge between them
+                    cut = store.lineage(root, direction, depth, limit=3)
+                    assert cut.is_partial and len(cut.nodes) == 3
+                    assert sorted(n.depth for n in cut.nodes) == sorted(expected.values())[:3]
+                    kept = {n.id for n in cut.nodes}
+                    assert {(e.source, e.target) for e in cut.edges} == {
+                        (s, d) for s, d in edges if s in kept and d in kept
+                    }
