@@ -41,10 +41,23 @@ def _normal(value: Any) -> Any:
     return value
 
 
+def _number(text: str) -> str:
+    return _NUMBER + str(_EXACT.normalize(Decimal(text)))
+
+
 def canonical(event_key: str, payload: Any) -> str:
-    """The text a chain hash covers: the event's key and its payload, canonically encoded."""
+    """The text a chain hash covers: the event's key and its payload, canonically encoded.
+
+    Equal to encoding ``_normal(payload)``, but computed in C: the payload is encoded once and
+    decoded with every number turned into its normalised decimal text (JSON writes a float as its
+    ``repr`` and an int as its digits, the texts ``_normal`` starts from). The walk remains for
+    payloads JSON cannot encode."""
+    try:
+        normal = json.loads(json.dumps(payload, allow_nan=False), parse_int=_number, parse_float=_number)
+    except (TypeError, ValueError):
+        normal = _normal(payload)
     return json.dumps(
-        {"key": event_key, "payload": _normal(payload)},
+        {"key": event_key, "payload": normal},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=True,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, select
 
 from airflow_lineage_provider.store.tables import ColumnLineage, DatasetVersion, Edge, Node, Run, RunIO
-from airflow_lineage_provider.store.upserts import insert, statement
+from airflow_lineage_provider.store.upserts import bulk, insert, statement
 
 _CHUNK = 500
 _NODE_STATE = (
@@ -98,13 +98,12 @@ class GraphState:
             }
             for k in missing
         ]
-        stmt = statement(
+        bulk(
             self.conn,
             "nodes.new",
             lambda c: insert(c, Node).on_conflict_do_nothing(index_elements=["node_key"]),
+            rows,
         )
-        for chunk in _chunks(rows):
-            self.conn.execute(stmt, list(chunk))
         query = statement(self.conn, "nodes.load", _load_nodes)
         for chunk in _chunks(missing):
             for row in self.conn.execute(query, {"keys": list(chunk)}).mappings():
@@ -205,16 +204,14 @@ class GraphState:
         self._upsert(Run, ["run_id"], [self.runs[r] for r in sorted(self.dirty_runs)], _RUN_STATE)
         self._flush_edges()
         self._flush_run_io()
-        if self.versions:
-            stmt = statement(
-                self.conn,
-                "versions.new",
-                lambda c: insert(c, DatasetVersion).on_conflict_do_nothing(
-                    index_elements=["dataset_id", "version"]
-                ),
-            )
-            for chunk in _chunks(list(self.versions.values())):
-                self.conn.execute(stmt, list(chunk))
+        bulk(
+            self.conn,
+            "versions.new",
+            lambda c: insert(c, DatasetVersion).on_conflict_do_nothing(
+                index_elements=["dataset_id", "version"]
+            ),
+            list(self.versions.values()),
+        )
         self._upsert(
             ColumnLineage,
             ["output_dataset_id", "output_field", "input_dataset_id", "input_field"],
@@ -235,24 +232,22 @@ class GraphState:
                 index_elements=keys, set_={c: stmt.excluded[c] for c in columns}
             )
 
-        stmt = statement(self.conn, f"{table.__tablename__}.upsert", build)
-        for chunk in _chunks(rows):
-            self.conn.execute(stmt, [{n: row[n] for n in names} for row in chunk])
+        bulk(self.conn, f"{table.__tablename__}.upsert", build, rows, names)
 
     def _flush_edges(self) -> None:
-        if not self.edges:
-            return
-        stmt = statement(self.conn, "edges.upsert", _edge_upsert)
         rows = [{"src": s, "dst": d, **vars(span)} for (s, d), span in sorted(self.edges.items())]
-        for chunk in _chunks(rows):
-            self.conn.execute(stmt, list(chunk))
+        bulk(self.conn, "edges.upsert", _edge_upsert, rows)
 
     def _flush_run_io(self) -> None:
-        if not self.run_io:
-            return
-        stmt = statement(self.conn, "run_io.upsert", _run_io_upsert)
-        for chunk in _chunks(list(self.run_io.values())):
-            self.conn.execute(stmt, list(chunk))
+        bulk(self.conn, "run_io.upsert", _run_io_upsert, list(self.run_io.values()))
+
+
+def _new_nodes(conn: Connection) -> Any:
+    return insert(conn, Node).on_conflict_do_nothing(index_elements=["node_key"])
+
+
+def _new_versions(conn: Connection) -> Any:
+    return insert(conn, DatasetVersion).on_conflict_do_nothing(index_elements=["dataset_id", "version"])
 
 
 def _load_nodes(_conn: Connection) -> Any:

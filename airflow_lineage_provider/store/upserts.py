@@ -1,11 +1,14 @@
-"""Dialect-aware INSERT ... ON CONFLICT statements (SQLite and PostgreSQL share the syntax)."""
+"""Dialect-aware INSERT ... ON CONFLICT statements (SQLite and PostgreSQL share the syntax), and
+:func:`bulk`, which runs one for many rows straight through the DB-API cursor."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, DateTime, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -28,3 +31,72 @@ def statement(conn: Connection, name: str, build: Callable[[Connection], Any]) -
     if found is None:
         found = _BUILT[key] = build(conn)
     return found
+
+
+_PAGE = 1000
+_VALUES = re.compile(r"VALUES (\((?:[^()]|\([^()]*\))*\))")
+_RETURNING = re.compile(r" RETURNING .*$", re.S)
+_COMPILED: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, list[tuple[str, Any]]]] = {}
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DateTime text (always with microseconds), formatted in C."""
+    return None if value is None else value.isoformat(" ", "microseconds")
+
+
+def _compiled(
+    conn: Connection, name: str, build: Callable[[Connection], Any], names: tuple[str, ...]
+) -> tuple[str, str, list[tuple[str, Any]]]:
+    """(SQL, VALUES template or "", [(bind name, value processor)]) of a statement, compiled once."""
+    key = (conn.dialect.name, name, names)
+    found = _COMPILED.get(key)
+    if found is None:
+        compiled = statement(conn, name, build).compile(dialect=conn.dialect, column_keys=list(names))
+        sql = _RETURNING.sub("", compiled.string)  # PostgreSQL's implicit RETURNING id: not wanted here
+        processors: dict[str, Any] = dict(compiled._bind_processors)
+        for bind_name, bind in compiled.binds.items():
+            if conn.dialect.name == "sqlite" and isinstance(bind.type, DateTime):
+                processors[bind_name] = _sqlite_time
+        template = ""
+        if conn.dialect.paramstyle == "qmark":
+            order = list(compiled.positiontup or ())
+        else:  # pyformat: psycopg2's execute_values pages the rows into multi-row VALUES
+            match = _VALUES.search(sql)
+            if match is None:
+                raise RuntimeError(f"{name}: no VALUES clause to page rows into: {sql}")
+            template = match.group(1)
+            sql = sql[: match.start(1)] + "%s" + sql[match.end(1) :]
+            order = list(names)
+        found = _COMPILED[key] = (sql, template, [(n, processors.get(n)) for n in order])
+    return found
+
+
+def bulk(
+    conn: Connection,
+    name: str,
+    build: Callable[[Connection], Any],
+    rows: Sequence[Mapping[str, Any]],
+    names: Sequence[str] | None = None,
+) -> None:
+    """Run the INSERT ``build`` makes for every row, through this connection's DB-API cursor.
+
+    SQLAlchemy compiles the statement once (per dialect and column list) and its bind processors
+    turn values into what the driver takes (JSON text; SQLite's datetime text); the rows then skip
+    SQLAlchemy's per-row execution layer: ``executemany`` on SQLite, multi-row ``VALUES`` pages of
+    1,000 rows on PostgreSQL. Rows are written in list order (ids follow it)."""
+    if not rows:
+        return
+    sql, template, binds = _compiled(conn, name, build, tuple(names or rows[0]))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if not template:
+            cursor.executemany(
+                sql, [tuple(row[n] if p is None else p(row[n]) for n, p in binds) for row in rows]
+            )
+            return
+        from psycopg2.extras import execute_values
+
+        values = [{n: row[n] if p is None else p(row[n]) for n, p in binds} for row in rows]
+        execute_values(cursor, sql, values, template=template, page_size=_PAGE)
+    finally:
+        cursor.close()

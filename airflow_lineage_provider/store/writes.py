@@ -21,7 +21,7 @@ from airflow_lineage_provider.core.events import ParsedEvent, parse_time
 from airflow_lineage_provider.store import approvals, chain
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.tables import Event
-from airflow_lineage_provider.store.upserts import insert, statement
+from airflow_lineage_provider.store.upserts import bulk, insert, statement
 
 __all__ = ["GraphWriter", "insert_raw", "node_key"]
 
@@ -66,9 +66,7 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
                 "chain_hash": previous,
             }
         )
-    stmt = statement(conn, "events.new", lambda c: insert(c, Event))
-    for start in range(0, len(rows), _CHUNK):  # ids follow list order, the order the chain was built in
-        conn.execute(stmt, rows[start : start + _CHUNK])
+    bulk(conn, "events.new", lambda c: insert(c, Event), rows)  # ids follow the order the chain was built in
     if rows:
         last_key = rows[-1]["event_key"]
         last_id = conn.execute(statement(conn, "events.id", _event_id), {"key": last_key}).scalar_one()
