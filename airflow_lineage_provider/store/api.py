@@ -85,9 +85,9 @@ class LineageStore:
     @contextlib.contextmanager
     def _connect(self, write: bool) -> Iterator[Connection]:
         try:
-            if write:
+            if write and not self._ready:  # once: a directory that held the migrated store exists
                 self._make_dirs()
-            else:
+            elif not write:
                 self._check_exists()
             if not self._ready:
                 with self._lock:
