@@ -138,7 +138,12 @@ def main(argv: list[str] | None = None) -> None:
             limit = case.limit or MAX_NODES
             times, nodes, spent = [], [], 0.0
             for start in case.starts:
-                params = {"nodeId": start, "depth": case.depth, "direction": case.direction, "limit": limit}
+                params: dict[str, str | int] = {
+                    "nodeId": start,
+                    "depth": case.depth,
+                    "direction": case.direction,
+                    "limit": limit,
+                }
                 began = time.perf_counter()
                 answer = client.get("/lineage", params=params)
                 took = time.perf_counter() - began

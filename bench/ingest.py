@@ -47,7 +47,11 @@ def timed_ingest(
 
 
 def store_url(backend: str, stack: ExitStack, keep: str | None) -> str:
+    """The store to fill: a temporary one, or ``keep`` (a SQLite file, or for PostgreSQL a database
+    name created here) left in place for bench.queries and bench.api."""
     if backend == "postgres":
+        if keep:
+            return machine.postgres_database(keep, drop=False).__enter__()
         return stack.enter_context(machine.postgres_database())
     if keep:
         if os.path.exists(keep):
@@ -84,7 +88,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=1000, help="events per record_many call")
     parser.add_argument("--limit", type=int, help="only the first N events of the workload (batched)")
     parser.add_argument("--single", type=int, help="events recorded one at a time (default 20,000)")
-    parser.add_argument("--keep", help="SQLite file to keep the batched store in (for bench.queries)")
+    parser.add_argument(
+        "--keep",
+        help="keep the batched store (for bench.queries --store): a SQLite file, or with --backend postgres "
+        "the name of a PostgreSQL database to create",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     size = workload.SIZES[args.size]

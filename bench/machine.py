@@ -42,15 +42,20 @@ def percentile(values: list[float], p: float) -> float:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database (uniquely named), dropped afterwards; yields its URL."""
-    name = f"lineage_bench_{uuid.uuid4().hex[:10]}"
+def postgres_database(name: str | None = None, drop: bool = True) -> Iterator[str]:
+    """A fresh PostgreSQL database (uniquely named unless ``name`` is given), dropped afterwards
+    unless ``drop`` is false; yields its URL. An existing database of that name is an error."""
+    name = name or f"lineage_bench_{uuid.uuid4().hex[:10]}"
     admin = sqlalchemy.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
+        exists = conn.execute(sqlalchemy.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first():
+            raise SystemExit(f"PostgreSQL database {name} exists: drop it first")
         conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     try:
         yield POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
     finally:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if drop:
+            with admin.connect() as conn:
+                conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -2,6 +2,7 @@
 
     python -m bench.queries --size medium --backend sqlite postgres
     python -m bench.queries --size large --store /tmp/large.db      # a store kept by bench.ingest --keep
+    python -m bench.queries --size large --backend postgres --store postgresql+psycopg2://...:5432/lineage_large
 
 Each case runs 50 queries (fewer when it passes ``--budget`` seconds) from seeded random start
 nodes: upstream from sink datasets, downstream from source datasets, downstream from hub datasets
@@ -20,13 +21,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from airflow_lineage_provider import LineageStore
+from airflow_lineage_provider.core.graph import Direction
 from bench import ingest, machine, workload
 
 
 @dataclass(frozen=True)
 class Case:
     name: str
-    direction: str
+    direction: Direction
     depth: int
     starts: list[str]
     limit: int | None = None
@@ -56,7 +58,7 @@ def measure(store: LineageStore, case: Case, budget: float) -> str:
     store.lineage(case.starts[0], case.direction, case.depth, limit=case.limit)  # warm the caches
     for start in case.starts:
         began = time.perf_counter()
-        graph = store.lineage(start, case.direction, case.depth, limit=case.limit)  # type: ignore[arg-type]
+        graph = store.lineage(start, case.direction, case.depth, limit=case.limit)
         took = time.perf_counter() - began
         times.append(took * 1000)
         nodes.append(len(graph.nodes))
@@ -84,7 +86,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(workload.SIZES), default="small")
     parser.add_argument("--backend", nargs="+", choices=["sqlite", "postgres"], default=["sqlite"])
-    parser.add_argument("--store", help="a SQLite store already holding the workload (bench.ingest --keep)")
+    parser.add_argument(
+        "--store",
+        help="a store already holding the workload (bench.ingest --keep): a SQLite file or a SQLAlchemy URL",
+    )
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per case at most")
     parser.add_argument("--seed", type=int, default=7)
@@ -94,8 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     graph = workload.build_graph(size, args.seed)
     for backend in args.backend:
         with ExitStack() as stack:
-            if backend == "sqlite" and args.store:
-                url = f"sqlite:///{args.store}"
+            if args.store:
+                url = args.store if "://" in args.store else f"sqlite:///{args.store}"
             else:
                 url = ingest.store_url(backend, stack, None)
                 load(url, size, args.seed)

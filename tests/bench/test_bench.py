@@ -42,15 +42,16 @@ def test_the_workload_has_the_shape_of_its_size() -> None:
     assert [e["eventType"] for e in events[:2]] == ["START", "COMPLETE"]
 
 
-def _run(*args: str) -> str:
+def _run(*args: str, postgres: str | None = None, ok: bool = True) -> str:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if postgres:
+        env["BENCH_POSTGRES_URL"] = postgres
     done = subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
     )
+    if not ok:
+        assert done.returncode != 0
+        return done.stderr
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("machine: ")
     return done.stdout
@@ -70,3 +71,35 @@ def test_queries_print_latencies_and_result_sizes() -> None:
 def test_capture_prints_the_added_time_per_task() -> None:
     out = _run("bench.capture", "--runs", "1")
     assert "added per task" in out and "in the listener per task" in out
+
+
+@pytest.mark.postgres
+def test_kept_stores_feed_the_query_benchmark_on_both_backends(tmp_path: Path, postgres_url: str) -> None:
+    store = tmp_path / "tiny.db"
+    _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
+    out = _run("bench.queries", "--size", "tiny", "--queries", "2", "--store", str(store))
+    assert out.count("p50=") == 7
+    name = f"lineage_bench_test_{os.getpid()}"
+    pg = ("--backend", "postgres")
+    _run("bench.ingest", "--size", "tiny", "--mode", "batched", *pg, "--keep", name, postgres=postgres_url)
+    try:
+        url = postgres_url.rsplit("/", 1)[0] + "/" + name
+        out = _run("bench.queries", "--size", "tiny", "--queries", "2", *pg, "--store", url)
+        assert out.count("p50=") == 7
+        again = _run("bench.ingest", "--size", "tiny", *pg, "--keep", name, postgres=postgres_url, ok=False)
+        assert f"{name} exists" in again
+    finally:
+        import sqlalchemy
+
+        admin = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.integration
+def test_the_api_benchmark_serves_a_kept_store_from_a_real_api_server(tmp_path: Path) -> None:
+    store = tmp_path / "tiny.db"
+    _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
+    out = _run("bench.api", "--size", "tiny", "--queries", "2", "--store", str(store))
+    assert out.count("p50=") == 7 and "peak resident memory" in out
