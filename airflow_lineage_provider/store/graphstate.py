@@ -82,7 +82,9 @@ class GraphState:
 
     # -- loading ----------------------------------------------------------------------------------
     def load_nodes(self, wanted: dict[str, tuple[str, str, str]]) -> None:
-        """Create missing nodes (key -> (kind, namespace, name)) and load every wanted one."""
+        """Load every wanted node (key -> (kind, namespace, name)), creating the ones not stored yet:
+        most nodes of a batch exist already, so they are read first and only the rest inserted."""
+        self._read_nodes([k for k in wanted if k not in self.ids])
         missing = [k for k in wanted if k not in self.ids]
         if not missing:
             return
@@ -98,14 +100,12 @@ class GraphState:
             }
             for k in missing
         ]
-        bulk(
-            self.conn,
-            "nodes.new",
-            lambda c: insert(c, Node).on_conflict_do_nothing(index_elements=["node_key"]),
-            rows,
-        )
+        bulk(self.conn, "nodes.new", _new_nodes, rows)  # another writer may have added some: no conflict
+        self._read_nodes(missing)
+
+    def _read_nodes(self, keys: list[str]) -> None:
         query = statement(self.conn, "nodes.load", _load_nodes)
-        for chunk in _chunks(missing):
+        for chunk in _chunks(keys):
             for row in self.conn.execute(query, {"keys": list(chunk)}).mappings():
                 self.ids[row["node_key"]] = row["id"]
                 self.nodes[row["id"]] = dict(row)
@@ -207,9 +207,7 @@ class GraphState:
         bulk(
             self.conn,
             "versions.new",
-            lambda c: insert(c, DatasetVersion).on_conflict_do_nothing(
-                index_elements=["dataset_id", "version"]
-            ),
+            _new_versions,
             list(self.versions.values()),
         )
         self._upsert(
