@@ -157,6 +157,16 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _iso_text(value: Any) -> str | None:
+    """``iso(_time(value))``, by slicing SQLite's fixed-width text ``YYYY-MM-DD HH:MM:SS.ffffff``
+    (an edge answer formats hundreds of thousands of these)."""
+    if not isinstance(value, str) or len(value) != 26:
+        return iso(_time(value))
+    if value.endswith(".000000"):  # isoformat leaves out zero microseconds
+        return f"{value[:10]}T{value[11:19]}Z"
+    return f"{value[:10]}T{value[11:]}Z"
+
+
 def _edges_of(
     conn: Connection, ids: Sequence[int], upstream: bool, as_of: datetime | None
 ) -> list[tuple[Any, ...]]:
@@ -246,10 +256,9 @@ def lineage(
         spans = _edges_among(conn, found, walked, [n for n in found if n not in expanded], ways[0], as_of)
     else:  # both ways: an edge may join an upstream node to a downstream one
         spans = _edges_among(conn, found, {}, list(found), False, as_of)
+    kind_of = {"dataset": "input", "job": "output"}  # an edge's type, by the kind of its source
     edges = [
-        Edge(
-            names[s], names[d], "input" if kinds[s] == "dataset" else "output", iso(_time(f)), iso(_time(ls))
-        )
+        Edge(names[s], names[d], kind_of[kinds[s]], _iso_text(f), _iso_text(ls))
         for (s, d), (f, ls) in sorted(spans.items())
     ]
     for dataset_pk, io_dir in run_io:
@@ -294,8 +303,8 @@ def _run_states(conn: Connection, run_ids: list[str]) -> dict[str, dict[str, Any
         run_id: {
             "runId": run_id,
             "state": state,
-            "startedAt": iso(_time(started)),
-            "endedAt": iso(_time(ended)),
+            "startedAt": _iso_text(started),
+            "endedAt": _iso_text(ended),
         }
         for run_id, state, started, ended in _fetch(conn, _RUNS_SQL, run_ids)
     }

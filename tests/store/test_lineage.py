@@ -201,3 +201,30 @@ def test_walks_match_a_reference_bfs_on_random_graphs(store, seed):
                     assert {(e.source, e.target) for e in cut.edges} == {
                         (s, d) for s, d in edges if s in kept and d in kept
                     }
+
+
+def test_edges_and_latest_runs_carry_their_times_as_utc_iso_text(store):
+    """Whole seconds print without microseconds (as datetime.isoformat does), others with them."""
+    first, second = new_run(), new_run()
+    store.record(run_event("START", "load", first, minute=1, inputs=[ds("src")]))
+    store.record(
+        run_event("COMPLETE", "load", first, minute=2.0000005, inputs=[ds("src")], outputs=[ds("dst")])
+    )
+    store.record(run_event("COMPLETE", "load", second, minute=90, inputs=[ds("src")], outputs=[ds("dst")]))
+    graph = store.lineage("dataset:sqlite:///data/w.db:dst", "upstream", 2)
+    spans = {(e.source, e.target): (e.first_seen, e.last_seen) for e in graph.edges}
+    assert spans[("dataset:sqlite:///data/w.db:src", "job:airflow:load")] == (
+        "2026-01-01T00:01:00Z",
+        "2026-01-01T01:30:00Z",
+    )
+    assert spans[("job:airflow:load", "dataset:sqlite:///data/w.db:dst")] == (
+        "2026-01-01T00:02:00.000030Z",
+        "2026-01-01T01:30:00Z",
+    )
+    latest = graph.node("job:airflow:load").data["latestRun"]
+    assert latest == {
+        "runId": second,
+        "state": "COMPLETED",
+        "startedAt": None,
+        "endedAt": "2026-01-01T01:30:00Z",
+    }
