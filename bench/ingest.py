@@ -72,6 +72,8 @@ def run(backend: str, mode: str, size: workload.Size, args: argparse.Namespace) 
             count, spent = timed_ingest(store, chunks, one_by_one=mode == "single")
         finally:
             store.close()
+        if mode == "batched":
+            machine.analyze(url)
         print(
             f"ingest {backend:8s} {mode:8s} size={size.name:6s} events={count:>8d} "
             f"batch={args.batch if mode == 'batched' else 1:>5d} seconds={spent:8.2f} "

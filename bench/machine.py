@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,24 @@ def percentile(values: list[float], p: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def analyze(url: str) -> None:
+    """Refresh PostgreSQL's planner statistics after a bulk load and print how long it took.
+
+    Without them PostgreSQL plans the walk's ``IN`` lookups as sequential scans (a depth-3 query
+    on the large store took seconds). Autovacuum would gather them on its own a little later, but
+    it is off on some servers (on this benchmark machine's, for one). SQLite needs nothing: its planner
+    uses the indexes without statistics.
+    """
+    if not url.startswith("postgresql"):
+        return
+    engine = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    began = time.perf_counter()
+    with engine.connect() as conn:
+        conn.execute(sqlalchemy.text("ANALYZE"))
+    engine.dispose()
+    print(f"ANALYZE after the load: {time.perf_counter() - began:.1f} s", flush=True)
 
 
 @contextmanager

@@ -80,6 +80,7 @@ def load(url: str, size: workload.Size, seed: int) -> None:
     count, _ = ingest.timed_ingest(store, ingest.batches(size, 2000, None, seed), one_by_one=False)
     store.close()
     print(f"loaded {count} events in {time.perf_counter() - began:.1f} s", flush=True)
+    machine.analyze(url)
 
 
 def main(argv: list[str] | None = None) -> None:

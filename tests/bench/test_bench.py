@@ -76,13 +76,17 @@ def test_capture_prints_the_added_time_per_task() -> None:
 @pytest.mark.postgres
 def test_kept_stores_feed_the_query_benchmark_on_both_backends(tmp_path: Path, postgres_url: str) -> None:
     store = tmp_path / "tiny.db"
-    _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
+    loaded = _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
+    assert "ANALYZE" not in loaded  # SQLite plans well without statistics
     out = _run("bench.queries", "--size", "tiny", "--queries", "2", "--store", str(store))
     assert out.count("p50=") == 7
     name = f"lineage_bench_test_{os.getpid()}"
     pg = ("--backend", "postgres")
-    _run("bench.ingest", "--size", "tiny", "--mode", "batched", *pg, "--keep", name, postgres=postgres_url)
+    loaded = _run(
+        "bench.ingest", "--size", "tiny", "--mode", "batched", *pg, "--keep", name, postgres=postgres_url
+    )
     try:
+        assert "ANALYZE after the load" in loaded
         url = postgres_url.rsplit("/", 1)[0] + "/" + name
         out = _run("bench.queries", "--size", "tiny", "--queries", "2", *pg, "--store", url)
         assert out.count("p50=") == 7
@@ -100,6 +104,7 @@ def test_kept_stores_feed_the_query_benchmark_on_both_backends(tmp_path: Path, p
 @pytest.mark.integration
 def test_the_api_benchmark_serves_a_kept_store_from_a_real_api_server(tmp_path: Path) -> None:
     store = tmp_path / "tiny.db"
-    _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
+    loaded = _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
+    assert "ANALYZE" not in loaded  # SQLite plans well without statistics
     out = _run("bench.api", "--size", "tiny", "--queries", "2", "--store", str(store))
     assert out.count("p50=") == 7 and "peak resident memory" in out
