@@ -2,6 +2,7 @@
 and the server's memory.
 
     python -m bench.api --size large --store /tmp/large.db    # a store kept by bench.ingest --keep
+    python -m bench.api --size large --store postgresql+psycopg2://postgres@127.0.0.1:5432/lineage_large
 
 Starts ``airflow api-server`` (one worker, SimpleAuthManager, its own AIRFLOW_HOME) with
 ``[lineage_provider] store_url`` naming the store, logs in (``POST /auth/token``) and runs the query
@@ -69,7 +70,9 @@ def api_server(store: str) -> Iterator[tuple[str, str, int]]:
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-            "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": f"sqlite:///{os.path.abspath(store)}",
+            "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": (
+                store if "://" in store else f"sqlite:///{os.path.abspath(store)}"
+            ),
         }
         subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
@@ -119,7 +122,11 @@ def api_server(store: str) -> Iterator[tuple[str, str, int]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(workload.SIZES), default="medium")
-    parser.add_argument("--store", required=True, help="a SQLite store holding the workload")
+    parser.add_argument(
+        "--store",
+        required=True,
+        help="a store holding the workload: a SQLite file or a database URL (bench.ingest --keep)",
+    )
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per case at most")
     parser.add_argument("--seed", type=int, default=7)

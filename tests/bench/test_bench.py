@@ -74,7 +74,10 @@ def test_capture_prints_the_added_time_per_task() -> None:
 
 
 @pytest.mark.postgres
-def test_kept_stores_feed_the_query_benchmark_on_both_backends(tmp_path: Path, postgres_url: str) -> None:
+@pytest.mark.integration
+def test_kept_stores_feed_the_query_and_api_benchmarks_on_both_backends(
+    tmp_path: Path, postgres_url: str
+) -> None:
     store = tmp_path / "tiny.db"
     loaded = _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
     assert "ANALYZE" not in loaded  # SQLite plans well without statistics
@@ -90,6 +93,8 @@ def test_kept_stores_feed_the_query_benchmark_on_both_backends(tmp_path: Path, p
         url = postgres_url.rsplit("/", 1)[0] + "/" + name
         out = _run("bench.queries", "--size", "tiny", "--queries", "2", *pg, "--store", url)
         assert out.count("p50=") == 7
+        served = _run("bench.api", "--size", "tiny", "--queries", "2", "--store", url)
+        assert served.count("p50=") == 7 and "peak resident memory" in served
         again = _run("bench.ingest", "--size", "tiny", *pg, "--keep", name, postgres=postgres_url, ok=False)
         assert f"{name} exists" in again
     finally:
