@@ -20,7 +20,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -146,7 +146,15 @@ class LineageStore:
 
         ``progress`` is called with 1 for each new event applied to the graph (a progress bar).
         """
-        parsed = [parse_event(e, index=i) for i, e in enumerate(events)]
+        return self.record_validated([parse_event(e, index=i) for i, e in enumerate(events)], progress)
+
+    def record_validated(
+        self, parsed: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None
+    ) -> RecordResult:
+        """Store events that ``parse_event`` returned (in this process) as ``record_many`` does,
+        without validating them again: for capture, which validated them before keeping them in
+        the outbox. Anything read from outside (REST bodies, files) goes through ``record_many``."""
+        parsed = list(parsed)
         if not parsed:
             return RecordResult(0, 0)
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
