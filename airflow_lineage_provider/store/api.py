@@ -62,6 +62,7 @@ class LineageStore:
         self._engine = engine
         self._ready = False
         self._lock = threading.Lock()
+        self._environments: set[str] = set()  # distribution-list hashes known to be stored
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> LineageStore:
@@ -174,12 +175,13 @@ class LineageStore:
         found = dict(env for _, env in detached if env is not None)
         with self._connect(write=True) as conn:
             fresh = insert_raw(conn, parsed, now)
-            environments.save(conn, found, now)
+            environments.save(conn, found, now, self._environments)
             todo: dict[str, ParsedEvent] = {}
             for event in sorted(parsed, key=lambda e: e.event_time):
                 if event.key in fresh:
                     todo.setdefault(event.key, event)
             GraphWriter(conn, now).apply_all(list(todo.values()), progress)
+        self._environments.update(found)  # committed: environment rows are never deleted
         return set(todo)
 
     # -- lifecycle ------------------------------------------------------------------------------
