@@ -91,14 +91,18 @@ class Outbox:
 
         ``text``: the event's compact JSON when the caller has it already (the same bytes
         ``json.dumps(event, separators=(",", ":"), ensure_ascii=False)`` gives)."""
-        self.pending_dir.mkdir(parents=True, exist_ok=True)
         if text is None:
             text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
         queued = json.dumps(datetime.now(timezone.utc).isoformat())
         data = b'{"key":"%s","queuedAt":%s,"event":%s}' % (key.encode(), queued.encode(), text)
         final = self.pending_dir / f"{key}.json"
         temp = self.pending_dir / f".{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileNotFoundError:  # the first event here (a stat per event cost more than this)
+            self.pending_dir.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(self.path)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
