@@ -16,6 +16,7 @@ load the plugin); each time the DAG is triggered ``runs`` times through the REST
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import statistics
@@ -30,6 +31,7 @@ from tests.integration.processes import free_port, stop, wait_for
 from tests.integration.test_capture_scheduler import COMPONENTS
 
 DAG_ID = "bench_capture"
+REPO = Path(__file__).resolve().parent.parent
 HOOK_TIMES = "BENCH_CAPTURE_HOOK_TIMES"
 MODES = ("disabled", "enabled")
 MODES = ("disabled", "enabled")
@@ -57,7 +59,8 @@ def _environment(home: Path, dags: Path, disabled: bool, hook_times: Path) -> di
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__LINEAGE_PROVIDER__DISABLED": str(disabled),
-            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+            # the DAG file imports bench.capture; a PYTHONPATH given to the benchmark stays in front
+            "PYTHONPATH": os.pathsep.join(filter(None, (env.get("PYTHONPATH"), str(REPO)))),
             HOOK_TIMES: str(hook_times),
         }
     )
