@@ -1,6 +1,7 @@
 """Capture overhead: a DAG of 20 trivial tasks run with lineage disabled and enabled.
 
     python -m bench.capture --runs 7
+    python -m bench.capture --executor local --runs 1   # real task processes (bench/deployment.py)
 
 A fresh ``AIRFLOW_HOME`` (its metadata DB migrated once) is shared by both modes; each mode runs in
 its own Python process (the plugin reads ``[lineage_provider] disabled`` when Airflow loads it) that
@@ -19,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench import machine
 
@@ -41,32 +44,97 @@ def child(runs: int) -> None:
     spec.loader.exec_module(module)
     dag = module.dag
     hooks = _time_listener_hooks()
+    parts = _time_components()
     times, per_task = [], []
+    components: dict[str, list[float]] = {name: [] for name in parts}
     for number in range(runs + 1):
         hooks.clear()
+        for spent in parts.values():
+            spent.clear()
         began = time.perf_counter()
         dag.test(logical_date=pendulum.datetime(2026, 1, 1).add(minutes=number), use_executor=False)
         times.append(time.perf_counter() - began)
         per_task.append(sum(hooks) / TASKS)
-    print("TIMES " + json.dumps({"runs": times[1:], "hooks": per_task[1:]}))
+        for name, spent in parts.items():
+            components[name].append(sum(spent) / TASKS)
+    found = {"runs": times[1:], "hooks": per_task[1:], **{k: v[1:] for k, v in components.items()}}
+    print("TIMES " + json.dumps(found))
 
 
-def _time_listener_hooks() -> list[float]:
-    """Seconds spent in each task hook of the lineage listener (start and end of each task)."""
+# What the listener's time goes to, per task (START + COMPLETE): (label, module, object, attribute).
+COMPONENTS = (
+    ("outbox write (file fsync, rename, dir fsync)", "airflow_lineage_provider.emit.outbox", "Outbox", "put"),
+    ("of which the dir fsync", "airflow_lineage_provider.emit.outbox", None, "_fsync_dir"),
+    ("store transaction", "airflow_lineage_provider.emit.direct", "DirectEmitter", "deliver_validated"),
+    ("store transaction", "airflow_lineage_provider.emit.direct", "DirectEmitter", "deliver"),
+    ("outbox removal (unlink)", "airflow_lineage_provider.emit.outbox", "Outbox", "remove"),
+)
+
+
+def _time_components() -> dict[str, list[float]]:
+    """Seconds spent in each of :data:`COMPONENTS` (the functions are wrapped with a timer)."""
+    import importlib
+
+    found: dict[str, list[float]] = {}
+    for label, module_name, owner_name, attribute in COMPONENTS:
+        module = importlib.import_module(module_name)
+        owner = getattr(module, owner_name) if owner_name else module
+        if label in found or not hasattr(owner, attribute):
+            continue  # the first of two names that exists (an older package has only `deliver`)
+        spent = found[label] = []
+        setattr(owner, attribute, _timed(getattr(owner, attribute), spent))
+    return found
+
+
+def _timed(function: Callable[..., Any], spent: list[float]) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - began)
+
+    return timed
+
+
+def _time_listener_hooks(record: Callable[[Any, Any, float], None] | None = None) -> list[float]:
+    """Seconds spent in each task hook of the lineage listener (start and end of each task); each is
+    also passed to ``record`` with the task instance and the event type."""
     from airflow_lineage_provider.capture.listener import LineageListener
 
     spent: list[float] = []
     original = LineageListener._task_event
 
-    def timed(self: LineageListener, *args: object, **kwargs: object) -> None:
+    def timed(self: LineageListener, task_instance: Any, event_type: Any, *args: Any) -> None:
         began = time.perf_counter()
         try:
-            original(self, *args, **kwargs)  # type: ignore[arg-type]
+            original(self, task_instance, event_type, *args)
         finally:
             spent.append(time.perf_counter() - began)
+            if record is not None:
+                record(task_instance, event_type, spent[-1])
 
     LineageListener._task_event = timed  # type: ignore[method-assign]
     return spent
+
+
+def record_hooks_in_task_processes() -> None:
+    """Called by the DAG file: in a real task process, append each task hook's seconds to the file
+    ``$BENCH_CAPTURE_HOOK_TIMES`` names (``--executor local``): ``<run>/<task>/<try> <event> <s>``."""
+    path = os.environ.get("BENCH_CAPTURE_HOOK_TIMES")
+    if not path:
+        return
+
+    def record(task_instance: Any, event_type: Any, seconds: float) -> None:
+        key = f"{task_instance.run_id}/{task_instance.task_id}/{task_instance.try_number}"
+        key += f" {getattr(event_type, 'value', event_type)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, f"{key} {seconds:.6f}\n".encode())
+        finally:
+            os.close(fd)
+
+    _time_listener_hooks(record)
 
 
 def measure(home: str, disabled: bool, runs: int) -> dict[str, list[float]]:
@@ -93,13 +161,31 @@ def measure(home: str, disabled: bool, runs: int) -> dict[str, list[float]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="measured DAG runs per mode (after a warm-up)")
+    parser.add_argument(
+        "--executor",
+        choices=("dag-test", "local"),
+        default="dag-test",
+        help="dag-test: dag.test() in one process (default); local: a real scheduler with the "
+        "LocalExecutor and a task process per task (slower: --runs 1 is a few minutes)",
+    )
+    parser.add_argument(
+        "--home",
+        help="where the temporary AIRFLOW_HOME (store, outbox) goes (default: the system's temporary "
+        "directory); on a tmpfs such as /dev/shm fsync costs nothing, which leaves the CPU part",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.runs)
         return
     print(machine.describe(), flush=True)
-    with tempfile.TemporaryDirectory(prefix="lineage-bench-home-") as home:
+    if args.executor == "local":
+        from bench import deployment
+
+        deployment.main(args.runs)
+        print(machine.describe(), flush=True)  # the load once more: the run takes minutes
+        return
+    with tempfile.TemporaryDirectory(prefix="lineage-bench-home-", dir=args.home) as home:
         env = {**os.environ, "AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
         subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, check=True
@@ -118,6 +204,10 @@ def main(argv: list[str] | None = None) -> None:
             f"capture time in the listener per task (start + end): p50 {statistics.median(hooks):.2f} ms, "
             f"max {max(hooks):.2f} ms over {len(hooks)} runs"
         )
+        parts = {label: statistics.median(found[label]) * 1000 for label, *_ in COMPONENTS if label in found}
+        rest = statistics.median(hooks) - sum(v for k, v in parts.items() if not k.startswith("of which"))
+        shown = ", ".join(f"{label} {ms:.2f} ms" for label, ms in parts.items())
+        print(f"capture listener time per task by part (p50): {shown}, everything else {rest:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ fails adds an extraction error and the others still count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_lineage_provider.capture import assets, hooklineage, operators, pending, reproducibility, schemas
@@ -21,9 +22,12 @@ from airflow_lineage_provider.capture.lineage import Lineage
 from airflow_lineage_provider.capture.mlfacets import REPRODUCIBILITY
 
 
-def extract(task_instance: Any, event_type: str) -> Lineage:
-    """Lineage of a ``RuntimeTaskInstance`` for a START, COMPLETE or FAIL event."""
+def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | None = None) -> Lineage:
+    """Lineage of a ``RuntimeTaskInstance`` for a START, COMPLETE or FAIL event (``context``: its
+    template context, built by the caller once per event; None: built here)."""
     lineage = Lineage()
+    if context is None:
+        context = task_instance.get_template_context()
     task = getattr(task_instance, "task", None)
     operators.add_operator_lineage(lineage, task, task_instance, event_type)
     logged = None
@@ -36,7 +40,7 @@ def extract(task_instance: Any, event_type: str) -> Lineage:
                 lineage.add_job_facets(logged.job_facets)
     with never_raise("reproducibility record", on_error=lineage.failed("reproducibility record")):
         seeds = logged.seeds if logged is not None else []
-        lineage.add_run_facets({REPRODUCIBILITY: reproducibility.facet(task_instance, seeds)})
+        lineage.add_run_facets({REPRODUCIBILITY: reproducibility.facet(task_instance, seeds, context)})
     if event_type != "START":  # nothing has run yet at START: the collector was just reset
         with never_raise("hook lineage", on_error=lineage.failed("hook lineage")):
             hooklineage.add_hook_lineage(lineage)
@@ -44,7 +48,7 @@ def extract(task_instance: Any, event_type: str) -> Lineage:
         lineage.add_inputs(assets.datasets(getattr(task, "inlets", None)))
         lineage.add_outputs(assets.datasets(getattr(task, "outlets", None)))
         if event_type != "START":
-            lineage.add_outputs(assets.runtime_outlets(task_instance.get_template_context()))
+            lineage.add_outputs(assets.runtime_outlets(context))
     with never_raise("table schemas", on_error=lineage.failed("table schemas")):
         schemas.add_sqlite_schemas([*lineage.inputs.values(), *lineage.outputs.values()])
     return lineage

@@ -101,13 +101,16 @@ class LineageListener:
     def _task_event(
         self, task_instance: Any, event_type: RunState, error: BaseException | str | None = None
     ) -> None:
-        info = task_run_info(task_instance)
         # Only a task process (or dag.test) has the real operator and its context; the scheduler and
-        # api-server must not run user code, so their events carry no extracted lineage.
-        extract = is_runtime_task_instance(task_instance) and event_type != RunState.ABORT
+        # api-server must not run user code, so their events carry no extracted lineage. The
+        # template context is built once here (Airflow validates the params again on every call).
+        runtime = is_runtime_task_instance(task_instance)
+        context = task_instance.get_template_context() if runtime else None
+        info = task_run_info(task_instance, context)
+        extract = runtime and event_type != RunState.ABORT
 
         def work() -> None:
-            lineage = extractors.extract(task_instance, event_type.value) if extract else Lineage()
+            lineage = extractors.extract(task_instance, event_type.value, context) if extract else Lineage()
             self.emitter.emit(events.task_event(info, event_type, lineage, error))
 
         run_within_budget(work, timeout=budget_seconds(), what=f"{event_type.value} event of {info.job_name}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_lineage_provider.capture import facets, machine
@@ -41,9 +42,10 @@ def code(task_instance: Any) -> dict[str, Any]:
     )
 
 
-def params(task_instance: Any) -> dict[str, Any]:
-    """The task's params as JSON (values that are not JSON become text); too large: left out."""
-    found = task_instance.get_template_context().get("params") or {}
+def params(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The task's params (from its template context) as JSON (values that are not JSON become
+    text); too large: left out."""
+    found = context.get("params") or {}
     plain = {str(key): found[key] for key in found}
     text = json.dumps(plain, default=str, sort_keys=True)
     if len(text) > MAX_PARAMS_BYTES:
@@ -52,8 +54,11 @@ def params(task_instance: Any) -> dict[str, Any]:
     return loaded
 
 
-def facet(task_instance: Any, seeds: list[dict[str, Any]]) -> AirflowLineageReproducibilityRunFacet:
-    """The ``airflowLineage_reproducibility`` facet of one task attempt."""
+def facet(
+    task_instance: Any, seeds: list[dict[str, Any]], context: Mapping[str, Any]
+) -> AirflowLineageReproducibilityRunFacet:
+    """The ``airflowLineage_reproducibility`` facet of one task attempt (``context``: its template
+    context)."""
     environment = {
         **machine.environment(),
         "distributions": list(machine.distributions()),  # the store keeps it once per hash
@@ -63,7 +68,7 @@ def facet(task_instance: Any, seeds: list[dict[str, Any]]) -> AirflowLineageRepr
         code=code(task_instance),
         environment=_dropping_none(environment),
         hardware=machine.hardware(),
-        params=params(task_instance),
+        params=params(context),
         seeds=seeds,
         producer=facets.PRODUCER,
     )

@@ -8,6 +8,7 @@ Snapshots are taken in the calling thread, so no ORM object crosses into the bud
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,10 +89,11 @@ def operator_path(task: Any) -> str | None:
     return f"{module}.{name}"
 
 
-def task_run_info(task_instance: Any) -> TaskRunInfo:
-    """Snapshot a ``RuntimeTaskInstance`` or an ORM ``TaskInstance``."""
+def task_run_info(task_instance: Any, context: Mapping[str, Any] | None = None) -> TaskRunInfo:
+    """Snapshot a ``RuntimeTaskInstance`` (``context``: its template context, when the caller has
+    it) or an ORM ``TaskInstance``."""
     if is_runtime_task_instance(task_instance):
-        dag_run = task_instance.get_template_context()["dag_run"]
+        dag_run = (context if context is not None else task_instance.get_template_context())["dag_run"]
         operator = operator_path(task_instance.task)
     else:  # ORM TaskInstance (scheduler or api-server): no user code, read columns only
         dag_run = task_instance.dag_run

@@ -5,6 +5,11 @@ an error it logs exactly one warning line and returns; the caller (a task, the s
 carries on. Work that times out keeps running in its daemon thread; its late outcome is logged at
 debug level only, so one problem is one warning line.
 
+Budget threads are reused: a thread that finished its work waits for the next budget (starting a
+thread for every event cost a task process more than the work it ran). A thread still busy with
+abandoned work is not handed out until it finishes; callers at the same time get a thread each. A
+forked child starts with no threads, so the pool is emptied in the child right after ``os.fork``.
+
 Budgets do not nest: work started from inside a budget thread runs inline, covered by the outer
 budget (one thread, one deadline, one warning).
 """
@@ -12,6 +17,8 @@ budget (one thread, one deadline, one warning).
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -60,6 +67,7 @@ class _Attempt:
         self.ok = False
         self.abandoned = False
         self.lock = threading.Lock()
+        self.finished = threading.Event()
 
     def __call__(self) -> None:
         outer = inside_budget()
@@ -85,6 +93,60 @@ class _Attempt:
         log.warning("lineage: %s gave up after its time budget of %.1f s", self.what, timeout)
 
 
+class _Worker:
+    """A daemon thread that runs attempts handed to it, one at a time, and then offers itself again."""
+
+    def __init__(self, pool: _Pool) -> None:
+        self._pool = pool
+        self._inbox: queue.SimpleQueue[_Attempt] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="lineage: budget", daemon=True)
+        self._thread.start()
+
+    def run(self, attempt: _Attempt) -> None:
+        self._inbox.put(attempt)
+
+    def _serve(self) -> None:
+        thread = threading.current_thread()
+        while True:
+            attempt = self._inbox.get()
+            thread.name = f"lineage: {attempt.what}"
+            try:
+                attempt()
+            except BaseException:  # SystemExit and the like end this thread: it is not given back
+                attempt.finished.set()
+                raise
+            self._pool.give_back(self)  # before the caller wakes, so its next budget finds it idle
+            attempt.finished.set()
+
+
+class _Pool:
+    """Idle budget threads of this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+
+    def take(self) -> _Worker:
+        """An idle thread, or a new one (``RuntimeError`` when no thread can be started)."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _Worker(self)
+
+    def give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            self._idle.append(worker)
+
+    def reset(self) -> None:
+        """In a forked child: the parent's threads do not exist here (and its lock may be held)."""
+        self._lock = threading.Lock()
+        self._idle = []
+
+
+_pool = _Pool()
+os.register_at_fork(after_in_child=_pool.reset)
+
+
 def run_within_budget(work: Callable[[], object], *, timeout: float, what: str) -> bool:
     """Run ``work`` for at most ``timeout`` seconds; return True when it finished without error.
 
@@ -94,14 +156,13 @@ def run_within_budget(work: Callable[[], object], *, timeout: float, what: str) 
     if inside_budget():
         attempt()
         return attempt.ok
-    thread = threading.Thread(target=attempt, name=f"lineage: {what}", daemon=True)
     try:
-        thread.start()
+        worker = _pool.take()
     except RuntimeError as exc:  # "can't start new thread": resources are exhausted, skip capture
         log.warning("lineage: %s skipped: %s", what, error_text(exc))
         return False
-    thread.join(timeout)
-    if thread.is_alive():
+    worker.run(attempt)
+    if not attempt.finished.wait(timeout):
         attempt.abandon(timeout)
         return False
     return attempt.ok

@@ -11,6 +11,7 @@ from airflow_lineage_provider.emit.durable import DurableEmitter
 from airflow_lineage_provider.emit.outbox import Outbox
 
 if TYPE_CHECKING:
+    from airflow_lineage_provider.core.events import ParsedEvent
     from airflow_lineage_provider.store.api import LineageStore
 
 
@@ -47,6 +48,9 @@ class DirectEmitter(DurableEmitter):
 
     def deliver(self, events: list[dict[str, Any]]) -> None:
         self._get_store().record_many(events)
+
+    def deliver_validated(self, event: ParsedEvent) -> None:
+        self._get_store().record_validated([event])
 
     def close(self) -> None:
         with self._lock:

@@ -30,6 +30,7 @@ from airflow_lineage_provider.emit.budget import (
     run_within_budget,
 )
 from airflow_lineage_provider.emit.outbox import Outbox
+from airflow_lineage_provider.emit.serde import to_dict
 from airflow_lineage_provider.exceptions import ConfigError, InvalidEventError, LineageError
 
 log = logging.getLogger(__name__)
@@ -41,20 +42,21 @@ DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 def as_dict(event: Any) -> Any:
     """An openlineage-python event as its JSON dict; dicts and anything else as given."""
     if hasattr(event, "eventTime") and not isinstance(event, dict):
-        from openlineage.client.serde import Serde
-
-        return Serde.to_dict(event)
+        return to_dict(event)
     return event
 
 
 def describe(event: Any) -> str:
-    """``COMPLETE of dag.task`` for a run event, ``an event`` when it cannot be told."""
-    data = as_dict(event)
-    if not isinstance(data, dict):
-        return "an event"
-    event_type, job = data.get("eventType"), data.get("job")
-    name = job.get("name") if isinstance(job, dict) else None
-    if event_type is None or name is None:
+    """``COMPLETE of dag.task`` for a run event, ``an event`` when it cannot be told.
+
+    Reads the two fields from an event object or a dict; never serialises the event."""
+    if isinstance(event, dict):
+        event_type, job = event.get("eventType"), event.get("job")
+        name = job.get("name") if isinstance(job, dict) else None
+    else:
+        event_type, job = getattr(event, "eventType", None), getattr(event, "job", None)
+        name = getattr(job, "name", None)
+    if event_type is None or not isinstance(name, str):
         return "an event"
     return f"{getattr(event_type, 'value', event_type)} of {name}"
 
@@ -85,11 +87,12 @@ def _utf8(value: Any) -> Any:
     return value
 
 
-def validate(event: Any) -> ParsedEvent:
+def validate(event: Any) -> tuple[ParsedEvent, bytes]:
     """Parse an event for delivery; raise :class:`InvalidEventError` when it can never be stored.
 
-    Names and values holding bytes that were not UTF-8 (file names, mostly) are kept with those
-    bytes written as ``\\xNN``, rather than losing the whole event.
+    Returns the parsed event and its compact JSON (UTF-8), which the outbox keeps. Names and values
+    holding bytes that were not UTF-8 (file names, mostly) are kept with those bytes written as
+    ``\\xNN``, rather than losing the whole event.
     """
     data = as_dict(event)
     try:
@@ -98,14 +101,14 @@ def validate(event: Any) -> ParsedEvent:
         if "not valid UTF-8" not in exc.reason:
             raise
         parsed = parse_event(_utf8(data))
-    size = len(json.dumps(parsed.payload, separators=(",", ":"), ensure_ascii=False).encode())
+    text = json.dumps(parsed.payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
     limit = _max_event_bytes()
-    if size > limit:
+    if len(text) > limit:
         raise InvalidEventError(
-            f"event is {size} bytes, over [lineage_provider] max_event_bytes = {limit} "
+            f"event is {len(text)} bytes, over [lineage_provider] max_event_bytes = {limit} "
             "(huge SQL or schema facets?)"
         )
-    return parsed
+    return parsed, text
 
 
 class DurableEmitter:
@@ -128,8 +131,14 @@ class DurableEmitter:
         return self._outbox
 
     def deliver(self, events: list[dict[str, Any]]) -> None:
-        """Deliver validated event dicts, all or nothing (subclasses)."""
+        """Deliver event dicts, all or nothing (subclasses). The events may come from outbox files
+        (anyone who can write there can put anything in them): the target validates them."""
         raise NotImplementedError
+
+    def deliver_validated(self, event: ParsedEvent) -> None:
+        """Deliver one event this process built and :func:`validate` just checked; by default as
+        :meth:`deliver` does. Only :meth:`_emit` calls it, never with what an outbox file holds."""
+        self.deliver([event.payload])
 
     def target(self) -> str:
         return "the lineage store"
@@ -146,19 +155,20 @@ class DurableEmitter:
         # Under the listener's budget (extraction came first) the deadline is that budget's.
         deadline = budget_deadline() or time.monotonic() + timeout
         outbox = self.outbox
+        data = as_dict(event)
         try:
-            parsed = validate(event)
+            parsed, text = validate(data)
         except InvalidEventError as exc:
-            outbox.dead_letter(as_dict(event), str(exc), exc.field)
+            outbox.dead_letter(data, str(exc), exc.field)
             return
         what = f"recording {describe(parsed.payload)} in {self.target()}"
         kept = None
         try:
-            kept = outbox.put(parsed.key, parsed.payload)
+            kept = outbox.put(parsed.key, parsed.payload, text)
         except OSError as exc:
             log.warning("lineage: cannot keep %s in the outbox %s: %s", what, outbox.path, error_text(exc))
         try:
-            self.deliver([parsed.payload])
+            self.deliver_validated(parsed)
         except InvalidEventError as exc:
             outbox.dead_letter(parsed.payload, exc.reason, exc.field)
             if kept is not None:

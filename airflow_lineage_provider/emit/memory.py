@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar
 
-from openlineage.client.serde import Serde
+from airflow_lineage_provider.emit.serde import to_dict
 
 
 class AccumulatingEmitter:
@@ -28,7 +28,7 @@ class AccumulatingEmitter:
         """The events as OpenLineage JSON dicts, in emission order."""
         with self._lock:
             events = list(self.events)
-        return [event if isinstance(event, dict) else Serde.to_dict(event) for event in events]
+        return [event if isinstance(event, dict) else to_dict(event) for event in events]
 
     def clear(self) -> None:
         with self._lock:

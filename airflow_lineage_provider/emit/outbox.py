@@ -86,14 +86,23 @@ class Outbox:
         self.dead_letter_file = self.path / "dead-letter.jsonl"
 
     # -- writing ----------------------------------------------------------------------------------
-    def put(self, key: str, event: dict[str, Any]) -> Path:
-        """Keep ``event`` (whose store key is ``key``) until it is delivered; return its file."""
-        self.pending_dir.mkdir(parents=True, exist_ok=True)
-        record = {"key": key, "queuedAt": datetime.now(timezone.utc).isoformat(), "event": event}
-        data = json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    def put(self, key: str, event: dict[str, Any], text: bytes | None = None) -> Path:
+        """Keep ``event`` (whose store key is ``key``) until it is delivered; return its file.
+
+        ``text``: the event's compact JSON when the caller has it already (the same bytes
+        ``json.dumps(event, separators=(",", ":"), ensure_ascii=False)`` gives)."""
+        if text is None:
+            text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        queued = json.dumps(datetime.now(timezone.utc).isoformat())
+        data = b'{"key":"%s","queuedAt":%s,"event":%s}' % (key.encode(), queued.encode(), text)
         final = self.pending_dir / f"{key}.json"
         temp = self.pending_dir / f".{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileNotFoundError:  # the first event here (a stat per event cost more than this)
+            self.pending_dir.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(self.path)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

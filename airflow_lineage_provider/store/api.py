@@ -20,7 +20,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,7 @@ class LineageStore:
         self._engine = engine
         self._ready = False
         self._lock = threading.Lock()
+        self._environments: set[str] = set()  # distribution-list hashes known to be stored
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> LineageStore:
@@ -146,7 +147,15 @@ class LineageStore:
 
         ``progress`` is called with 1 for each new event applied to the graph (a progress bar).
         """
-        parsed = [parse_event(e, index=i) for i, e in enumerate(events)]
+        return self.record_validated([parse_event(e, index=i) for i, e in enumerate(events)], progress)
+
+    def record_validated(
+        self, parsed: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None
+    ) -> RecordResult:
+        """Store events that ``parse_event`` returned (in this process) as ``record_many`` does,
+        without validating them again: for capture, which validated them before keeping them in
+        the outbox. Anything read from outside (REST bodies, files) goes through ``record_many``."""
+        parsed = list(parsed)
         if not parsed:
             return RecordResult(0, 0)
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
@@ -166,12 +175,13 @@ class LineageStore:
         found = dict(env for _, env in detached if env is not None)
         with self._connect(write=True) as conn:
             fresh = insert_raw(conn, parsed, now)
-            environments.save(conn, found, now)
+            environments.save(conn, found, now, self._environments)
             todo: dict[str, ParsedEvent] = {}
             for event in sorted(parsed, key=lambda e: e.event_time):
                 if event.key in fresh:
                     todo.setdefault(event.key, event)
             GraphWriter(conn, now).apply_all(list(todo.values()), progress)
+        self._environments.update(found)  # committed: environment rows are never deleted
         return set(todo)
 
     # -- lifecycle ------------------------------------------------------------------------------

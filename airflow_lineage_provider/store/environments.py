@@ -8,6 +8,7 @@ hundreds of runs in one image store the list once. A list whose hash does not ma
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import Connection, select
 from airflow_lineage_provider.core.digests import distributions_hash
 from airflow_lineage_provider.core.events import ParsedEvent
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.upserts import insert
+from airflow_lineage_provider.store.upserts import bulk, insert
 
 FACET = "airflowLineage_reproducibility"
 
@@ -44,10 +45,19 @@ def detach(event: ParsedEvent) -> tuple[ParsedEvent, tuple[str, list[str]] | Non
     return replace(event, payload=payload), (environment["distributionsHash"], sorted(listed))
 
 
-def save(conn: Connection, found: dict[str, list[str]], now: datetime) -> None:
-    for digest, listed in found.items():
-        stmt = insert(conn, t.Environment).values(hash=digest, distributions=listed, created_at=now)
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["hash"]))
+def _insert_new(conn: Connection) -> Any:
+    return insert(conn, t.Environment).on_conflict_do_nothing(index_elements=["hash"])
+
+
+def save(conn: Connection, found: dict[str, list[str]], now: datetime, known: Set[str] = frozenset()) -> None:
+    """Insert the lists whose hash is not stored yet; ``known``: hashes this store saved before (a
+    task process sends the same list with every event: after the first, nothing is written)."""
+    rows = [
+        {"hash": digest, "distributions": listed, "created_at": now}
+        for digest, listed in found.items()
+        if digest not in known
+    ]
+    bulk(conn, "environments.new", _insert_new, rows)
 
 
 def distributions(conn: Connection, digest: str | None) -> list[str] | None:

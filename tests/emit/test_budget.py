@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -95,3 +96,75 @@ def test_work_knows_when_its_budget_ends_and_nested_work_keeps_the_outer_deadlin
     assert budget_deadline() is None
     assert seen["outer"] is not None and before + 5 <= seen["outer"] <= time.monotonic() + 5
     assert seen["inner"] == seen["outer"]
+
+
+def _thread_of_work(timeout: float = 5) -> int:
+    seen: list[int] = []
+    assert run_within_budget(lambda: seen.append(threading.get_ident()), timeout=timeout, what="work")
+    return seen[0]
+
+
+def test_one_budget_thread_serves_budget_after_budget() -> None:
+    first = _thread_of_work()
+    running = threading.active_count()
+
+    assert {_thread_of_work() for _ in range(20)} == {first}
+    assert threading.active_count() == running
+    assert first != threading.get_ident()
+
+
+def test_a_thread_busy_with_abandoned_work_is_not_handed_out_until_it_finishes(
+    lineage_log: LineageLog,
+) -> None:
+    release, stuck_in = threading.Event(), []
+
+    def stuck() -> None:
+        stuck_in.append(threading.get_ident())
+        release.wait(30)
+
+    assert run_within_budget(stuck, timeout=0.05, what="stuck") is False
+    meanwhile = _thread_of_work()
+    release.set()
+    time.sleep(0.2)  # the stuck thread finishes and offers itself again
+
+    assert meanwhile != stuck_in[0]
+    assert {_thread_of_work() for _ in range(10)} <= {meanwhile, stuck_in[0]}
+
+
+def test_callers_at_the_same_time_each_get_a_thread() -> None:
+    both_in, idents = threading.Barrier(2, timeout=10), []
+
+    def work() -> None:
+        idents.append(threading.get_ident())
+        both_in.wait()  # deadlocks (and times out) if the two budgets shared one thread
+
+    callers = [threading.Thread(target=run_within_budget, args=(work,), kwargs={"timeout": 10, "what": "w"})]
+    callers.append(
+        threading.Thread(target=run_within_budget, args=(work,), kwargs={"timeout": 10, "what": "w"})
+    )
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(15)
+
+    assert len(set(idents)) == 2
+
+
+def test_a_forked_child_runs_its_budgets_in_threads_of_its_own() -> None:
+    parent = _thread_of_work()  # an idle thread in the parent's pool when it forks
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's idle thread does not exist here
+        try:
+            ok = run_within_budget(lambda: None, timeout=2, what="in the child")
+            again = run_within_budget(lambda: None, timeout=2, what="in the child")
+            os.write(write, b"ok" if ok and again else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 2)
+    os.close(read)
+    os.waitpid(pid, 0)
+
+    assert answer == b"ok"
+    assert _thread_of_work() == parent

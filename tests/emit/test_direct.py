@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 from pathlib import Path
 
 import pytest
+from openlineage.client.serde import Serde
 
+import airflow_lineage_provider
 from airflow_lineage_provider import LineageStore
 from airflow_lineage_provider.emit.direct import DirectEmitter
+from airflow_lineage_provider.exceptions import InvalidEventError
 from tests.emit.conftest import run_event
 from tests.emit.logs import LineageLog
+
+PACKAGE = Path(airflow_lineage_provider.__file__).parent
 
 
 @pytest.fixture
@@ -80,3 +86,52 @@ def test_a_forked_child_builds_its_own_store_and_its_events_land(configured_stor
     finally:
         store.close()
     assert jobs == ["after.fork", "from.child", "from.parent"]
+
+
+def test_what_an_outbox_drain_delivers_is_validated_again(configured_store: str) -> None:
+    """Outbox files can be written by anyone who can write the directory: the drain's delivery checks
+    them (only an event this process just built and validated skips the second check)."""
+    created = LineageStore.from_url(configured_store)
+    created.upgrade()
+    created.close()
+    good = Serde.to_dict(run_event())
+    bad = {**Serde.to_dict(run_event()), "eventTime": "not a time"}
+    emitter = DirectEmitter()
+    try:
+        with pytest.raises(InvalidEventError) as raised:
+            emitter.deliver([good, bad])
+    finally:
+        emitter.close()
+    assert raised.value.index == 1 and raised.value.field == "eventTime"
+    assert not Path(configured_store.removeprefix("sqlite:///")).exists() or not stored_run_ids(
+        configured_store
+    )
+
+
+def _calls(name: str) -> list[tuple[str, str]]:
+    """(module, enclosing function) of every call of a method or function ``name`` in the package."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call):
+                    called = (
+                        node.func.attr
+                        if isinstance(node.func, ast.Attribute)
+                        else getattr(node.func, "id", "")
+                    )
+                    if called == name:
+                        found.append((path.relative_to(PACKAGE).as_posix(), function.name))
+    return found
+
+
+def test_only_events_capture_just_validated_skip_the_stores_validation() -> None:
+    """REST bodies, replayed outbox files and imported files all reach the store through record_many."""
+    assert sorted(set(_calls("record_validated"))) == [
+        ("emit/direct.py", "deliver_validated"),
+        ("store/api.py", "record_many"),
+    ]
+    assert sorted(set(_calls("deliver_validated"))) == [("emit/durable.py", "_emit")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,17 @@ def test_a_kept_event_reads_back_whole_and_keeping_it_twice_keeps_one_file(tmp_p
     pending = outbox.read(path)
     assert pending is not None and pending.event == event
     assert outbox.status()[0] == 1
+
+
+def test_an_outbox_whose_directories_were_removed_makes_them_again_on_the_next_event(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    _put(outbox, _event())
+    shutil.rmtree(tmp_path / "outbox")
+
+    path = _put(outbox, _event())
+
+    assert outbox.files() == [path]
+    assert json.loads(path.read_bytes())["key"] == path.stem
 
 
 def test_drain_delivers_oldest_first_and_empties_the_outbox(tmp_path: Path) -> None:

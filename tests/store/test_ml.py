@@ -230,3 +230,39 @@ def test_the_approval_event_is_valid_openlineage_with_our_facet_schema(store, ml
     validate_against(event, OPENLINEAGE + "#/$defs/DatasetEvent")
     validate_against(facet, facet["_schemaURL"])
     assert facet["framework"] == "gdpr" and facet["modelVersion"] == "v1"
+
+
+def test_a_store_writes_a_distribution_list_once_and_then_only_new_ones(tmp_path):
+    """After a list is stored, events carrying it again attempt no insert (a trigger refuses any);
+    a list not seen before is still stored."""
+    from airflow_lineage_provider import LineageStore
+    from airflow_lineage_provider.core.digests import distributions_hash
+    from tests.store.events import new_run, run_event
+    from tests.store.mlworld import DISTS_A, DISTS_B, repro
+
+    def event(dists):
+        facet = repro("c" * 40, False, dists, None, 0.1)
+        return run_event("START", "ml.train", new_run(), run_facets={"airflowLineage_reproducibility": facet})
+
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    store = LineageStore.from_url(url)
+    engine = create_engine(url)
+    try:
+        store.record(event(DISTS_A))
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON lineage_environments "
+                    "WHEN NEW.hash = :known BEGIN SELECT RAISE(ABORT, 'written again'); END".replace(
+                        ":known", f"'{distributions_hash(DISTS_A)}'"
+                    )
+                )
+            )
+        assert store.record(event(DISTS_A)) is True
+        assert store.record(event(DISTS_B)) is True
+        with engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM lineage_environments")).scalar()
+        assert count == 2
+    finally:
+        engine.dispose()
+        store.close()

@@ -154,3 +154,20 @@ def test_dataset_and_job_events_are_stored(store):
     assert details["consumers"] == ["job:dbt:orders_model"]
     graph = store.lineage("dataset:postgres://db:5432:shop.public.orders_daily", "upstream", 2)
     assert "dataset:postgres://db:5432:shop.public.orders" in graph.node_ids()
+
+
+def test_record_validated_stores_parsed_events_as_record_many_does(store, tmp_path):
+    from airflow_lineage_provider import LineageStore
+    from airflow_lineage_provider.core.events import parse_event
+
+    events = etl_events()
+    first = store.record_validated([parse_event(e) for e in events + events[:1]])
+    assert (first.stored, first.duplicates) == (6, 1)
+    assert store.record_validated([parse_event(e) for e in events]).stored == 0
+    reference = LineageStore.from_url(f"sqlite:///{tmp_path / 'reference.db'}")
+    try:
+        reference.record_many(events)
+        assert list(store.events()) == list(reference.events())
+        assert store.lineage("job:airflow:etl.clean") == reference.lineage("job:airflow:etl.clean")
+    finally:
+        reference.close()

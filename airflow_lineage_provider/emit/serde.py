@@ -1,0 +1,83 @@
+"""One-pass serialisation of openlineage-python events into their JSON dicts.
+
+:func:`to_dict` returns exactly what ``openlineage.client.serde.Serde.to_dict`` returns — attrs
+objects as dicts of their fields (tuples and sets as lists), ``None`` values left out of dicts,
+``None`` and empty dicts left out of lists, enums as their values, dates and datetimes in ISO
+format, UUIDs as text, numpy ``int64`` as ``int`` — in one walk instead of ``attr.asdict`` followed
+by a second walk over its result, about ten times faster on a task event with a reproducibility
+record. ``tests/emit/test_serde.py`` holds it to ``Serde.to_dict`` on varied events.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import uuid
+from typing import Any
+
+import attr
+
+_PLAIN = frozenset({str, int, float, bool})
+_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """Field names of an attrs class (cached), None for anything else."""
+    names = _fields.get(cls)
+    if names is None:
+        if not attr.has(cls):
+            return None
+        names = _fields[cls] = tuple(a.name for a in attr.fields(cls))
+    return names
+
+
+def _list(items: Any, in_attrs: bool) -> list[Any]:
+    out = []
+    for item in items:
+        if item is None:
+            continue
+        value = _plain(item, in_attrs)
+        if value is not None and not (isinstance(value, dict) and not value):
+            out.append(value)
+    return out
+
+
+def _plain(obj: Any, in_attrs: bool) -> Any:
+    """``obj`` as ``Serde.to_dict`` makes it. ``in_attrs``: reached through an attrs object, whose
+    ``asdict`` also converts nested attrs objects and turns tuples and sets into lists; under a
+    plain dict given at the top, ``Serde`` leaves both as they are, and so does this."""
+    cls = type(obj)
+    if cls in _PLAIN:
+        return obj
+    names = _field_names(cls) if in_attrs else None
+    if names is not None:
+        found = {}
+        for name in names:
+            value = _plain(getattr(obj, name), True)
+            if value is not None:
+                found[name] = value
+        return found
+    if isinstance(obj, dict):
+        found = {}
+        for key, item in obj.items():
+            value = _plain(item, in_attrs)
+            if value is not None:
+                found[key] = value
+        return found
+    if isinstance(obj, list) or (in_attrs and isinstance(obj, (tuple, set, frozenset))):
+        return _list(obj, in_attrs)
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, datetime.date):  # datetime.datetime too
+        return obj.isoformat()
+    if isinstance(obj, uuid.UUID):
+        return str(obj)
+    if getattr(cls, "__name__", None) == "int64":  # numpy, as pandas hands it over
+        return int(obj)
+    return obj
+
+
+def to_dict(event: Any) -> dict[str, Any]:
+    """An openlineage-python event (or facet, or dict of them) as its JSON dict."""
+    found: dict[str, Any] = _plain(event, _field_names(type(event)) is not None)
+    return found
