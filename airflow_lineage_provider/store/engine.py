@@ -33,7 +33,10 @@ def _sqlite_pragmas(timeout: float) -> Any:
                 cursor.execute("PRAGMA journal_mode = WAL")
             except Exception:  # noqa: BLE001 - a read-only file keeps its journal mode; reads still work
                 pass
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            # FULL: a commit is on disk (the WAL fsynced) before it returns. Capture removes an
+            # event's outbox file right after the commit; with NORMAL a power loss could take the
+            # commit while the removal had reached the disk, losing the event (reliability.md, 2).
+            cursor.execute("PRAGMA synchronous = FULL")
         finally:
             cursor.close()
 

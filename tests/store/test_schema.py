@@ -68,3 +68,15 @@ def test_reading_a_sqlite_store_that_does_not_exist_creates_nothing(tmp_path):
     with pytest.raises(StoreError, match="no lineage store at"):
         store.lineage("dataset:x:y")
     assert not path.parent.exists()
+
+
+def test_sqlite_stores_commit_durably_in_wal_mode(tmp_path):
+    """Capture removes an outbox file right after the store's commit, so the commit must be on disk
+    when it returns (synchronous FULL), not only in the OS's cache (NORMAL)."""
+    from airflow_lineage_provider.store.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lineage.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    engine.dispose()
