@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -50,6 +51,7 @@ class Side:
     ingest: dict[str, tuple[int, float]] = field(default_factory=dict)
     queries: dict[str, queries.Timing] = field(default_factory=dict)
     rss_mib: float | None = None
+    load: list[float] = field(default_factory=lambda: [os.getloadavg()[0]])  # 1-minute, at start and end
 
     def rate(self, how: str) -> float | None:
         if how not in self.ingest:
@@ -128,8 +130,9 @@ def subprocess_worker(python: Path) -> Worker:
     return run
 
 
-def mlmd_side(mode: str, records: list[dict[str, Any]]) -> Side:
+def mlmd_side(mode: str, worker: Worker, spec: dict[str, Any]) -> Side:
     side = Side(f"MLMD {mode}")
+    records = worker(spec)
     for record in records:
         if record["kind"] == "ingest":
             side.ingest[record["how"]] = (record["events"], record["seconds"])
@@ -138,6 +141,7 @@ def mlmd_side(mode: str, records: list[dict[str, Any]]) -> Side:
             side.queries[record["case"]] = queries.Timing(record["ms"], nodes, [])
         else:
             side.rss_mib = record["mib"]
+    side.load.append(os.getloadavg()[0])
     return side
 
 
@@ -176,6 +180,7 @@ def our_side(args: argparse.Namespace, path: Path, cases: list[queries.Case], st
             side.queries[case.name] = queries.timings(store, case, args.budget)
     finally:
         store.close()
+    side.load.append(os.getloadavg()[0])
     return side
 
 
@@ -227,6 +232,8 @@ def tables(ours: Side, mlmd: list[Side], args: argparse.Namespace) -> str:
     rss = ", ".join(f"{s.name} {s.rss_mib:,.0f} MiB" for s in mlmd if s.rss_mib is not None)
     ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines += ["", f"peak RSS: ML Metadata worker {rss or '-'}; this process (ours) {ours_rss:,.0f} MiB"]
+    loads = "; ".join(f"{s.name} {s.load[0]:.2f} -> {s.load[-1]:.2f}" for s in [ours, *mlmd])
+    lines.append(f"load average (1 min) when each side started -> ended: {loads}")
     return "\n".join(lines)
 
 
@@ -245,6 +252,7 @@ def report(sides: list[Side]) -> dict[str, Any]:
                 for case, t in s.queries.items()
             },
             "rss_mib": s.rss_mib,
+            "load": s.load,
         }
         for s in sides
     }
@@ -296,7 +304,7 @@ def main(argv: list[str] | None = None, worker: Worker | None = None) -> None:
                 "directory": str(directory / mode),
                 "cases": spec_cases(cases),
             }
-            mlmd.append(mlmd_side(mode, run_worker(spec)))
+            mlmd.append(mlmd_side(mode, run_worker, spec))
     print(tables(ours, mlmd, args))
     if args.json:
         args.json.write_text(json.dumps({"size": size.name, "sides": report([ours, *mlmd])}, indent=1))

@@ -119,6 +119,7 @@ def test_the_tables_put_each_sides_numbers_and_ratios_side_by_side(
         assert row.startswith(f"| {case.name} | 40.00 / 40.00 | 20.00 / 20.00 |")
         assert f"| {40 / ours['p50_ms']:,.1f}x | {20 / ours['p50_ms']:,.1f}x | 12 | 12 |" in row
     assert "ML Metadata worker MLMD per-run 123 MiB, MLMD per-job 123 MiB" in out
+    assert "load average (1 min) when each side started -> ended: ours " in out
 
 
 def test_a_kept_store_is_queried_and_its_batched_ingest_not_claimed(
