@@ -20,19 +20,17 @@ import argparse
 import itertools
 import json
 import os
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from airflow_lineage_provider import LineageStore
-from bench import ingest, machine, queries, workload
+from bench import ingest, machine, queries, sides, workload
+from bench.sides import Side
 
 VENV = Path.home() / ".cache" / "airflow-lineage-bench" / "mlmd-venv"
 REQUIREMENT = "ml-metadata>=1.17,<1.18"
@@ -41,23 +39,6 @@ MODES = ("per-run", "per-job")
 KINDS = {"ingest", "query", "rss"}
 
 Worker = Callable[[dict[str, Any]], list[dict[str, Any]]]  # a spec in, the worker's records out
-
-
-@dataclass
-class Side:
-    """One store's numbers: ingest as (events, seconds) by how it was written, timings by case."""
-
-    name: str
-    ingest: dict[str, tuple[int, float]] = field(default_factory=dict)
-    queries: dict[str, queries.Timing] = field(default_factory=dict)
-    rss_mib: float | None = None
-    load: list[float] = field(default_factory=lambda: [os.getloadavg()[0]])  # 1-minute, at start and end
-
-    def rate(self, how: str) -> float | None:
-        if how not in self.ingest:
-            return None
-        events, seconds = self.ingest[how]
-        return events / seconds if seconds else None
 
 
 def venv_python(venv: Path) -> Path:
@@ -184,80 +165,6 @@ def our_side(args: argparse.Namespace, path: Path, cases: list[queries.Case], st
     return side
 
 
-def _ratio(slow: float | None, fast: float | None) -> str:
-    return f"{slow / fast:,.1f}x" if slow and fast else "-"
-
-
-def _rate(side: Side, how: str) -> str:
-    rate = side.rate(how)
-    return f"{rate:,.0f}" if rate is not None else "-"
-
-
-def _p(timing: queries.Timing | None) -> str:
-    if timing is None:
-        return "-"
-    return f"{machine.percentile(timing.ms, 50):,.2f} / {machine.percentile(timing.ms, 95):,.2f}"
-
-
-def _p50(timing: queries.Timing | None) -> float | None:
-    return machine.percentile(timing.ms, 50) if timing else None
-
-
-def _nodes(timing: queries.Timing | None) -> str:
-    return f"{statistics.mean(timing.nodes):,.0f}" if timing else "-"
-
-
-def tables(ours: Side, mlmd: list[Side], args: argparse.Namespace) -> str:
-    """The Markdown tables: ingest, then one row per query case."""
-    names = [s.name for s in mlmd]
-    head = ["how", *names, "ours", *(f"ours / {n}" for n in names)]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    hows = {"batched": f"batched ({args.batch} a batch)", "one": f"one at a time (first {args.one:,} events)"}
-    for how, label in hows.items():
-        cells = [label, *(_rate(s, how) for s in mlmd), _rate(ours, how)]
-        cells += [_ratio(ours.rate(how), s.rate(how)) for s in mlmd]
-        lines.append("| " + " | ".join(cells) + " |")
-    if "batched" not in ours.ingest:
-        lines.append(f"\nours batched: not measured in this run (--store {args.store} was loaded earlier)")
-    head = ["case", *(f"{n} p50 / p95 ms" for n in names), "ours p50 / p95 ms"]
-    head += [f"{n} / ours (p50)" for n in names] + [f"nodes {n}" for n in names] + ["nodes ours", "queries"]
-    lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for case, timing in ours.queries.items():
-        found = [s.queries.get(case) for s in mlmd]
-        cells = [case, *(_p(t) for t in found), _p(timing)]
-        cells += [_ratio(_p50(t), _p50(timing)) for t in found]
-        cells += [*(_nodes(t) for t in found), _nodes(timing)]
-        cells.append(" / ".join(str(len(t.ms)) if t else "-" for t in [*found, timing]))
-        lines.append("| " + " | ".join(cells) + " |")
-    rss = ", ".join(f"{s.name} {s.rss_mib:,.0f} MiB" for s in mlmd if s.rss_mib is not None)
-    ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    lines += ["", f"peak RSS: ML Metadata worker {rss or '-'}; this process (ours) {ours_rss:,.0f} MiB"]
-    loads = "; ".join(f"{s.name} {s.load[0]:.2f} -> {s.load[-1]:.2f}" for s in [ours, *mlmd])
-    lines.append(f"load average (1 min) when each side started -> ended: {loads}")
-    return "\n".join(lines)
-
-
-def report(sides: list[Side]) -> dict[str, Any]:
-    """The numbers as JSON (``--json``)."""
-    return {
-        s.name: {
-            "ingest": {how: {"events": e, "seconds": t} for how, (e, t) in s.ingest.items()},
-            "queries": {
-                case: {
-                    "n": len(t.ms),
-                    "p50_ms": machine.percentile(t.ms, 50),
-                    "p95_ms": machine.percentile(t.ms, 95),
-                    "nodes": t.nodes,
-                }
-                for case, t in s.queries.items()
-            },
-            "rss_mib": s.rss_mib,
-            "load": s.load,
-        }
-        for s in sides
-    }
-
-
 def main(argv: list[str] | None = None, worker: Worker | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(workload.SIZES), default="small")
@@ -305,9 +212,9 @@ def main(argv: list[str] | None = None, worker: Worker | None = None) -> None:
                 "cases": spec_cases(cases),
             }
             mlmd.append(mlmd_side(mode, run_worker, spec))
-    print(tables(ours, mlmd, args))
+    print(sides.tables(ours, mlmd, args.batch, args.one, args.store))
     if args.json:
-        args.json.write_text(json.dumps({"size": size.name, "sides": report([ours, *mlmd])}, indent=1))
+        args.json.write_text(json.dumps({"size": size.name, "sides": sides.report([ours, *mlmd])}, indent=1))
     print(machine.describe(), flush=True)
 
 
