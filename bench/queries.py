@@ -52,25 +52,42 @@ def cases(graph: workload.Graph, count: int, seed: int) -> list[Case]:
     return found
 
 
-def measure(store: LineageStore, case: Case, budget: float) -> str:
-    times, nodes, edges = [], [], []
+@dataclass
+class Timing:
+    """Milliseconds and result sizes of one case's queries."""
+
+    ms: list[float]
+    nodes: list[int]
+    edges: list[int]
+
+    def line(self) -> str:
+        return (
+            f"n={len(self.ms):3d} p50={machine.percentile(self.ms, 50):9.2f} ms "
+            f"p95={machine.percentile(self.ms, 95):9.2f} ms nodes={statistics.mean(self.nodes):9.0f} "
+            f"edges={statistics.mean(self.edges):9.0f}"
+        )
+
+
+def timings(store: LineageStore, case: Case, budget: float) -> Timing:
+    """Run a case's queries (after one to warm the caches) until they are done or pass ``budget`` s."""
+    timing = Timing([], [], [])
     spent = 0.0
-    store.lineage(case.starts[0], case.direction, case.depth, limit=case.limit)  # warm the caches
+    store.lineage(case.starts[0], case.direction, case.depth, limit=case.limit)
     for start in case.starts:
         began = time.perf_counter()
         graph = store.lineage(start, case.direction, case.depth, limit=case.limit)
         took = time.perf_counter() - began
-        times.append(took * 1000)
-        nodes.append(len(graph.nodes))
-        edges.append(len(graph.edges))
+        timing.ms.append(took * 1000)
+        timing.nodes.append(len(graph.nodes))
+        timing.edges.append(len(graph.edges))
         spent += took
         if spent > budget:
             break
-    return (
-        f"{case.name:30s} n={len(times):3d} p50={machine.percentile(times, 50):9.2f} ms "
-        f"p95={machine.percentile(times, 95):9.2f} ms nodes={statistics.mean(nodes):9.0f} "
-        f"edges={statistics.mean(edges):9.0f}"
-    )
+    return timing
+
+
+def measure(store: LineageStore, case: Case, budget: float) -> str:
+    return f"{case.name:30s} {timings(store, case, budget).line()}"
 
 
 def load(url: str, size: workload.Size, seed: int) -> None:
