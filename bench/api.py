@@ -29,16 +29,10 @@ import httpx
 import psutil
 
 from bench import machine, queries, workload
+from tests.integration.apiserver import healthy, token
+from tests.integration.processes import free_port
 
 MAX_NODES = 10_000  # the REST route's largest node limit
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def tree_rss(pid: int) -> int:
@@ -56,7 +50,7 @@ def api_server(store: str) -> Iterator[tuple[str, str, int]]:
     with tempfile.TemporaryDirectory(prefix="lineage-bench-api-") as home:
         password = secrets.token_urlsafe(12)
         Path(home, "passwords.json").write_text(json.dumps({"admin": password}))
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "AIRFLOW_HOME": home,
@@ -70,9 +64,7 @@ def api_server(store: str) -> Iterator[tuple[str, str, int]]:
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-            "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": (
-                store if "://" in store else f"sqlite:///{os.path.abspath(store)}"
-            ),
+            "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": machine.kept_store_url(store),
         }
         subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
@@ -94,22 +86,13 @@ def api_server(store: str) -> Iterator[tuple[str, str, int]]:
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 180
-            while True:
-                try:
-                    if httpx.get(f"{base}/api/v2/monitor/health", timeout=5).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
+            while not healthy(base):
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit(
                         f"api-server did not start: {Path(home, 'api-server.log').read_text()[-3000:]}"
                     )
                 time.sleep(1)
-            login = httpx.post(
-                f"{base}/auth/token", json={"username": "admin", "password": password}, timeout=30
-            )
-            login.raise_for_status()
-            yield base, str(login.json()["access_token"]), server.pid
+            yield base, token(base, "admin", password), server.pid
         finally:
             try:
                 os.killpg(server.pid, 15)

@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.capture import TASKS
 from tests.integration.apiserver import USERS, airflow, airflow_env, finished_state, healthy, token, trigger
 from tests.integration.processes import free_port, stop, wait_for
 from tests.integration.test_capture_scheduler import COMPONENTS
@@ -33,7 +34,6 @@ from tests.integration.test_capture_scheduler import COMPONENTS
 DAG_ID = "bench_capture"
 REPO = Path(__file__).resolve().parent.parent
 HOOK_TIMES = "BENCH_CAPTURE_HOOK_TIMES"
-MODES = ("disabled", "enabled")
 MODES = ("disabled", "enabled")
 
 
@@ -84,7 +84,7 @@ def _durations(home: Path, run_ids: list[str]) -> tuple[list[float], list[float]
         ).fetchall()
     finally:
         db.close()
-    return [row[0] for row in tasks], [row[0] / 20 for row in runs]
+    return [row[0] for row in tasks], [row[0] / TASKS for row in runs]
 
 
 def _hooks(hook_times: Path) -> tuple[list[float], list[float], list[float]]:
@@ -165,7 +165,7 @@ def main(runs: int) -> None:
     print(
         f"local added per task instance (START hook inside it): {added_task:.1f} ms (p50 enabled - disabled)"
     )
-    print(f"local added per task, DAG run wall time / 20: {added_run:.1f} ms (p50 enabled - disabled)")
+    print(f"local added per task, DAG run wall time / {TASKS}: {added_run:.1f} ms (p50 enabled - disabled)")
     hooks = [h * 1000 for h in on.listener_per_task]
     if hooks:
         print(

@@ -42,6 +42,12 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+def kept_store_url(store: str) -> str:
+    """The URL of a store kept by ``bench.ingest --keep``: a database URL as given, a SQLite file by
+    its absolute path (a server started in another directory finds it too)."""
+    return store if "://" in store else f"sqlite:///{os.path.abspath(store)}"
+
+
 def analyze(url: str) -> None:
     """Refresh PostgreSQL's planner statistics after a bulk load and print how long it took.
 

@@ -149,7 +149,7 @@ def our_side(args: argparse.Namespace, path: Path, cases: list[queries.Case], st
         one_url = ingest.store_url(backend, stack, None)
         side.ingest["one"] = timed_load(one_url, read_chunks(path, 1000, args.one), one_by_one=True)
     if args.store:
-        url = args.store if "://" in args.store else f"sqlite:///{Path(args.store).resolve()}"
+        url = machine.kept_store_url(args.store)
     else:
         url = ingest.store_url(backend, stack, None)
         side.ingest["batched"] = timed_load(url, read_chunks(path, args.batch), one_by_one=False)

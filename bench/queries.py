@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     for backend in args.backend:
         with ExitStack() as stack:
             if args.store:
-                url = args.store if "://" in args.store else f"sqlite:///{args.store}"
+                url = machine.kept_store_url(args.store)
             else:
                 url = ingest.store_url(backend, stack, None)
                 load(url, size, args.seed)
