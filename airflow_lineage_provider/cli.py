@@ -11,6 +11,7 @@ traceback. The store is ``--store-url`` or else ``[lineage_provider] store_url``
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -148,6 +149,22 @@ def _open_store(url: str | None) -> LineageStore:
     return LineageStore.from_url(url) if url else LineageStore.from_airflow_config()
 
 
+def _deliver_pending(store: LineageStore, args: argparse.Namespace) -> None:
+    """Readers answer with everything tasks wrote: events still in the configured outbox (nothing
+    long-lived delivers after ``airflow dags test``) go into the configured store first."""
+    if getattr(args, "store_url", None) is not None or not getattr(args, "reads", False):
+        return
+    from airflow_lineage_provider import conf
+
+    if conf.emitter() != "direct":
+        return
+    from airflow_lineage_provider.emit.deliverer import deliver_pending
+
+    result = deliver_pending(store.record_many)
+    if result is not None and result.error:
+        print(f"warning: {result.remaining} events still wait in the outbox: {result.error}", file=sys.stderr)
+
+
 def _hint(exc: BaseException) -> str:
     """The fix for an error, when one is known."""
     if isinstance(exc, NodeNotFoundError) and not exc.suggestions:
@@ -187,10 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
-        name: str, handler: Callable[..., int], text: str, *, json_flag: bool = True, view: str = ""
+        name: str,
+        handler: Callable[..., int],
+        text: str,
+        *,
+        json_flag: bool = True,
+        view: str = "",
+        reads: bool = False,
     ) -> Any:
         sub = commands.add_parser(name, parents=[common], help=text, description=text)
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, reads=reads or bool(view))
         if view:  # a read command: every output format, `view` by default
             output.add_format_option(sub, view)
         elif json_flag:
@@ -229,11 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("file", metavar="FILE")
     sub = add(
-        "export", _cmd_export, "write every stored raw event as JSONL, in ingest order", json_flag=False
+        "export",
+        _cmd_export,
+        "write every stored raw event as JSONL, in ingest order",
+        json_flag=False,
+        reads=True,
     )
     sub.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     cli_ops.register(add)
-    mlcommands.register(add)
+    mlcommands.register(functools.partial(add, reads=True))  # every model command reads the store
     doctor.register(commands, common)
     completion.register(commands)
     db = commands.add_parser("db", parents=[common], help="manage the store's schema")
@@ -257,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             handler: Callable[[LineageStore, argparse.Namespace], int] = args.handler
             store = _open_store(getattr(args, "store_url", None))
+            _deliver_pending(store, args)
             code = handler(store, args)
         sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
         return code

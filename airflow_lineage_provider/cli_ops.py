@@ -46,13 +46,15 @@ def _print_json(data: Any) -> None:
 
 def _cmd_status(store: LineageStore, args: argparse.Namespace) -> int:
     outbox = _outbox(args)
-    depth, oldest = outbox.status()
+    found = outbox.inspect()
+    depth, oldest = found.pending, found.oldest
     corrupt = len(list(outbox.corrupt_dir.iterdir())) if outbox.corrupt_dir.is_dir() else 0
     data = {
         "outbox": str(outbox.path),
         "pending": depth,
         "oldestPending": oldest.isoformat() if oldest else None,
         "deadLetters": outbox.dead_letter_count(),
+        "damaged": found.damaged,
         "corrupt": corrupt,
     }
     if args.json:
@@ -64,6 +66,8 @@ def _cmd_status(store: LineageStore, args: argparse.Namespace) -> int:
         f"dead letters:  {data['deadLetters']}"
         + (f" in {outbox.dead_letter_file}" if data["deadLetters"] else "")
     )
+    if found.damaged:
+        print(f"damaged:       {found.damaged} in {outbox.pending_dir} (set aside at the next delivery)")
     print(f"corrupt files: {corrupt}" + (f" in {outbox.corrupt_dir}" if corrupt else ""))
     return 0
 

@@ -113,6 +113,28 @@ def outbox_drain_interval() -> float:
 
 
 @functools.cache
+def outbox_poll_interval() -> float:
+    return _number("outbox_poll_interval", "0.2", 0.01, 60, "seconds")
+
+
+@functools.cache
+def deliverer_idle_timeout() -> float:
+    return _number("deliverer_idle_timeout", "600", 1, 7 * 86400, "seconds")
+
+
+DURABILITY = ("process", "host")
+
+
+@functools.cache
+def durability() -> str:
+    """``process`` (an event survives any process's death) or ``host`` (fsynced: a power failure too)."""
+    value = _get("durability", "process").strip().lower() or "process"
+    if value not in DURABILITY:
+        raise ConfigError(f"[{SECTION}] durability must be process or host, got {value!r}")
+    return value
+
+
+@functools.cache
 def retention_days() -> float:
     return _number("retention_days", "0", 0, 36500, "days")
 
@@ -130,6 +152,9 @@ def reload() -> None:
         outbox_dir,
         max_event_bytes,
         outbox_drain_interval,
+        outbox_poll_interval,
+        deliverer_idle_timeout,
+        durability,
         retention_days,
     ):
         accessor.cache_clear()

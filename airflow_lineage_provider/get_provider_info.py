@@ -96,12 +96,42 @@ def get_provider_info() -> dict[str, Any]:
                         "default": "1048576",
                     },
                     "outbox_drain_interval": {
-                        "description": "Seconds between drains of the outbox by the API server "
-                        "(0 turns the periodic drain off; capture and airflow-lineage replay still drain).",
+                        "description": "Seconds between full retries of the outbox by a deliverer while "
+                        "delivery fails (the store or the API server is down), and between drains when "
+                        "nothing seems to change. 0 turns delivery by the API server off; the host "
+                        "deliverer, readers and airflow-lineage replay still deliver.",
                         "version_added": "0.1.0",
                         "type": "float",
                         "example": "60",
                         "default": "30",
+                    },
+                    "outbox_poll_interval": {
+                        "description": "Seconds between looks at the outbox by a deliverer (the API "
+                        "server, or the deliverer a task process starts on its host): how soon a task's "
+                        "events reach the store after they are written.",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "0.5",
+                        "default": "0.2",
+                    },
+                    "deliverer_idle_timeout": {
+                        "description": "Seconds a host deliverer (started by the first task process on "
+                        "a machine where no API server delivers) waits with nothing to deliver before "
+                        "it exits; the next task starts a new one.",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "3600",
+                        "default": "600",
+                    },
+                    "durability": {
+                        "description": "process (default): an event in the outbox survives the death of "
+                        "any process and restarts of any component; a host power failure may lose what "
+                        "the OS had not yet written back. host: also fsync each event file and its "
+                        "directory before the hook returns (a few ms per event on a disk).",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "host",
+                        "default": "process",
                     },
                     "retention_days": {
                         "description": "Default age for airflow-lineage prune: raw events and runs older "

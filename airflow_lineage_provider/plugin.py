@@ -34,10 +34,17 @@ def _enabled() -> bool:
 
 
 def _default_emitter() -> Emitter:
-    """The emitter capture uses: chosen here, and only here."""
+    """The emitter capture uses: chosen here, and only here. For ``direct`` and ``http`` a task only
+    appends its events to the outbox, and a deliverer takes them there; a dotted class path is used
+    as it is."""
+    kind = conf.emitter()
+    if kind in ("direct", "http"):
+        from airflow_lineage_provider.emit.spool import OutboxEmitter
+
+        return OutboxEmitter()
     from airflow_lineage_provider.emit.registry import create_emitter
 
-    return create_emitter(conf.emitter())
+    return create_emitter(kind)
 
 
 def _base_path() -> str:
@@ -93,8 +100,8 @@ class LineageProviderPlugin(AirflowPlugin):
     def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
         """The REST API at ``/lineage`` (api-server only; imported here so tasks never load FastAPI)."""
         from airflow_lineage_provider.api.app import add_service, cached_app
-        from airflow_lineage_provider.emit.replay import PeriodicDrain
+        from airflow_lineage_provider.emit.deliverer import Deliverer
 
         app = cached_app()
-        add_service(app, PeriodicDrain.from_config)  # the API server drains this machine's outbox
+        add_service(app, Deliverer.from_config)  # the API server delivers this machine's outbox
         return [{"app": app, "url_prefix": "/lineage", "name": "Lineage Provider API"}]

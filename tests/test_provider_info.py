@@ -29,6 +29,9 @@ OPTIONS = {
     "outbox_dir",
     "max_event_bytes",
     "outbox_drain_interval",
+    "outbox_poll_interval",
+    "deliverer_idle_timeout",
+    "durability",
     "retention_days",
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_lineage_provider.capture import assets, sql
+from airflow_lineage_provider.capture import assets
 from airflow_lineage_provider.capture.lineage import Lineage
 
 SQL_JOB = "sql_job"
@@ -53,4 +53,7 @@ def add_hook_lineage(lineage: Lineage) -> None:
     lineage.add_inputs(assets.dataset(info.asset) for info in found.inputs)
     lineage.add_outputs(assets.dataset(info.asset) for info in found.outputs)
     extras = [(e.value, e.context) for e in found.extra if e.key == SQL_JOB and isinstance(e.value, dict)]
-    sql.add_sql_lineage(lineage, extras)
+    if extras:  # SQL parsing is imported by the tasks that ran SQL only
+        from airflow_lineage_provider.capture import sql
+
+        sql.add_sql_lineage(lineage, extras)

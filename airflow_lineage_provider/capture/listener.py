@@ -9,6 +9,13 @@ Events: a task attempt gets START when it starts running, COMPLETE on success, F
 (including a try that will be retried) and ABORT when it skips itself. A DAG run gets START when
 the scheduler starts it and COMPLETE or FAIL when it ends; ``dag.test()`` / ``airflow dags test``
 never report a DAG run as started, so there the DAG run has only its terminal event.
+
+Events go to the emitter, which in a task process only appends them to the outbox
+(:mod:`airflow_lineage_provider.emit.spool`); a long-lived deliverer stores them
+(:mod:`airflow_lineage_provider.emit.deliverer`). Airflow's ``on_starting`` hook tells the listener
+which kind of process it is in: a task process or a scheduler starts a host deliverer when none
+runs; a process that got no ``on_starting`` (``dag.test()``, ``airflow dags test``) delivers what is
+pending itself when its DAG run ends, so the lineage can be read at once.
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pluggy
-from openlineage.client.event_v2 import RunState
 
 from airflow_lineage_provider.capture import events, extractors, hooklineage, pending
 from airflow_lineage_provider.capture.boundary import never_raise
+from airflow_lineage_provider.capture.events import ABORT, COMPLETE, FAIL, START
 from airflow_lineage_provider.capture.lineage import Lineage
 from airflow_lineage_provider.capture.runinfo import dag_run_info, is_runtime_task_instance, task_run_info
+from airflow_lineage_provider.emit import deliverer
 from airflow_lineage_provider.emit.base import Emitter
 from airflow_lineage_provider.emit.budget import budget_seconds, run_within_budget
 
@@ -54,52 +62,59 @@ class LineageListener:
             previous, self._emitter = self._emitter, emitter
         return previous
 
+    # -- the process ------------------------------------------------------------------------------
+    @hookimpl
+    def on_starting(self, component: Any) -> None:
+        with never_raise("lineage capture at process start"):
+            task_process = type(component).__name__ == "TaskRunnerMarker"
+            deliverer.set_role("task" if task_process else "component")
+
     # -- task instances ---------------------------------------------------------------------------
     @hookimpl
     def on_task_instance_running(self, previous_state: Any, task_instance: Any) -> None:
         with never_raise("lineage capture at task start"):
             if is_runtime_task_instance(task_instance):
                 hooklineage.reset()  # before the task runs any hook, in the task's own thread
-            self._task_event(task_instance, RunState.START)
+            self._task_event(task_instance, START)
 
     @hookimpl
     def on_task_instance_success(self, previous_state: Any, task_instance: Any) -> None:
         with never_raise("lineage capture at task success"):
-            self._task_event(task_instance, RunState.COMPLETE)
+            self._task_event(task_instance, COMPLETE)
 
     @hookimpl
     def on_task_instance_failed(
         self, previous_state: Any, task_instance: Any, error: BaseException | str | None
     ) -> None:
         with never_raise("lineage capture at task failure"):
-            self._task_event(task_instance, RunState.FAIL, error)
+            self._task_event(task_instance, FAIL, error)
 
     @hookimpl
     def on_task_instance_skipped(self, previous_state: Any, task_instance: Any) -> None:
         with never_raise("lineage capture at task skip"):
             if is_runtime_task_instance(task_instance):  # a skipped attempt sends nothing it logged
                 pending.drain(pending.run_key(task_instance))
-            self._task_event(task_instance, RunState.ABORT)
+            self._task_event(task_instance, ABORT)
 
     # -- DAG runs ---------------------------------------------------------------------------------
     @hookimpl
     def on_dag_run_running(self, dag_run: Any, msg: str) -> None:
         with never_raise("lineage capture at DAG run start"):
-            self._dag_event(dag_run, RunState.START, msg)
+            self._dag_event(dag_run, START, msg)
 
     @hookimpl
     def on_dag_run_success(self, dag_run: Any, msg: str) -> None:
         with never_raise("lineage capture at DAG run success"):
-            self._dag_event(dag_run, RunState.COMPLETE, msg)
+            self._dag_event(dag_run, COMPLETE, msg)
 
     @hookimpl
     def on_dag_run_failed(self, dag_run: Any, msg: str) -> None:
         with never_raise("lineage capture at DAG run failure"):
-            self._dag_event(dag_run, RunState.FAIL, msg)
+            self._dag_event(dag_run, FAIL, msg)
 
     # -- shared -----------------------------------------------------------------------------------
     def _task_event(
-        self, task_instance: Any, event_type: RunState, error: BaseException | str | None = None
+        self, task_instance: Any, event_type: str, error: BaseException | str | None = None
     ) -> None:
         # Only a task process (or dag.test) has the real operator and its context; the scheduler and
         # api-server must not run user code, so their events carry no extracted lineage. The
@@ -107,18 +122,25 @@ class LineageListener:
         runtime = is_runtime_task_instance(task_instance)
         context = task_instance.get_template_context() if runtime else None
         info = task_run_info(task_instance, context)
-        extract = runtime and event_type != RunState.ABORT
+        extract = runtime and event_type != ABORT
 
         def work() -> None:
-            lineage = extractors.extract(task_instance, event_type.value, context) if extract else Lineage()
+            lineage = extractors.extract(task_instance, event_type, context) if extract else Lineage()
             self.emitter.emit(events.task_event(info, event_type, lineage, error))
 
-        run_within_budget(work, timeout=budget_seconds(), what=f"{event_type.value} event of {info.job_name}")
+        run_within_budget(work, timeout=budget_seconds(), what=f"{event_type} event of {info.job_name}")
 
-    def _dag_event(self, dag_run: Any, event_type: RunState, msg: str | None) -> None:
+    def _dag_event(self, dag_run: Any, event_type: str, msg: str | None) -> None:
         info = dag_run_info(dag_run)
+
         run_within_budget(
             lambda: self.emitter.emit(events.dag_event(info, event_type, msg)),
             timeout=budget_seconds(),
-            what=f"{event_type.value} event of {info.job_name}",
+            what=f"{event_type} event of {info.job_name}",
         )
+        if event_type != START and deliverer.role() is None:  # dag.test(): nothing long-lived delivers
+            run_within_budget(
+                deliverer.deliver_pending,
+                timeout=budget_seconds(),
+                what=f"delivering the lineage of {info.job_name} at the end of its run",
+            )

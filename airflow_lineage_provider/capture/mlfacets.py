@@ -1,4 +1,5 @@
-"""Our ML facets: reproducibility (run), model and metrics (dataset), and how an input was read.
+"""Our ML facets, as JSON dicts: reproducibility (run), model and metrics (dataset), and how an input
+was read.
 
 Their JSON schemas are in ``schemas/AirflowLineageMLFacets.json`` (one ``$defs`` entry each).
 """
@@ -7,68 +8,62 @@ from __future__ import annotations
 
 from typing import Any
 
-import attr
-from openlineage.client.facet_v2 import DatasetFacet, InputDatasetFacet, RunFacet
+from airflow_lineage_provider.capture.facets import ours
 
-from airflow_lineage_provider.capture.facets import SCHEMA_BASE
-
-SCHEMA_FILE = SCHEMA_BASE + "AirflowLineageMLFacets.json#/$defs/"
+SCHEMA_FILE_NAME = "AirflowLineageMLFacets.json"
 REPRODUCIBILITY = "airflowLineage_reproducibility"
 MODEL = "airflowLineage_model"
 METRICS = "airflowLineage_metrics"
 INPUT = "airflowLineage_input"
 
 
-@attr.define
-class AirflowLineageReproducibilityRunFacet(RunFacet):
+def reproducibility(
+    code: dict[str, Any],
+    environment: dict[str, Any],
+    hardware: dict[str, Any],
+    params: dict[str, Any],
+    seeds: list[dict[str, Any]],
+) -> dict[str, Any]:
     """``airflowLineage_reproducibility``: code, environment, hardware, params and seeds of a run."""
+    return ours(
+        "AirflowLineageReproducibilityRunFacet",
+        SCHEMA_FILE_NAME,
+        code=code,
+        environment=environment,
+        hardware=hardware,
+        params=params,
+        seeds=seeds,
+    )
 
-    code: dict[str, Any] = attr.field(factory=dict)
-    environment: dict[str, Any] = attr.field(factory=dict)
-    hardware: dict[str, Any] = attr.field(factory=dict)
-    params: dict[str, Any] = attr.field(factory=dict)
-    seeds: list[dict[str, Any]] = attr.field(factory=list)
 
-    @staticmethod
-    def _get_schema() -> str:
-        return SCHEMA_FILE + "AirflowLineageReproducibilityRunFacet"
-
-
-@attr.define
-class AirflowLineageModelDatasetFacet(DatasetFacet):
+def model(
+    name: str | None,
+    version: str | None,
+    framework: str | None,
+    hyperparameters: dict[str, Any],
+    labels: dict[str, str],
+) -> dict[str, Any]:
     """``airflowLineage_model``: a trained model (name, version, framework, hyperparameters, labels)."""
+    return ours(
+        "AirflowLineageModelDatasetFacet",
+        SCHEMA_FILE_NAME,
+        name=name,
+        version=version,
+        framework=framework,
+        hyperparameters=hyperparameters,
+        labels=labels,
+    )
 
-    name: str | None = attr.field(default=None)
-    version: str | None = attr.field(default=None)
-    framework: str | None = attr.field(default=None)
-    hyperparameters: dict[str, Any] = attr.field(factory=dict)
-    labels: dict[str, str] = attr.field(factory=dict)
 
-    @staticmethod
-    def _get_schema() -> str:
-        return SCHEMA_FILE + "AirflowLineageModelDatasetFacet"
-
-
-@attr.define
-class AirflowLineageMetricsDatasetFacet(DatasetFacet):
+def metrics(
+    values: dict[str, float], model: dict[str, Any] | None = None, dataset: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``airflowLineage_metrics``: metric values, of which model version, on which dataset."""
-
-    values: dict[str, float] = attr.field(factory=dict)
-    model: dict[str, Any] | None = attr.field(default=None)
-    dataset: dict[str, Any] | None = attr.field(default=None)
-
-    @staticmethod
-    def _get_schema() -> str:
-        return SCHEMA_FILE + "AirflowLineageMetricsDatasetFacet"
+    return ours(
+        "AirflowLineageMetricsDatasetFacet", SCHEMA_FILE_NAME, values=values, model=model, dataset=dataset
+    )
 
 
-@attr.define
-class AirflowLineageInputDatasetFacet(InputDatasetFacet):
+def read_input(display_name: str | None, query: str | None) -> dict[str, Any]:
     """``airflowLineage_input``: how a task read an input it logged (display name, query)."""
-
-    displayName: str | None = attr.field(default=None)  # noqa: N815 - OpenLineage field names
-    query: str | None = attr.field(default=None)
-
-    @staticmethod
-    def _get_schema() -> str:
-        return SCHEMA_FILE + "AirflowLineageInputDatasetFacet"
+    return ours("AirflowLineageInputDatasetFacet", SCHEMA_FILE_NAME, displayName=display_name, query=query)

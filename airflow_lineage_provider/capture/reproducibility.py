@@ -13,8 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_lineage_provider.capture import facets, machine
-from airflow_lineage_provider.capture.mlfacets import AirflowLineageReproducibilityRunFacet
+from airflow_lineage_provider.capture import machine, mlfacets
 
 IMAGE_DIGEST_ENV = "IMAGE_DIGEST"
 MAX_PARAMS_BYTES = 64 * 1024
@@ -54,9 +53,7 @@ def params(context: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-def facet(
-    task_instance: Any, seeds: list[dict[str, Any]], context: Mapping[str, Any]
-) -> AirflowLineageReproducibilityRunFacet:
+def facet(task_instance: Any, seeds: list[dict[str, Any]], context: Mapping[str, Any]) -> dict[str, Any]:
     """The ``airflowLineage_reproducibility`` facet of one task attempt (``context``: its template
     context)."""
     environment = {
@@ -64,11 +61,6 @@ def facet(
         "distributions": list(machine.distributions()),  # the store keeps it once per hash
         "imageDigest": os.environ.get(IMAGE_DIGEST_ENV) or None,
     }
-    return AirflowLineageReproducibilityRunFacet(
-        code=code(task_instance),
-        environment=_dropping_none(environment),
-        hardware=machine.hardware(),
-        params=params(context),
-        seeds=seeds,
-        producer=facets.PRODUCER,
+    return mlfacets.reproducibility(
+        code(task_instance), _dropping_none(environment), machine.hardware(), params(context), seeds
     )

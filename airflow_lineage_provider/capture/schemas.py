@@ -6,10 +6,7 @@ with the standard library in read-only mode; a table that is not there simply ge
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
-
-from openlineage.client.facet_v2 import schema_dataset
 
 from airflow_lineage_provider.capture import facets
 from airflow_lineage_provider.capture.lineage import DatasetEntry
@@ -17,8 +14,10 @@ from airflow_lineage_provider.capture.lineage import DatasetEntry
 _SQLITE = "sqlite://"
 
 
-def table_fields(database: str, table: str) -> list[schema_dataset.SchemaDatasetFacetFields]:
+def table_fields(database: str, table: str) -> list[tuple[str, str | None]]:
     """Columns of ``table`` in the SQLite file ``database`` (empty when either is missing)."""
+    import sqlite3  # only tasks that touched a SQLite table need it
+
     try:
         conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1.0)
     except sqlite3.Error:
@@ -30,7 +29,7 @@ def table_fields(database: str, table: str) -> list[schema_dataset.SchemaDataset
         return []
     finally:
         conn.close()
-    return [schema_dataset.SchemaDatasetFacetFields(name=row[1], type=row[2] or None) for row in rows]
+    return [(row[1], row[2] or None) for row in rows]
 
 
 def add_sqlite_schemas(datasets: Iterable[DatasetEntry]) -> None:
@@ -40,6 +39,4 @@ def add_sqlite_schemas(datasets: Iterable[DatasetEntry]) -> None:
             continue
         fields = table_fields(dataset.namespace[len(_SQLITE) :], dataset.name)
         if fields:
-            dataset.facets["schema"] = schema_dataset.SchemaDatasetFacet(
-                fields=fields, producer=facets.PRODUCER
-            )
+            dataset.facets["schema"] = facets.schema(fields)

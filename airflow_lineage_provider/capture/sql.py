@@ -11,14 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import openlineage_sql
-from openlineage.client.facet_v2 import (
-    column_lineage_dataset,
-    extraction_error_run,
-    output_statistics_output_dataset,
-    sql_job,
-)
-
 from airflow_lineage_provider.capture import facets
 from airflow_lineage_provider.capture.boundary import never_raise
 from airflow_lineage_provider.capture.lineage import DatasetEntry, Lineage
@@ -113,7 +105,7 @@ def add_sql_lineage(lineage: Lineage, extras: list[tuple[dict[str, Any], Any]]) 
     """Parse each ``(sql_job value, hook)`` and add its tables, column lineage and SQL to ``lineage``."""
     statements: dict[str, None] = {}
     dialects: list[str] = []
-    columns: dict[tuple[str, str], dict[str, column_lineage_dataset.Fields]] = {}
+    columns: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     rows: dict[tuple[str, str], int] = {}
     for number, (value, hook) in enumerate(extras):
         sql = value.get("sql")
@@ -126,23 +118,13 @@ def add_sql_lineage(lineage: Lineage, extras: list[tuple[dict[str, Any], Any]]) 
             dialects.append(database.dialect)
             _add_statement(lineage, database, sql, number, value.get("row_count"), columns, rows)
     for key, fields in columns.items():
-        lineage.outputs[key].facets.setdefault(
-            "columnLineage",
-            column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields, producer=facets.PRODUCER),
-        )
+        lineage.outputs[key].facets.setdefault("columnLineage", facets.column_lineage(fields))
     for key, count in rows.items():
-        lineage.outputs[key].io_facets.setdefault(
-            "outputStatistics",
-            output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
-                rowCount=count, producer=facets.PRODUCER
-            ),
-        )
+        lineage.outputs[key].io_facets.setdefault("outputStatistics", facets.output_statistics(count))
     if statements:
         query = ";\n".join(statements)
         dialect = dialects[0] if dialects else None
-        lineage.add_job_facets(
-            {"sql": sql_job.SQLJobFacet(query=query, dialect=dialect, producer=facets.PRODUCER)}
-        )
+        lineage.add_job_facets({"sql": facets.sql(query, dialect)})
 
 
 def _add_statement(
@@ -151,13 +133,14 @@ def _add_statement(
     sql: str,
     number: int,
     row_count: Any,
-    columns: dict[tuple[str, str], dict[str, column_lineage_dataset.Fields]],
+    columns: dict[tuple[str, str], dict[str, dict[str, Any]]],
     rows: dict[tuple[str, str], int],
 ) -> None:
+    import openlineage_sql  # a compiled parser: imported by the first task that ran SQL, not by every task
+
     result = openlineage_sql.parse([sql], dialect=database.dialect)
     lineage.errors.extend(
-        extraction_error_run.Error(errorMessage=error.message, task=error.origin_statement, taskNumber=number)
-        for error in result.errors
+        facets.error(error.message, error.origin_statement, number) for error in result.errors
     )
     namespace = database.namespace
     lineage.add_inputs(DatasetEntry(namespace, database.qualify(t)) for t in result.in_tables)
@@ -176,19 +159,19 @@ def _add_statement(
         if target not in lineage.outputs:
             continue
         sources = [
-            column_lineage_dataset.InputField(
-                namespace=namespace,
-                name=database.qualify(source.origin),
-                field=source.name,
+            {
+                "namespace": namespace,
+                "name": database.qualify(source.origin),
+                "field": source.name,
                 # openlineage-sql tells which input columns a column is computed from, not how.
-                transformations=[column_lineage_dataset.Transformation(type="DIRECT")],
-            )
+                "transformations": [{"type": "DIRECT"}],
+            }
             for source in column.lineage
             if source.origin is not None
         ]
         if sources:
             fields = columns.setdefault(target, {})
             known = fields.get(column.descendant.name)
-            fields[column.descendant.name] = column_lineage_dataset.Fields(
-                inputFields=[*(known.inputFields if known else []), *sources]
-            )
+            fields[column.descendant.name] = {
+                "inputFields": [*(known["inputFields"] if known else []), *sources]
+            }

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from airflow_lineage_provider.core.runids import run_event_key
 from airflow_lineage_provider.exceptions import InvalidEventError
 
 EventKind = Literal["run", "dataset", "job"]
@@ -223,15 +224,15 @@ def parse_event(event: Any, index: int | None = None) -> ParsedEvent:
     if isinstance(parsed, RunEventModel):
         run_id, event_type = parsed.run.runId, parsed.eventType or "OTHER"
         payload = {**payload, "run": {**payload["run"], "runId": run_id}}
-        key_text = f"run\x1f{run_id}\x1f{event_type}\x1f{event_time.isoformat()}"
+        key = run_event_key(run_id, event_type, event_time.isoformat())
     else:
-        key_text = f"{kind}\x1f{encoded}"
+        key = hashlib.sha256(f"{kind}\x1f{encoded}".encode()).hexdigest()
     if isinstance(parsed, (RunEventModel, JobEventModel)):
         job_ns, job_name = parsed.job.namespace, parsed.job.name
     return ParsedEvent(
         kind=kind,  # type: ignore[arg-type]
         payload=payload,
-        key=hashlib.sha256(key_text.encode()).hexdigest(),
+        key=key,
         event_time=event_time,
         event_type=event_type,
         run_id=run_id,

@@ -30,7 +30,7 @@ from airflow_lineage_provider.emit.budget import (
     run_within_budget,
 )
 from airflow_lineage_provider.emit.outbox import Outbox
-from airflow_lineage_provider.emit.serde import to_dict
+from airflow_lineage_provider.emit.serde import to_dict, utf8
 from airflow_lineage_provider.exceptions import ConfigError, InvalidEventError, LineageError
 
 log = logging.getLogger(__name__)
@@ -69,24 +69,6 @@ def _max_event_bytes() -> int:
         return DEFAULT_MAX_EVENT_BYTES
 
 
-def _utf8(value: Any) -> Any:
-    """Strings with undecodable bytes (lone surrogates, as ``os.fsdecode`` makes them) as ``\\xNN`` text."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:
-            try:
-                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            except UnicodeEncodeError:
-                return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {_utf8(k): _utf8(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_utf8(v) for v in value]
-    return value
-
-
 def validate(event: Any) -> tuple[ParsedEvent, bytes]:
     """Parse an event for delivery; raise :class:`InvalidEventError` when it can never be stored.
 
@@ -100,7 +82,7 @@ def validate(event: Any) -> tuple[ParsedEvent, bytes]:
     except InvalidEventError as exc:
         if "not valid UTF-8" not in exc.reason:
             raise
-        parsed = parse_event(_utf8(data))
+        parsed = parse_event(utf8(data))
     text = json.dumps(parsed.payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
     limit = _max_event_bytes()
     if len(text) > limit:

@@ -10,17 +10,23 @@ Layout of the outbox directory (``[lineage_provider] outbox_dir``, default
 
 Contract:
 
-* :meth:`Outbox.put` writes the event to a temporary file, fsyncs it and renames it into
-  ``pending/``: an event is either whole in the outbox or not there. The file is named by the
-  event's key (run id, event type, event time), so keeping the same event twice keeps one file.
+* :meth:`Outbox.put` writes the event to a temporary file and renames it into ``pending/``: an
+  event is either whole in the outbox or not there. Once ``put`` returns, the event survives the
+  death of the process (the kernel holds it); with ``sync=True`` (``[lineage_provider] durability =
+  host``) the file and the directory are also fsynced, so it survives a power failure too. The
+  file is named by the event's key (run id, event type, event time), so keeping the same event twice
+  keeps one file.
 * :meth:`Outbox.drain` hands pending events (optionally only those older than ``min_age``),
   oldest first, in batches to a ``deliver`` callable and removes each file once its batch is
   delivered. ``deliver`` raises :class:`InvalidEventError`
   (its ``index`` naming the event) for a poison event, which goes to the dead-letter file; any other
   error stops the drain and leaves the files for the next one. Delivery is idempotent in the store,
   so an event delivered twice (a crash between delivery and removal) is stored once.
-* A file that cannot be read or whose content does not match its name is moved to ``corrupt/``
-  with one warning naming it and why; it never blocks the rest.
+* An entry that is not a regular file (a directory, a FIFO, a link), cannot be read, or whose
+  content does not match its name is moved to ``corrupt/`` with one warning naming it and why; it
+  never blocks or hangs the rest, and :meth:`Outbox.status` counts it as damaged before any drain.
+
+This module imports only the standard library at import time: task processes write to the outbox.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import fcntl
 import json
 import logging
 import os
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -38,7 +45,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from airflow_lineage_provider.core.events import parse_event
 from airflow_lineage_provider.exceptions import InvalidEventError, LineageError
 
 log = logging.getLogger(__name__)
@@ -67,6 +73,15 @@ class Pending:
     event: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class OutboxStatus:
+    """What the outbox holds, read without delivering anything."""
+
+    pending: int
+    oldest: datetime | None
+    damaged: int
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -86,11 +101,12 @@ class Outbox:
         self.dead_letter_file = self.path / "dead-letter.jsonl"
 
     # -- writing ----------------------------------------------------------------------------------
-    def put(self, key: str, event: dict[str, Any], text: bytes | None = None) -> Path:
+    def put(self, key: str, event: dict[str, Any], text: bytes | None = None, *, sync: bool = True) -> Path:
         """Keep ``event`` (whose store key is ``key``) until it is delivered; return its file.
 
         ``text``: the event's compact JSON when the caller has it already (the same bytes
-        ``json.dumps(event, separators=(",", ":"), ensure_ascii=False)`` gives)."""
+        ``json.dumps(event, separators=(",", ":"), ensure_ascii=False)`` gives). ``sync``: fsync the
+        file and the directory before returning (see the module docstring)."""
         if text is None:
             text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
         queued = json.dumps(datetime.now(timezone.utc).isoformat())
@@ -104,16 +120,24 @@ class Outbox:
             _fsync_dir(self.path)
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                # File times tick in jiffies; a precise one keeps drains oldest first at any rate.
+                now = time.time_ns()
+                os.utime(fd, ns=(now, now))
+                if sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(temp, final)
         except BaseException:
             with contextlib.suppress(OSError):
                 temp.unlink()
             raise
-        _fsync_dir(self.pending_dir)
+        if sync:
+            _fsync_dir(self.pending_dir)
         return final
 
     def remove(self, path: Path) -> None:
@@ -151,7 +175,7 @@ class Outbox:
         stamped = []
         for entry in entries:
             try:
-                mtime = entry.stat().st_mtime_ns
+                mtime = entry.stat(follow_symlinks=False).st_mtime_ns
             except FileNotFoundError:  # delivered by another process meanwhile
                 continue
             if mtime <= newest:
@@ -174,10 +198,14 @@ class Outbox:
 
     def _load(self, path: Path) -> Pending | bool:
         """The event in ``path``, False when it is gone, True when it was damaged and set aside."""
+        from airflow_lineage_provider.core.events import parse_event
+
         try:
-            raw = path.read_bytes()
+            raw = _read_regular(path)
         except FileNotFoundError:
             return False
+        except OSError as exc:  # not a regular file, or not readable: never retried, never blocking
+            return self._set_aside(path, f"{type(exc).__name__}: {exc.strerror or exc}")
         try:
             record = json.loads(raw.decode("utf-8"))
             event = record["event"]
@@ -195,6 +223,14 @@ class Outbox:
             os.replace(path, target)
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            log.warning(
+                "lineage: outbox entry %s is damaged (%s) and cannot be moved aside (%s); skipped",
+                path.name,
+                " ".join(reason.split())[:300],
+                exc.strerror or exc,
+            )
+            return True
         log.warning(
             "lineage: outbox file %s is damaged and was skipped (%s); moved to %s",
             path.name,
@@ -213,6 +249,20 @@ class Outbox:
         except FileNotFoundError:
             return len(files), None
         return len(files), datetime.fromtimestamp(oldest, timezone.utc)
+
+    def inspect(self) -> OutboxStatus:
+        """Pending events, the oldest, and how many entries are damaged (not a regular file, or not
+        readable), without delivering or moving anything."""
+        damaged = 0
+        for path in self.files():
+            try:
+                _read_regular(path, limit=0)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                damaged += 1
+        count, oldest = self.status()
+        return OutboxStatus(count - damaged, oldest, damaged)
 
     def dead_letter_count(self) -> int:
         try:
@@ -313,6 +363,26 @@ class Outbox:
                 with contextlib.suppress(OSError):
                     if now - entry.stat().st_mtime > _STALE_TEMP_SECONDS:
                         os.unlink(entry.path)
+
+
+def _read_regular(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of ``path`` (at most ``limit``); ``OSError`` when it is not a readable regular file.
+
+    Opened without following links and without blocking, so a FIFO or a device never hangs a drain."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise OSError(0, f"{kind} (mode {stat.filemode(mode)})")
+        if limit == 0:
+            return b""
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def configured_outbox() -> Outbox:

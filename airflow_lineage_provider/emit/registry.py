@@ -1,4 +1,4 @@
-"""Emitter kinds: a name (``direct``, ``http``, ``accumulating``) or a dotted class path."""
+"""Emitter kinds: a name (``direct``, ``http``, ``accumulating``, ``outbox``) or a dotted class path."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ KINDS: dict[str, str] = {
     "direct": "airflow_lineage_provider.emit.direct.DirectEmitter",
     "http": "airflow_lineage_provider.emit.http.HttpEmitter",
     "accumulating": "airflow_lineage_provider.emit.memory.AccumulatingEmitter",
+    "outbox": "airflow_lineage_provider.emit.spool.OutboxEmitter",
 }
 
 

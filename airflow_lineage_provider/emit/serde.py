@@ -81,3 +81,21 @@ def to_dict(event: Any) -> dict[str, Any]:
     """An openlineage-python event (or facet, or dict of them) as its JSON dict."""
     found: dict[str, Any] = _plain(event, _field_names(type(event)) is not None)
     return found
+
+
+def utf8(value: Any) -> Any:
+    """Strings with undecodable bytes (lone surrogates, as ``os.fsdecode`` makes them) as ``\\xNN`` text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {utf8(k): utf8(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [utf8(v) for v in value]
+    return value

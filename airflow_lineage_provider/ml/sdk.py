@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openlineage.client.facet_v2 import dataset_type_dataset, dataset_version_dataset, sql_job
-
 from airflow_lineage_provider.capture import facets, mlfacets, pending
 from airflow_lineage_provider.capture.lineage import DatasetEntry
 from airflow_lineage_provider.core.naming import dataset_from_uri
@@ -122,14 +120,8 @@ def _record(what: str, change: Any) -> bool:
 def _entry(namespace: str, name: str, version: str | None, extra: dict[str, Any]) -> DatasetEntry:
     entry_facets: dict[str, Any] = dict(extra)
     if version is not None:
-        entry_facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
-            datasetVersion=version, producer=facets.PRODUCER
-        )
+        entry_facets["version"] = facets.dataset_version(version)
     return DatasetEntry(namespace, name, entry_facets)
-
-
-def _typed(kind: str) -> dataset_type_dataset.DatasetTypeDatasetFacet:
-    return dataset_type_dataset.DatasetTypeDatasetFacet(datasetType=kind, producer=facets.PRODUCER)
 
 
 def _put(target: dict[tuple[str, str], DatasetEntry], entry: DatasetEntry) -> None:
@@ -148,14 +140,12 @@ def log_dataset(
     label, version, query = _text(name, "name"), _text(version, "version"), _text(query, "query")
     entry = _entry(namespace, dataset_name, version, {})
     if label is not None or query is not None:
-        entry.io_facets[mlfacets.INPUT] = mlfacets.AirflowLineageInputDatasetFacet(
-            displayName=label, query=query, producer=facets.PRODUCER
-        )
+        entry.io_facets[mlfacets.INPUT] = mlfacets.read_input(label, query)
 
     def change(record: pending.Pending) -> None:
         _put(record.inputs, entry)
         if query is not None:
-            record.job_facets["sql"] = sql_job.SQLJobFacet(query=query, producer=facets.PRODUCER)
+            record.job_facets["sql"] = facets.sql(query, None)
 
     _record("log_dataset", change)
     return Logged(namespace, dataset_name, version)
@@ -182,15 +172,8 @@ def log_model(
         dataset_name,
         version,
         {
-            "datasetType": _typed("MODEL"),
-            mlfacets.MODEL: mlfacets.AirflowLineageModelDatasetFacet(
-                name=label,
-                version=version,
-                framework=framework,
-                hyperparameters=params,
-                labels=tags,
-                producer=facets.PRODUCER,
-            ),
+            "datasetType": facets.dataset_type("MODEL"),
+            mlfacets.MODEL: mlfacets.model(label, version, framework, params, tags),
         },
     )
     _record("log_model", lambda record: _put(record.outputs, entry))
@@ -230,16 +213,17 @@ def log_metrics(
     def change(record: pending.Pending) -> None:
         key = (namespace, name)
         earlier = record.outputs.get(key)
-        before = getattr(earlier.facets.get(mlfacets.METRICS), "values", {}) if earlier else {}
-        facet = mlfacets.AirflowLineageMetricsDatasetFacet(
-            values={**before, **checked},
-            model=model_ref.reference() if model_ref else None,
-            dataset=dataset_ref.reference() if dataset_ref else None,
-            producer=facets.PRODUCER,
+        before = (earlier.facets.get(mlfacets.METRICS) or {}).get("values", {}) if earlier else {}
+        facet = mlfacets.metrics(
+            {**before, **checked},
+            model_ref.reference() if model_ref else None,
+            dataset_ref.reference() if dataset_ref else None,
         )
         _put(
             record.outputs,
-            DatasetEntry(namespace, name, {"datasetType": _typed("METRICS"), mlfacets.METRICS: facet}),
+            DatasetEntry(
+                namespace, name, {"datasetType": facets.dataset_type("METRICS"), mlfacets.METRICS: facet}
+            ),
         )
         if dataset_ref is not None and (dataset_ref.namespace, dataset_ref.name) not in record.outputs:
             _put(record.inputs, _entry(dataset_ref.namespace, dataset_ref.name, dataset_ref.version, {}))

@@ -48,7 +48,7 @@ def test_failure_falls_back_to_the_completion_method() -> None:
 
     assert set(lineage.inputs) == {("s3://b", "complete.in")}
     assert set(lineage.outputs) == {("s3://b", "complete.out")}
-    assert lineage.job_facets["sql"].query == "complete"
+    assert lineage.job_facets["sql"]["query"] == "complete"
 
 
 def test_completion_falls_back_to_the_start_method() -> None:

@@ -24,6 +24,9 @@ def test_only_sqlite_datasets_without_a_schema_get_one(tmp_path: Path) -> None:
     given = DatasetEntry(sqlite_namespace(str(db)), 'odd "name"', facets={"schema": "kept"})
     elsewhere = DatasetEntry("file", str(db))
     add_sqlite_schemas([odd, given, elsewhere])
-    assert [(f.name, f.type) for f in odd.facets["schema"].fields] == [("a", "INTEGER"), ("b", None)]
+    assert [(f["name"], f.get("type")) for f in odd.facets["schema"]["fields"]] == [
+        ("a", "INTEGER"),
+        ("b", None),
+    ]
     assert given.facets["schema"] == "kept"
     assert elsewhere.facets == {}

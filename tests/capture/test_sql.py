@@ -50,7 +50,7 @@ def test_sqlite_tables_live_in_the_database_file_namespace(monkeypatch: pytest.M
 
     assert set(lineage.inputs) == {("sqlite:///data/shop.db", "a")}
     assert set(lineage.outputs) == {("sqlite:///data/shop.db", "b")}
-    assert lineage.job_facets["sql"].dialect == "sqlite"
+    assert lineage.job_facets["sql"]["dialect"] == "sqlite"
 
 
 def test_postgres_tables_are_database_schema_table_on_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,9 +61,9 @@ def test_postgres_tables_are_database_schema_table_on_host_and_port(monkeypatch:
     assert set(lineage.inputs) == {("postgres://db.example:5433", "sales.public.orders")}
     assert set(lineage.outputs) == {("postgres://db.example:5433", "sales.mart.totals")}
     totals = lineage.outputs[("postgres://db.example:5433", "sales.mart.totals")]
-    assert totals.io_facets["outputStatistics"].rowCount == 7
-    assert set(totals.facets["columnLineage"].fields) == {"id", "amount"}
-    assert lineage.job_facets["sql"].dialect == "postgres"
+    assert totals.io_facets["outputStatistics"]["rowCount"] == 7
+    assert set(totals.facets["columnLineage"]["fields"]) == {"id", "amount"}
+    assert lineage.job_facets["sql"]["dialect"] == "postgres"
 
 
 def test_postgres_default_schema_of_the_extra_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,7 +78,7 @@ def test_other_hooks_use_their_openlineage_database_info(monkeypatch: pytest.Mon
     lineage = lineage_of(TrinoLikeHook(warehouse_conn_id="wh"), "SELECT * FROM raw.events")
 
     assert set(lineage.inputs) == {("trino://trino.example:8080", "hive.raw.events")}
-    assert lineage.job_facets["sql"].dialect == "trino"
+    assert lineage.job_facets["sql"]["dialect"] == "trino"
 
 
 def test_hooks_without_database_info_fall_back_to_conn_type_host_and_port(
@@ -97,9 +97,9 @@ def test_a_hook_whose_connection_cannot_be_read_is_an_extraction_error_not_an_ex
 
     assert lineage.inputs == {}
     assert len(lineage.errors) == 1
-    assert lineage.errors[0].task == "SELECT * FROM a"
-    assert "no_such_connection" in lineage.errors[0].errorMessage
-    assert lineage.job_facets["sql"].query == "SELECT * FROM a"  # what ran is still recorded
+    assert lineage.errors[0]["task"] == "SELECT * FROM a"
+    assert "no_such_connection" in lineage.errors[0]["errorMessage"]
+    assert lineage.job_facets["sql"]["query"] == "SELECT * FROM a"  # what ran is still recorded
 
 
 def test_statements_writing_one_table_merge_their_column_lineage(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,6 +112,6 @@ def test_statements_writing_one_table_merge_their_column_lineage(monkeypatch: py
     )
     target = lineage.outputs[("sqlite:///data/shop.db", "t")]
 
-    assert [f.name for f in target.facets["columnLineage"].fields["x"].inputFields] == ["s1", "s2"]
-    assert target.io_facets["outputStatistics"].rowCount == 4
-    assert lineage.job_facets["sql"].query.count("INSERT INTO t") == 2
+    assert [f["name"] for f in target.facets["columnLineage"]["fields"]["x"]["inputFields"]] == ["s1", "s2"]
+    assert target.io_facets["outputStatistics"]["rowCount"] == 4
+    assert lineage.job_facets["sql"]["query"].count("INSERT INTO t") == 2

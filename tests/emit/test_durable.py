@@ -16,7 +16,7 @@ from airflow_lineage_provider import LineageStore, conf
 from airflow_lineage_provider.core.events import parse_event
 from airflow_lineage_provider.emit.direct import DirectEmitter
 from airflow_lineage_provider.emit.outbox import configured_outbox, outbox_status
-from airflow_lineage_provider.emit.replay import PeriodicDrain, replay
+from airflow_lineage_provider.emit.replay import replay
 from tests.emit.logs import LineageLog
 from tests.store.events import ds, new_run, run_event
 
@@ -162,23 +162,3 @@ def test_names_with_bytes_that_are_not_utf8_are_kept_readable_instead_of_losing_
     finally:
         store.close()
     assert "job:airflow:files" in graph.node_ids()
-
-
-def test_the_periodic_drain_delivers_what_capture_left_behind(
-    store_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _use(monkeypatch, store_url=DOWN)
-    _emit(_events(4))
-    store = LineageStore.from_url(store_url)
-    try:
-        fresh = PeriodicDrain(lambda: store, interval=60).tick()
-        _age_outbox(60)
-        drain = PeriodicDrain(lambda: store, interval=60)
-        result = drain.tick()
-        assert drain.tick() is None  # nothing pending: no work at all
-    finally:
-        store.close()
-
-    assert fresh is None  # events kept within a budget may still be on their way: left alone
-    assert result is not None and result.delivered == 4 and result.remaining == 0
-    assert len(_stored(store_url)) == 4

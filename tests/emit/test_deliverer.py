@@ -1,0 +1,293 @@
+"""The capture path's two halves with a real store: a task appends to the outbox (``OutboxEmitter``),
+one deliverer per outbox stores it promptly (a thread as in the API server, or a host deliverer
+process a task starts), retries while the store is down, and is never blocked by a damaged entry."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_lineage_provider import LineageStore, conf
+from airflow_lineage_provider.core.events import parse_event
+from airflow_lineage_provider.emit import deliverer
+from airflow_lineage_provider.emit.deliverer import Deliverer
+from airflow_lineage_provider.emit.outbox import Outbox
+from airflow_lineage_provider.emit.spool import OutboxEmitter, event_key
+from airflow_lineage_provider.exceptions import LineageError
+from tests.emit.logs import LineageLog
+from tests.store.events import new_run, run_event
+
+DOWN = "postgresql+psycopg2://postgres@127.0.0.1:1/lineage"  # nothing listens on port 1
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def stored(url: str) -> list[dict[str, Any]]:
+    store = LineageStore.from_url(url)
+    try:
+        return list(store.events())
+    except LineageError:  # not created yet
+        return []
+    finally:
+        store.close()
+
+
+def events(count: int) -> list[dict[str, Any]]:
+    return [run_event("COMPLETE", f"dag.task{i}", new_run(), minute=i) for i in range(count)]
+
+
+@pytest.fixture
+def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Outbox:
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__OUTBOX_DIR", str(tmp_path / "outbox"))
+    conf.reload()
+    return Outbox(tmp_path / "outbox")
+
+
+@pytest.fixture
+def thread_deliverer(outbox: Outbox) -> Iterator[Callable[[Callable[[], Any]], Deliverer]]:
+    started: list[Deliverer] = []
+
+    def start(get_deliver: Callable[[], Any]) -> Deliverer:
+        found = Deliverer(outbox, get_deliver, poll=0.05, retry=0.5)
+        found.start()
+        started.append(found)
+        return found
+
+    yield start
+    for found in started:
+        found.stop()
+
+
+def lock_is_held(outbox: Outbox) -> bool:
+    if not outbox.path.is_dir():
+        return False
+    fd = os.open(outbox.path / deliverer.LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_the_key_a_task_names_its_file_by_is_the_key_ingest_computes() -> None:
+    built = [
+        run_event("START", "d.t", new_run()),
+        {**run_event("COMPLETE", "d.t", new_run()), "eventTime": "2026-03-01T10:00:00Z"},
+        {**run_event("FAIL", "d.t", new_run()), "eventTime": "2026-03-01T12:00:00.5+02:00"},
+        {**run_event("OTHER", "d.t", new_run().upper())},
+    ]
+    for event in built:
+        assert event_key(event) == parse_event(event).key
+
+
+def test_a_thread_deliverer_stores_what_tasks_append_within_moments(
+    store_url: str, outbox: Outbox, thread_deliverer: Any
+) -> None:
+    store = LineageStore.from_url(store_url)
+    try:
+        thread_deliverer(lambda: store.record_many)
+        emitter = OutboxEmitter(outbox)
+        for event in events(5):
+            emitter.emit(event)
+        wait_until(lambda: not outbox.has_pending() and len(list(store.events())) == 5)
+        assert lock_is_held(outbox)  # a task seeing this starts no other deliverer
+        assert deliverer.ensure_running(outbox) is False
+    finally:
+        store.close()
+
+
+def test_a_second_deliverer_waits_while_the_first_runs(
+    store_url: str, outbox: Outbox, thread_deliverer: Any
+) -> None:
+    store = LineageStore.from_url(store_url)
+    delivered_by: list[str] = []
+
+    def counting(name: str) -> Callable[[], Any]:
+        def deliver(batch: list[dict[str, Any]]) -> None:
+            delivered_by.append(name)
+            store.record_many(batch)
+
+        return lambda: deliver
+
+    try:
+        first = thread_deliverer(counting("first"))
+        wait_until(lambda: lock_is_held(outbox))
+        thread_deliverer(counting("second"))
+        OutboxEmitter(outbox).emit(events(1)[0])
+        wait_until(lambda: not outbox.has_pending())
+        first.stop()  # the second takes over
+        OutboxEmitter(outbox).emit(events(1)[0])
+        wait_until(lambda: not outbox.has_pending())
+    finally:
+        store.close()
+
+    assert delivered_by == ["first", "second"]
+
+
+def test_while_the_store_is_down_events_wait_and_are_stored_once_it_is_back(
+    store_url: str, outbox: Outbox, thread_deliverer: Any, lineage_log: LineageLog
+) -> None:
+    target = {"url": DOWN}
+    opened: list[LineageStore] = []
+
+    def deliver(batch: list[dict[str, Any]]) -> None:
+        store = LineageStore.from_url(target["url"], timeout=1)
+        opened.append(store)
+        store.record_many(batch)
+
+    thread_deliverer(lambda: deliver)
+    sent = events(6)
+    for event in sent:
+        OutboxEmitter(outbox).emit(event)
+    wait_until(lambda: len(opened) >= 2)  # tried, failed, tried again
+    assert outbox.status()[0] == 6
+    target["url"] = store_url
+    wait_until(lambda: not outbox.has_pending())
+    for store in opened:
+        store.close()
+
+    assert sorted(e["run"]["runId"] for e in stored(store_url)) == sorted(e["run"]["runId"] for e in sent)
+    failures = [w for w in lineage_log.warnings() if "delivery from the outbox" in w and "failed" in w]
+    assert len(failures) == 1  # one warning while it stays down, not one per retry
+
+
+def test_damaged_entries_never_block_or_hang_delivery_and_status_counts_them(
+    store_url: str, outbox: Outbox, thread_deliverer: Any
+) -> None:
+    emitter = OutboxEmitter(outbox)
+    sent = events(4)
+    for event in sent:
+        emitter.emit(event)
+    pending = outbox.pending_dir
+    (pending / "a-directory.json").mkdir()
+    os.mkfifo(pending / "a-fifo.json")
+    (pending / "a-link.json").symlink_to(pending / "nowhere")
+    (pending / "not-json.json").write_bytes(b"\xff\xfe not an event")
+
+    found = outbox.inspect()
+    assert (found.pending, found.damaged) == (5, 3)  # the bad JSON is only found when read
+
+    store = LineageStore.from_url(store_url)
+    try:
+        thread_deliverer(lambda: store.record_many)
+        wait_until(lambda: not outbox.has_pending())
+        assert len(list(store.events())) == 4
+    finally:
+        store.close()
+    assert sorted(p.name.rsplit(".", 1)[0] for p in outbox.corrupt_dir.iterdir()) == [
+        "a-directory.json",
+        "a-fifo.json",
+        "a-link.json",
+        "not-json.json",
+    ]
+
+
+def test_an_event_that_is_not_json_goes_to_the_dead_letter_file_with_the_reason(outbox: Outbox) -> None:
+    event = run_event("COMPLETE", "d.t", new_run(), run_facets={"metrics": {"loss": float("nan")}})
+    OutboxEmitter(outbox).emit(event)
+
+    assert outbox.status()[0] == 0
+    assert outbox.dead_letter_count() == 1
+    assert "NaN" in outbox.dead_letter_file.read_text() or "nan" in outbox.dead_letter_file.read_text()
+
+
+def test_when_the_outbox_cannot_be_written_the_event_is_delivered_at_once(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the outbox directory should be")
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__STORE_URL", store_url)
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__OUTBOX_DIR", str(tmp_path / "fallback-outbox"))
+    conf.reload()
+    event = events(1)[0]
+    emitter = OutboxEmitter(Outbox(blocked / "outbox"))
+    try:
+        emitter.emit(event)
+    finally:
+        emitter.close()
+
+    assert [e["run"]["runId"] for e in stored(store_url)] == [event["run"]["runId"]]
+
+
+def test_durability_host_and_process_both_keep_the_whole_event(
+    outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for durability in ("host", "process"):
+        monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__DURABILITY", durability)
+        conf.reload()
+        event = events(1)[0]
+        OutboxEmitter(outbox).emit(event)
+        (kept,) = [p for p in outbox.files() if p.stem == event_key(event)]
+        assert outbox.read(kept) is not None
+
+
+def test_a_bad_durability_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__DURABILITY", "disk")
+    conf.reload()
+    with pytest.raises(Exception, match="durability must be process or host, got 'disk'"):
+        conf.durability()
+
+
+@pytest.fixture
+def host_env(store_url: str, outbox: Outbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__STORE_URL", store_url)
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__OUTBOX_POLL_INTERVAL", "0.05")
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__DELIVERER_IDLE_TIMEOUT", "3")
+    conf.reload()
+    deliverer.set_role("task")
+    yield
+    deliverer.set_role(None)
+
+
+@pytest.mark.usefixtures("host_env")
+def test_a_task_process_starts_one_host_deliverer_which_stores_its_events_and_exits_when_idle(
+    store_url: str, outbox: Outbox
+) -> None:
+    sent = events(3)
+    for event in sent:
+        OutboxEmitter(outbox).emit(event)  # the first starts the deliverer, the others find it
+
+    wait_until(lambda: len(stored(store_url)) == 3, timeout=60)
+    assert lock_is_held(outbox)
+    assert deliverer.ensure_running(outbox) is False
+    assert "deliverer of" in (outbox.path / deliverer.LOG_NAME).read_text()
+    wait_until(lambda: not lock_is_held(outbox), timeout=60)  # idle for 3 s: it exits
+    assert deliverer.reap(timeout=10) == 0
+    assert outbox.status()[0] == 0
+
+
+@pytest.mark.usefixtures("host_env")
+def test_a_host_deliverer_exits_when_its_outbox_is_removed(outbox: Outbox) -> None:
+    outbox.path.mkdir(parents=True)
+    fd = os.open(outbox.path / deliverer.LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_lineage_provider.emit.deliverer", "--outbox", str(outbox.path)]
+        + ["--lock-fd", str(fd)],
+        pass_fds=(fd,),
+    )
+    os.close(fd)
+    try:
+        wait_until(lambda: (outbox.path / deliverer.LOG_NAME).exists())
+        for path in outbox.path.iterdir():
+            path.unlink()
+        outbox.path.rmdir()
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
