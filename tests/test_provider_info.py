@@ -29,6 +29,8 @@ OPTIONS = {
     "outbox_dir",
     "max_event_bytes",
     "outbox_drain_interval",
+    "reconcile_interval",
+    "reconcile_grace",
     "retention_days",
 }
 
