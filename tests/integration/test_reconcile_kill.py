@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 HERE = Path(__file__).resolve().parent
 DAG_ID = "reconcile_kill"
 KILLED = ("killed_in_success", "killed_in_running")
+RECONCILED = "airflowLineage_reconciled"
 
 
 @pytest.fixture
@@ -152,7 +153,9 @@ def test_runs_of_killed_task_processes_are_closed_from_airflows_record(deploymen
     # killed before our START: both events come from Airflow's record
     in_running = _events_of(events, "killed_in_running")
     kinds = [e["eventType"] for e in in_running]
-    assert kinds[0] == "START" and "FAIL" in kinds, kinds
+    print("killed_in_running:", [(e["eventType"], RECONCILED in e["run"]["facets"]) for e in in_running])
+    assert kinds == ["START", "FAIL"]  # nothing else (not the scheduler) wrote a FAIL for it
+    assert all(RECONCILED in e["run"]["facets"] for e in in_running)
     start = in_running[0]
     assert start["run"]["facets"]["airflowLineage_reconciled"]["airflow_state"] == "failed"
     assert start["eventTime"] == _same_time(tis["killed_in_running"]["start_date"], start["eventTime"])
