@@ -95,3 +95,10 @@ def test_event_types_name_each_runs_stored_types_and_leave_out_unknown_runs(stor
         done: {"START", "COMPLETE"},
     }
     assert store.event_types([]) == {}
+
+
+def test_open_dag_runs_do_not_use_up_the_limit(store):
+    store.record(run_event("START", DAG, runids.dag_run_id(DAG, DAG_RUN), minute=0))
+    store.record_many(task_events("load", "START", minute=1)[1])
+
+    assert [r.task_id for r in store.open_task_runs("airflow", SINCE, limit=1)] == ["load"]
