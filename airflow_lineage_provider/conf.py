@@ -122,6 +122,18 @@ def deliverer_idle_timeout() -> float:
     return _number("deliverer_idle_timeout", "600", 1, 7 * 86400, "seconds")
 
 
+@functools.cache
+def reconcile_interval() -> float:
+    """Seconds between the API server's reconciliation passes with Airflow's records (0: off)."""
+    return _number("reconcile_interval", "60", 0, 86400, "seconds")
+
+
+@functools.cache
+def reconcile_grace() -> float:
+    """Seconds after an attempt's end before the reconciler may record its missing events."""
+    return _number("reconcile_grace", "120", 0, 86400, "seconds")
+
+
 DURABILITY = ("process", "host")
 
 
@@ -155,6 +167,8 @@ def reload() -> None:
         outbox_poll_interval,
         deliverer_idle_timeout,
         durability,
+        reconcile_interval,
+        reconcile_grace,
         retention_days,
     ):
         accessor.cache_clear()

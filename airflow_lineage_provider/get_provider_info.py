@@ -133,6 +133,24 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "host",
                         "default": "process",
                     },
+                    "reconcile_interval": {
+                        "description": "Seconds between passes of the API server's reconciler, which "
+                        "records the terminal event (and a missing START) of task attempts that ended in "
+                        "Airflow while their run here is still open, e.g. after a task process was killed "
+                        "(0 turns it off).",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "300",
+                        "default": "60",
+                    },
+                    "reconcile_grace": {
+                        "description": "Seconds after a task attempt ended before the reconciler may record "
+                        "its missing events, so that the task's own events arrive first.",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "600",
+                        "default": "120",
+                    },
                     "retention_days": {
                         "description": "Default age for airflow-lineage prune: raw events and runs older "
                         "than this many days are removed, except what the graph needs. 0 keeps everything.",

@@ -1,4 +1,5 @@
-"""Layers import one way: plugin -> capture -> emit -> store -> core, and plugin -> api -> store.
+"""Layers import one way: plugin -> capture -> emit -> store -> core, plugin -> api -> store, and
+plugin -> reconcile -> store.
 
 Checked on the source with ``ast``, so an import inside a function (a lazy import) counts too.
 """
@@ -19,12 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 # What each layer must never import (third-party top-level names, or our own subpackages).
 FORBIDDEN: dict[str, set[str]] = {
     "core": {"airflow", "sqlalchemy", "alembic", "fastapi", "starlette"}
-    | {f"{PACKAGE}.{layer}" for layer in ("store", "emit", "capture", "api", "plugin", "cli", "ml")},
+    | {
+        f"{PACKAGE}.{layer}"
+        for layer in ("store", "emit", "capture", "api", "plugin", "cli", "ml", "reconcile")
+    },
     "store": {"airflow", "fastapi", "starlette"}
-    | {f"{PACKAGE}.{layer}" for layer in ("emit", "capture", "api", "plugin", "cli")},
+    | {f"{PACKAGE}.{layer}" for layer in ("emit", "capture", "api", "plugin", "cli", "reconcile")},
     "emit": {f"{PACKAGE}.{layer}" for layer in ("capture", "api", "plugin", "cli")},
     "capture": {f"{PACKAGE}.{layer}" for layer in ("api", "plugin", "cli")},
     "api": {f"{PACKAGE}.{layer}" for layer in ("capture", "emit", "plugin", "cli")},
+    # the API server's reconciler reads Airflow's metadata DB and writes the store, nothing of capture
+    "reconcile": {f"{PACKAGE}.{layer}" for layer in ("capture", "emit", "api", "plugin", "cli")},
     # the in-task SDK writes to capture's pending record; it never reaches the store or the API
     "ml": {f"{PACKAGE}.{layer}" for layer in ("store", "emit", "api", "plugin", "cli")},
 }

@@ -32,6 +32,8 @@ OPTIONS = {
     "outbox_poll_interval",
     "deliverer_idle_timeout",
     "durability",
+    "reconcile_interval",
+    "reconcile_grace",
     "retention_days",
 }
 

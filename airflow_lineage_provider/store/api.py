@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from airflow_lineage_provider.core.events import ParsedEvent, parse_event, parse_time
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
 from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
-from airflow_lineage_provider.store import chain, details, environments, reads, retention, schema
+from airflow_lineage_provider.store import chain, details, environments, reads, retention, schema, taskruns
 from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine, sqlite_path
 from airflow_lineage_provider.store.tables import Run
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
@@ -264,6 +264,18 @@ class LineageStore:
         """Nodes whose name or namespace contains ``text`` (case-insensitive)."""
         with self._connect(write=False) as conn:
             return reads.search(conn, text, limit, kind)
+
+    def open_task_runs(self, namespace: str, since: datetime, limit: int = 500) -> list[taskruns.OpenTaskRun]:
+        """Airflow task runs in ``namespace`` started since ``since`` with no terminal event yet."""
+        if since.tzinfo is not None:
+            since = since.astimezone(timezone.utc).replace(tzinfo=None)
+        with self._connect(write=False) as conn:
+            return taskruns.open_task_runs(conn, namespace, since, limit)
+
+    def event_types(self, run_ids: Iterable[str]) -> dict[str, set[str]]:
+        """The run event types stored for each run id (runs without events are left out)."""
+        with self._connect(write=False) as conn:
+            return taskruns.event_types(conn, run_ids)
 
     def verify(self) -> chain.Verification:
         """Re-check the hash chain of every stored raw event; the first event that does not match."""
