@@ -11,7 +11,6 @@ from airflow_lineage_provider.capture import events as capture_events
 from airflow_lineage_provider.capture import facets as capture_facets
 from airflow_lineage_provider.capture.runinfo import DagRunInfo, TaskRunInfo
 from airflow_lineage_provider.core.events import parse_event
-from airflow_lineage_provider.emit.serde import to_dict
 from airflow_lineage_provider.reconcile.events import (
     PRODUCER,
     RECONCILED,
@@ -109,7 +108,7 @@ def test_the_events_have_captures_job_run_id_parent_task_facet_and_producer() ->
         operator="PythonOperator",
         hostname="worker-1",
     )
-    captured = to_dict(capture_events.task_event(info, capture_events.RunState.COMPLETE))
+    captured = capture_events.task_event(info, capture_events.COMPLETE)
     (ours,) = missing_events(attempt(), {"START"}, "ns", NOW)
 
     assert PRODUCER == capture_facets.PRODUCER
