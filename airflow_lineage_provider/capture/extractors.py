@@ -40,7 +40,8 @@ def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | No
                 lineage.add_job_facets(logged.job_facets)
     with never_raise("reproducibility record", on_error=lineage.failed("reproducibility record")):
         seeds = logged.seeds if logged is not None else []
-        lineage.add_run_facets({REPRODUCIBILITY: reproducibility.facet(task_instance, seeds, context)})
+        record = reproducibility.facet(task_instance, seeds, context, final=event_type != "START")
+        lineage.add_run_facets({REPRODUCIBILITY: record})
     if event_type != "START":  # nothing has run yet at START: the collector was just reset
         with never_raise("hook lineage", on_error=lineage.failed("hook lineage")):
             hooklineage.add_hook_lineage(lineage)
@@ -52,3 +53,13 @@ def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | No
     with never_raise("table schemas", on_error=lineage.failed("table schemas")):
         schemas.add_sqlite_schemas([*lineage.inputs.values(), *lineage.outputs.values()])
     return lineage
+
+
+def prepare() -> None:
+    """Import and probe, once, what extraction needs in every task (for a process that forks tasks)."""
+    import sqlite3  # noqa: F401 - schemas of SQLite tables
+
+    from airflow_lineage_provider.capture import facets, machine, sql  # noqa: F401 - SQL parsing
+
+    facets.airflow_version()
+    machine.hardware()

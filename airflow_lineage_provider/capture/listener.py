@@ -68,6 +68,11 @@ class LineageListener:
         with never_raise("lineage capture at process start"):
             task_process = type(component).__name__ == "TaskRunnerMarker"
             deliverer.set_role("task" if task_process else "component")
+            if getattr(component, "job_type", None) == "SchedulerJob":
+                # The scheduler forks the LocalExecutor's workers, which fork each task process:
+                # what capture needs is loaded once here, and every task process starts with it.
+                self.emitter  # noqa: B018 - builds the emitter, importing its module
+                extractors.prepare()
 
     # -- task instances ---------------------------------------------------------------------------
     @hookimpl

@@ -1,8 +1,8 @@
 """Probes of the code, environment and hardware a task runs with, cached per process.
 
-Each probe runs at most once per process (git: once per repository; a DAG file: once per
-modification time and size), so a task attempt pays for them once, and a process that runs many
-tasks (``dag.test()``, a long-lived worker) pays once in all. A probe that cannot answer (no git, not
+Each probe runs at most once per process (git: once per repository, in the background; a DAG file:
+once per modification time and size), so a task attempt pays for them once, and a process that runs
+many tasks (``dag.test()``, a long-lived worker) pays once in all. A probe that cannot answer (no git, not
 a repository, no ``nvidia-smi``) answers None or an empty value: absent, never an error.
 """
 
@@ -28,52 +28,107 @@ _TIMEOUT = 5.0
 _NAME = re.compile(r"[-_.]+")
 
 
+def _git_env() -> dict[str, str]:
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
 def _run(args: list[str], cwd: str | None = None) -> str | None:
     """stdout of a command, or None when it is missing, fails or takes too long."""
     try:
         done = subprocess.run(
-            args,
-            cwd=cwd,
-            capture_output=True,
-            timeout=_TIMEOUT,
-            check=False,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+            args, cwd=cwd, capture_output=True, timeout=_TIMEOUT, check=False, env=_git_env()
         )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
 
 
-@functools.cache
 def _git_toplevel(directory: str) -> str | None:
-    if shutil.which("git") is None or not os.path.isdir(directory):
-        return None
-    found = _run(["git", "rev-parse", "--show-toplevel"], cwd=directory)
-    return found.strip() if found else None
+    """The working tree holding ``directory`` (the nearest parent with a ``.git``), found without git."""
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
 
 
-@functools.cache
-def _git_repository(toplevel: str) -> dict[str, Any] | None:
-    commit = _run(["git", "rev-parse", "HEAD"], cwd=toplevel)
-    if commit is None:  # a repository without commits
+class _GitProbe:
+    """``git status`` of one working tree, run in the background from the first event on.
+
+    A task's START starts it and goes on; its COMPLETE (or FAIL) collects it, by when it has long
+    finished. Only a dirty tree costs a second, synchronous ``git diff`` (for the diff hash)."""
+
+    def __init__(self, toplevel: str) -> None:
+        self.toplevel = toplevel
+        self.result: dict[str, Any] | None = None
+        self.done = False
+        try:
+            self._status: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+                cwd=toplevel,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=_git_env(),
+            )
+        except OSError:  # no git
+            self._status, self.done = None, True
+
+    def collect(self, wait: bool) -> dict[str, Any] | None:
+        if self.done or self._status is None or (not wait and self._status.poll() is None):
+            return self.result
+        try:
+            out, _ = self._status.communicate(timeout=_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._status.kill()
+            self._status.communicate()
+            out = b""
+        code, self.done = self._status.returncode, True
+        self.result = _parse_status(self.toplevel, out.decode("utf-8", "replace")) if code == 0 else None
+        return self.result
+
+
+def _parse_status(toplevel: str, text: str) -> dict[str, Any] | None:
+    commit, dirty = None, False
+    for line in text.splitlines():
+        if line.startswith("# branch.oid "):
+            commit = line.split(" ", 2)[2].strip()
+        elif line[:2] in ("1 ", "2 ", "u "):  # a changed, renamed or unmerged tracked file
+            dirty = True
+    if commit is None or commit == "(initial)":  # a repository without commits
         return None
-    status = _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=toplevel) or ""
-    diff = _run(["git", "diff", "HEAD", "--binary"], cwd=toplevel) or ""
-    dirty = bool(status.strip())
+    diff = (_run(["git", "diff", "HEAD", "--binary"], cwd=toplevel) or "") if dirty else ""
     return {
         "repository": toplevel,
-        "commit": commit.strip(),
+        "commit": commit,
         "dirty": dirty,
         "diffHash": hashlib.sha256(diff.encode()).hexdigest() if dirty else None,
     }
 
 
-def git(path: str | None) -> dict[str, Any] | None:
-    """Commit, dirty flag and diff hash of the git repository holding ``path`` (None: no repository)."""
+_probes: dict[str, _GitProbe] = {}
+
+
+def git(path: str | None, wait: bool = True) -> dict[str, Any] | None:
+    """Commit, dirty flag and diff hash of the git repository holding ``path`` (None: no repository,
+    no git, or, with ``wait=False``, not known yet: the probe then runs on in the background)."""
     if not path:
         return None
     toplevel = _git_toplevel(os.path.dirname(os.path.abspath(path)))
-    return None if toplevel is None else _git_repository(toplevel)
+    if toplevel is None or shutil.which("git") is None:
+        return None
+    probe = _probes.get(toplevel)
+    if probe is None:
+        probe = _probes[toplevel] = _GitProbe(toplevel)
+    return probe.collect(wait)
+
+
+def forget_git() -> None:
+    """Probe git again at the next event (what a new process does)."""
+    _probes.clear()
 
 
 @functools.cache

@@ -23,7 +23,10 @@ def _dropping_none(value: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if v is not None}
 
 
-def code(task_instance: Any) -> dict[str, Any]:
+def code(task_instance: Any, final: bool = True) -> dict[str, Any]:
+    """Where the task's code comes from. ``final=False`` (START): the git probe is started, and its
+    answer is in this record only when it is known already; the final record (COMPLETE, FAIL) waits
+    for it."""
     task = getattr(task_instance, "task", None)
     dag = getattr(task, "dag", None)
     fileloc = getattr(dag, "fileloc", None)
@@ -36,7 +39,7 @@ def code(task_instance: Any) -> dict[str, Any]:
             "dagVersionId": str(version_id) if version_id else None,
             "bundleName": getattr(bundle, "name", None),
             "bundleVersion": getattr(bundle, "version", None),
-            "git": machine.git(fileloc),
+            "git": machine.git(fileloc, wait=final),
         }
     )
 
@@ -53,14 +56,16 @@ def params(context: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-def facet(task_instance: Any, seeds: list[dict[str, Any]], context: Mapping[str, Any]) -> dict[str, Any]:
+def facet(
+    task_instance: Any, seeds: list[dict[str, Any]], context: Mapping[str, Any], final: bool = True
+) -> dict[str, Any]:
     """The ``airflowLineage_reproducibility`` facet of one task attempt (``context``: its template
-    context)."""
+    context; ``final``: a COMPLETE or FAIL event, see :func:`code`)."""
     environment = {
         **machine.environment(),
         "distributions": list(machine.distributions()),  # the store keeps it once per hash
         "imageDigest": os.environ.get(IMAGE_DIGEST_ENV) or None,
     }
     return mlfacets.reproducibility(
-        code(task_instance), _dropping_none(environment), machine.hardware(), params(context), seeds
+        code(task_instance, final), _dropping_none(environment), machine.hardware(), params(context), seeds
     )

@@ -46,10 +46,12 @@ from airflow_lineage_provider.emit.outbox import Deliver, DrainResult, Outbox
 if TYPE_CHECKING:
     from airflow_lineage_provider.store.api import LineageStore
 
-log = logging.getLogger("airflow_lineage_provider.emit.deliverer")  # the same name when run as __main__
+log = logging.getLogger("airflow_lineage_provider.emit.deliverer")  # this name when run as __main__ too
 
+MODULE = "airflow_lineage_provider.emit.deliverer"
 LOCK_NAME = ".deliverer.lock"
 LOG_NAME = "deliverer.log"
+BACKLOG = 100  # a drain delivering this many at once is worth an info line (a recovered outage)
 
 Role = Literal["task", "component"]
 _role: Role | None = None
@@ -99,15 +101,18 @@ def ensure_running(outbox: Outbox) -> bool:
         return False
     reap()
     try:
-        child = subprocess.Popen(
-            [sys.executable, "-m", __name__, "--outbox", str(outbox.path), "--lock-fd", str(fd)],
-            pass_fds=(fd,),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd="/",
-        )
+        # What the deliverer prints before its logging is set up (a crash at start) goes to its log.
+        with open(outbox.path / LOG_NAME, "ab") as early:
+            child = subprocess.Popen(
+                [sys.executable, "-m", MODULE, "--outbox", str(outbox.path), "--lock-fd", str(fd)],
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=early,
+                start_new_session=True,
+                cwd="/",
+                env=_deliverer_environment(),
+            )
     except OSError as exc:
         log.warning("lineage: cannot start a deliverer for %s: %s", outbox.path, exc)
         return False
@@ -116,6 +121,15 @@ def ensure_running(outbox: Outbox) -> bool:
     _started.append(child)
     log.info("lineage: started a deliverer for the outbox %s", outbox.path)
     return True
+
+
+def _deliverer_environment() -> dict[str, str]:
+    """This process's environment for a host deliverer. A task process's environment blocks Airflow's
+    metadata DB (its URL is replaced by one that cannot be parsed); the deliverer never uses that DB,
+    so it starts Airflow the way a re-executed task process does: without configuring the ORM."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("__AIRFLOW_SUPERVISOR")}
+    env["_AIRFLOW__REEXECUTED_PROCESS"] = "1"
+    return env
 
 
 def reap(timeout: float = 0) -> int:
@@ -200,7 +214,8 @@ class Deliverer:
             self._failing = False
         self.delivered += result.delivered
         if result.delivered or result.dead:
-            log.info(
+            log.log(
+                logging.INFO if result.dead or result.delivered >= BACKLOG else logging.DEBUG,
                 "lineage: delivered %d events from the outbox (%d dead-lettered, %d left)",
                 result.delivered,
                 result.dead,

@@ -32,12 +32,39 @@ def test_a_dirty_repository_is_recorded_with_the_hash_of_its_diff(tmp_path: Path
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
     clean = machine.git(str(tmp_path / "dag.py"))
     (tmp_path / "dag.py").write_text("x = 2\n")
-    machine._git_repository.cache_clear()  # a new process
+    machine.forget_git()  # a new process
     dirty = machine.git(str(tmp_path / "dag.py"))
 
     assert clean is not None and clean["dirty"] is False and clean["diffHash"] is None
     assert dirty is not None and dirty["dirty"] is True and len(dirty["diffHash"]) == 64
     assert dirty["commit"] == clean["commit"]
+
+
+def test_at_start_the_git_probe_runs_in_the_background_and_the_final_record_has_its_answer(
+    tmp_path: Path,
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "dag.py").write_text("x = 1\n")
+    git("add", "dag.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout
+    machine.forget_git()
+
+    machine.git(str(tmp_path / "dag.py"), wait=False)  # START: not waited for
+    final = machine.git(str(tmp_path / "dag.py"))  # COMPLETE
+
+    assert final == {"repository": str(tmp_path), "commit": head.strip(), "dirty": False, "diffHash": None}
+
+
+def test_a_repository_without_commits_has_no_git_record(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "dag.py").write_text("x = 1\n")
+    machine.forget_git()
+
+    assert machine.git(str(tmp_path / "dag.py")) is None
 
 
 def test_a_new_process_reads_the_distribution_list_from_the_per_user_cache(

@@ -49,6 +49,7 @@ def airflow_env(home: Path, dags_folder: Path, store_url: str, port: int) -> dic
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": store_url,
+        "AIRFLOW__LINEAGE_PROVIDER__DELIVERER_IDLE_TIMEOUT": "20",  # host deliverers a test starts end soon
     }
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     return env

@@ -33,6 +33,7 @@ def prepare(base: Path) -> dict[str, str]:
         "AIRFLOW_CONN_LINEAGE_IT_SQLITE": json.dumps({"conn_type": "sqlite", "host": str(db)}),
         "LINEAGE_IT_DB": str(db),
         "LINEAGE_IT_EXPORT": str(base / "export.csv"),
+        "AIRFLOW__LINEAGE_PROVIDER__DELIVERER_IDLE_TIMEOUT": "20",  # host deliverers a test starts end soon
     }
 
 
