@@ -328,11 +328,11 @@ def deliver_pending(deliver: Deliver | None = None) -> DrainResult | None:
     result = outbox.drain(deliver or configured_deliver(budget_seconds()), wait=True)
     if result.error:
         log.warning(
-            "lineage: %d events wait in the outbox %s (%s); they are delivered by the next reader, "
-            "a deliverer, or airflow-lineage replay",
+            "lineage: delivery failed (%s); %d events are kept in the outbox %s for the next reader, "
+            "a deliverer or airflow-lineage replay",
+            result.error,
             result.remaining,
             outbox.path,
-            result.error,
         )
     return result
 
