@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import tarfile
 import uuid
-import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
 from typing import Any
@@ -23,58 +20,13 @@ import pytest
 from airflow_lineage_provider import __version__
 from tests.conftest import REPO
 from tests.integration.apiserver import running_api_server
+from tests.integration.conftest import PACKAGE, Dists
 from tests.integration.venvs import clean_env, constraints, make_venv, run
 from tests.ui.test_lineage_ui import CHROMIUM_ARGS, _chromium
 
 pytestmark = pytest.mark.integration
 
-PACKAGE = "airflow_lineage_provider"
 UI_SOURCES = re.compile(r"\.(tsx?|mjs|cjs)$|(^|/)(package(-lock)?\.json|tsconfig\.json|vite\.config\.ts)$")
-
-
-@dataclass(frozen=True)
-class Dists:
-    wheel: Path
-    sdist: Path
-    checkout: Path
-
-    def wheel_names(self) -> list[str]:
-        with zipfile.ZipFile(self.wheel) as wheel:
-            return wheel.namelist()
-
-    def wheel_text(self, name: str) -> str:
-        with zipfile.ZipFile(self.wheel) as wheel:
-            return wheel.read(name).decode()
-
-
-def clean_checkout(into: Path) -> Path:
-    """The working tree as a fresh clone has it: tracked and new files, nothing .gitignore ignores."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
-    for name in filter(None, (f.decode() for f in files)):
-        source = REPO / name
-        if source.is_file():  # a tracked file deleted in the working tree is not there
-            target = into / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-            target.chmod(source.stat().st_mode)
-    return into
-
-
-@pytest.fixture(scope="module")
-def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
-    checkout = clean_checkout(tmp_path_factory.mktemp("checkout"))
-    assert not (checkout / PACKAGE / "ui" / "dist").exists()
-    assert not (checkout / PACKAGE / "ui" / "node_modules").exists()
-    out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--outdir", str(out), "."], checkout, 900, clean_env())
-    (wheel,) = out.glob("*.whl")
-    (sdist,) = out.glob("*.tar.gz")
-    return Dists(wheel, sdist, checkout)
 
 
 def test_the_wheel_carries_the_built_ui_and_every_module(dists: Dists) -> None:

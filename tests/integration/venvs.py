@@ -36,8 +36,11 @@ def run(command: list[str], cwd: Path, timeout: float, env: dict[str, str] | Non
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     if done.returncode != 0:
+        stderr = "\n".join(
+            line for line in done.stderr.splitlines() if "is ignored: it is neither" not in line
+        )
         pytest.fail(
-            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{stderr[-3000:]}"
         )
     return done.stdout
 
@@ -82,6 +85,8 @@ def make_venv(path: Path, requirements: list[str], constraints_file: Path, timeo
     if done.returncode != 0:
         download = [str(python), "-m", "pip", "download", "-q", "--no-input", "-d", str(house)]
         run([*download, "-c", str(constraints_file), *requirements], path, timeout, env)
+        for ours in house.glob("airflow_lineage_provider-*"):  # a stale copy would answer for the new wheel
+            ours.unlink()
         run(offline, path, timeout, env)
     return python
 
