@@ -20,6 +20,10 @@ from airflow_lineage_provider import conf
 PACKAGE = "airflow-lineage-provider"
 PLUGIN = "airflow_lineage_provider"
 UPGRADE = "run `airflow-lineage db upgrade`"
+# The Airflow minors the compatibility tests run on (tests/integration/test_compat.py). The range pip
+# allows is the package's own requirement on apache-airflow (pyproject.toml), which also admits the
+# next minor.
+TESTED_AIRFLOW = ("3.2", "3.3")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,59 @@ class Context:
     """What the checks share: the store URL to check (``--store-url`` or the configured one)."""
 
     store_url: str | None = None
+
+
+def declared_airflow() -> str:
+    """The apache-airflow version range this installed package declares (``""`` when not installed)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+
+    try:
+        requirements = [Requirement(line) for line in requires(PACKAGE) or []]
+    except PackageNotFoundError:
+        return ""
+    for requirement in requirements:
+        if requirement.name == "apache-airflow" and not requirement.marker:  # lower bounds first
+            return ",".join(str(s) for s in sorted(requirement.specifier, key=lambda s: s.operator[0] == "<"))
+    return ""
+
+
+def airflow_support(version: str, declared: str) -> Check:
+    """Whether Airflow ``version`` is one this package supports: in ``declared`` and tested."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    tested = " and ".join(TESTED_AIRFLOW)
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        return Check("airflow", "warn", f"Airflow reports the version {version!r}, which is not a version")
+    minor = f"{parsed.major}.{parsed.minor}"
+    if declared and not SpecifierSet(declared).contains(parsed, prereleases=True):
+        return Check(
+            "airflow",
+            "fail",
+            f"Airflow {version} is not supported: {PACKAGE} needs apache-airflow{declared} "
+            f"(tested on {tested})",
+            f"run a supported Airflow (pip install 'apache-airflow{declared}'), or a release of {PACKAGE} "
+            f"made for Airflow {minor}",
+        )
+    if minor not in TESTED_AIRFLOW:
+        return Check(
+            "airflow",
+            "warn",
+            f"Airflow {version} is allowed but not yet tested with this version of {PACKAGE} "
+            f"(tested on {tested})",
+            f"report what breaks, or run Airflow {TESTED_AIRFLOW[-1]}",
+        )
+    return Check("airflow", "ok", f"Airflow {version} is supported (tested on {tested})")
+
+
+def check_airflow(ctx: Context) -> list[Check]:
+    import airflow
+
+    return [airflow_support(str(airflow.__version__), declared_airflow())]
 
 
 def check_provider(ctx: Context) -> list[Check]:
@@ -294,6 +351,7 @@ def check_outbox(ctx: Context) -> list[Check]:
 
 
 CHECKS: list[Callable[[Context], list[Check]]] = [
+    check_airflow,
     check_provider,
     check_plugin,
     check_hook_lineage,
@@ -352,8 +410,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "doctor",
         parents=[common],
         help="check the installation and say what to fix (exit 1 when a check fails)",
-        description="Check that Airflow loads the provider and plugin, the config in force and where each "
-        "value comes from, the store (reachable, schema), hook lineage and the outbox.",
+        description="Check that the Airflow version is supported, that Airflow loads the provider and "
+        "plugin, the config in force and where each value comes from, the store (reachable, schema), hook "
+        "lineage and the outbox.",
     )
     sub.set_defaults(standalone=command)
     output.add_format_option(sub, "table", choices=("table", "json"))

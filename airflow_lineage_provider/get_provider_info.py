@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-VERSION = "0.1.0"
+from airflow_lineage_provider import __version__
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -14,7 +14,7 @@ def get_provider_info() -> dict[str, Any]:
         "name": "Lineage Provider",
         "description": "Captures data and ML lineage of every task run as OpenLineage events, stores "
         "it in its own metadata store and answers provenance and impact questions.",
-        "versions": [VERSION],
+        "versions": [__version__],
         "config": {
             "lineage_provider": {
                 "description": "Lineage capture and the lineage store of airflow-lineage-provider.",

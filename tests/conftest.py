@@ -20,7 +20,7 @@ from typing import NoReturn
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SPEC_DIR = REPO.parent / "shared" / "openlineage-spec"
+SPEC_DIR = REPO / "tests" / "openlineage_spec"  # vendored, with its licence and origin (README.md there)
 
 _HOME = Path(tempfile.mkdtemp(prefix="lineage-test-home-"))
 os.environ["AIRFLOW_HOME"] = str(_HOME)

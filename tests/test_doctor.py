@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_lineage_provider import LineageStore
+from airflow_lineage_provider import doctor as doctor_module
 from airflow_lineage_provider.get_provider_info import get_provider_info
 from airflow_lineage_provider.store import schema
 from tests.test_cli import cli
@@ -48,6 +49,7 @@ def test_a_healthy_installation_passes_every_check(home: Path) -> None:
     assert code == 0
     options = get_provider_info()["config"]["lineage_provider"]["options"]
     assert statuses(checks) == {
+        "airflow": "ok",
         "provider": "ok",
         "plugin": "ok",
         "capture": "ok",
@@ -177,3 +179,33 @@ def test_the_table_names_the_fix_and_the_exit_code_is_1(home: Path) -> None:
     capture = next(line for line in result.stdout.splitlines() if line.split()[1:2] == ["capture"])
     assert capture.startswith("FAIL") and "disabled = False" in capture
     assert result.stdout.splitlines()[-1].startswith("doctor: 2 failed")
+
+
+def test_the_installed_airflow_is_checked_against_the_range_the_package_declares(home: Path) -> None:
+    import airflow
+
+    code, checks = doctor(home)
+
+    assert doctor_module.declared_airflow() == ">=3.2,<3.5"
+    expected = f"Airflow {airflow.__version__} is supported (tested on 3.2 and 3.3)"
+    assert (code, checks["airflow"]["detail"]) == (0, expected)
+
+
+@pytest.mark.parametrize("version", ["3.1.8", "3.0.6", "2.11.0", "3.5.0", "3.5.0rc1", "4.0.0"])
+def test_an_airflow_outside_the_declared_range_fails_and_says_which_is_needed(version: str) -> None:
+    check = doctor_module.airflow_support(version, ">=3.2,<3.5")
+
+    assert check.status == "fail"
+    assert check.detail.startswith(f"Airflow {version} is not supported: airflow-lineage-provider needs ")
+    assert "apache-airflow>=3.2,<3.5" in check.detail and "apache-airflow>=3.2,<3.5" in check.fix
+
+
+def test_the_next_minor_is_allowed_but_warned_as_untested() -> None:
+    check = doctor_module.airflow_support("3.4.0", ">=3.2,<3.5")
+
+    assert check.status == "warn" and "not yet tested" in check.detail
+
+
+@pytest.mark.parametrize("version", ["3.2.0", "3.2.2", "3.3.2"])
+def test_the_tested_minors_pass(version: str) -> None:
+    assert doctor_module.airflow_support(version, ">=3.2,<3.5").status == "ok"

@@ -6,9 +6,9 @@ iframe, so the UI's ``_token`` cookie authenticates the page and the API calls i
 its assets need an authenticated Airflow user like every other route; the data comes from the REST
 API, filtered by what the user may read.
 
-The bundle is built from ``ui/`` (React, React Flow, dagre) into ``ui/dist`` by the set-up command
-(``.ci/setup``) and ships inside the Python package. A strict Content-Security-Policy keeps names from
-data inert even if one were ever rendered as markup.
+The bundle is built from ``ui/`` (React, React Flow, dagre) into ``ui/dist`` by the build hook in
+``setup.py`` (run by every wheel and sdist build, and by ``.ci/setup``) and ships inside the package.
+A strict Content-Security-Policy keeps names from data inert even if one were ever rendered as markup.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def _file(path: Path, cache: str) -> FileResponse:
         if not (DIST / "index.html").is_file():
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
-                f"the Lineage UI is not built: {DIST} is missing (the set-up command `bash .ci/setup` "
-                "builds it with npm)",
+                f"the Lineage UI is not built: {DIST} is missing (every wheel and sdist carries it; "
+                "in a checkout, `pip install .` or `bash .ci/setup` builds it with npm)",
             )
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file in the Lineage UI")
     return FileResponse(path, headers={**_HEADERS, "Cache-Control": cache})

@@ -62,10 +62,13 @@ def healthy(base_url: str) -> bool:
         return False
 
 
-def airflow(env: Mapping[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run one Airflow command in the deployment; fail the test with its output if it fails."""
+def airflow(
+    env: Mapping[str, str], *args: str, timeout: float = 300, python: str = sys.executable
+) -> subprocess.CompletedProcess[str]:
+    """Run one Airflow command in the deployment (with ``python``'s Airflow); fail the test with its
+    output if it fails."""
     done = subprocess.run(
-        [sys.executable, "-m", "airflow", *args],
+        [python, "-m", "airflow", *args],
         env=dict(env),
         cwd=env["AIRFLOW_HOME"],
         capture_output=True,
@@ -114,9 +117,11 @@ def running_api_server(
     dags_folder: Path | None = None,
     extra_env: Mapping[str, str] | None = None,
     before_start: list[tuple[str, ...]] | None = None,
+    python: str = sys.executable,
 ) -> Iterator[ApiServer]:
     """Migrate Airflow's DB, run ``before_start`` Airflow commands, start the api-server, log every
-    user in (``POST /auth/token``); stop it on exit."""
+    user in (``POST /auth/token``); stop it on exit. ``python`` is the interpreter whose Airflow runs
+    (another venv's, to test an installed wheel)."""
     home = tmp_path / "home"
     home.mkdir()
     passwords = {user: secrets.token_urlsafe(12) for user in USERS}
@@ -125,13 +130,13 @@ def running_api_server(
     env = airflow_env(home, dags_folder or tmp_path / "dags", f"sqlite:///{tmp_path / 'lineage.db'}", port)
     env.update(extra_env or {})
     base_url = env["AIRFLOW__API__BASE_URL"]
-    airflow(env, "db", "migrate")
+    airflow(env, "db", "migrate", python=python)
     for command in before_start or []:
-        airflow(env, *command)
+        airflow(env, *command, python=python)
     log_path = tmp_path / "api-server.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)]
+            [python, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)]
             + ["--workers", "1"],
             env=env,
             cwd=home,

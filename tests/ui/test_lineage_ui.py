@@ -3,7 +3,10 @@ inside a real ``airflow api-server`` whose lineage store was filled by running t
 ``airflow dags test``. A user logs in through Airflow's own login page, opens Browse > Lineage,
 searches, sees the graph, opens a node's details, downloads the impact CSV, expands a node, uses the
 DAG page's Lineage tab, in light and dark mode; a dataset named like markup stays text.
-Screenshots land in ``docs/`` for the README."""
+
+Screenshots go to a temporary directory, so a test run leaves the tree as it was. To refresh the
+README's pictures in ``docs/``: ``LINEAGE_UI_SCREENSHOTS=docs bash .ci/run tests/ui`` (a path relative to
+the repository, or absolute)."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 XSS_NAME = "<img src=x onerror=alert(1)>"
-DOCS = REPO / "docs"
+SCREENSHOTS_ENV = "LINEAGE_UI_SCREENSHOTS"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,17 @@ def _ingest_markup_named_dataset(deployment: Deployment) -> None:
 
 
 @pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``$LINEAGE_UI_SCREENSHOTS`` (``docs``: the README's), else a temp dir."""
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    if not chosen:
+        return tmp_path_factory.mktemp("screenshots")
+    path = REPO / chosen  # an absolute path stays as it is
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
 def browser(deployment: Deployment) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -152,7 +166,9 @@ def _search_and_open(session: Session, text: str, pick: str) -> None:
     results.get_by_role("button").filter(has=name).first.click()
 
 
-def test_browse_lineage_search_graph_details_and_impact_csv(light: Session, deployment: Deployment) -> None:
+def test_browse_lineage_search_graph_details_and_impact_csv(
+    light: Session, deployment: Deployment, screenshots: Path
+) -> None:
     page = light.page
     page.get_by_role("button", name="Browse").click()
     page.get_by_role("menuitem", name="Lineage").click()
@@ -182,7 +198,7 @@ def test_browse_lineage_search_graph_details_and_impact_csv(light: Session, depl
     assert "completed" in panel.get_by_test_id("runs").first.inner_text()
     assert panel.get_by_test_id("versions").locator("li").count() >= 1
     page.wait_for_timeout(300)
-    page.screenshot(path=str(DOCS / "ui-lineage-light.png"))
+    page.screenshot(path=str(screenshots / "ui-lineage-light.png"))
 
     frame.locator(".react-flow__controls-fitview").click()  # the whole graph: raw_orders is off-screen
     frame.locator(f'[data-node-id="{deployment.dataset("raw_orders")}"]').click()
@@ -215,7 +231,7 @@ def test_depth_bounds_the_graph_and_a_frontier_node_expands_in_place(
 
 
 def test_the_dag_page_has_a_lineage_tab_with_what_the_dag_reads_and_writes(
-    light: Session, deployment: Deployment
+    light: Session, deployment: Deployment, screenshots: Path
 ) -> None:
     page = light.page
     page.goto(f"{light.base_url}/dags/lineage_example_etl")
@@ -227,7 +243,7 @@ def test_the_dag_page_has_a_lineage_tab_with_what_the_dag_reads_and_writes(
     assert not any("lineage_example_ml" in node for node in ids)
     assert light.frame().get_by_test_id("dag-chip").inner_text() == "DAG lineage_example_etl"
     page.wait_for_timeout(300)
-    page.screenshot(path=str(DOCS / "ui-dag-tab.png"))
+    page.screenshot(path=str(screenshots / "ui-dag-tab.png"))
 
 
 def test_a_model_is_drawn_as_a_model(light: Session, deployment: Deployment) -> None:
@@ -253,7 +269,7 @@ def test_a_name_made_of_markup_is_shown_as_text_never_run(light: Session) -> Non
     assert light.dialogs == []
 
 
-def test_the_view_follows_airflows_dark_mode(browser: Any, deployment: Deployment) -> None:
+def test_the_view_follows_airflows_dark_mode(browser: Any, deployment: Deployment, screenshots: Path) -> None:
     session = _login(browser, deployment, "dark")
     try:
         session.page.goto(f"{session.base_url}/plugin/lineage")
@@ -264,7 +280,7 @@ def test_the_view_follows_airflows_dark_mode(browser: Any, deployment: Deploymen
         background = frame.locator("body").evaluate("el => getComputedStyle(el).backgroundColor")
         assert theme == "dark" and background == "rgb(17, 17, 17)", (theme, background)
         session.page.wait_for_timeout(300)
-        session.page.screenshot(path=str(DOCS / "ui-lineage-dark.png"))
+        session.page.screenshot(path=str(screenshots / "ui-lineage-dark.png"))
     finally:
         session.page.context.close()
 
