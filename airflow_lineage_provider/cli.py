@@ -90,9 +90,9 @@ def _cmd_ingest(store: LineageStore, args: argparse.Namespace) -> int:
     source = "<stdin>" if args.file == "-" else args.file
     if args.file == "-":
         with output.progress("reading", None, "bytes") as advance:
-            numbered = jsonl.read_events(sys.stdin, source, advance)
+            numbered = jsonl.read_events(sys.stdin.buffer, source, advance)
     else:
-        with open(args.file, encoding="utf-8") as stream:
+        with open(args.file, "rb") as stream:
             with output.progress("reading", os.path.getsize(args.file), "bytes") as advance:
                 numbered = jsonl.read_events(stream, source, advance)
     try:

@@ -13,36 +13,39 @@ from airflow_lineage_provider.exceptions import InvalidEventError
 
 
 def read_events(
-    stream: IO[str], source: str, advance: Callable[[int], None] | None = None
+    stream: IO[bytes], source: str, advance: Callable[[int], None] | None = None
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Every event of a JSONL stream with its line number; blank lines are skipped.
+    """Every event of a JSONL byte stream with its line number; blank lines are skipped.
 
     ``advance`` is called with the size in bytes of each line read (for a progress bar).
 
-    The first line that is not a JSON object raises :class:`InvalidEventError` naming the line.
+    The first line that is not UTF-8 text or not a JSON object raises :class:`InvalidEventError`
+    naming the line (each line is decoded on its own, so the number is the line's, not a buffer's).
     """
     events: list[tuple[int, dict[str, Any]]] = []
-    number = 0
-    try:
-        for number, line in enumerate(stream, start=1):  # noqa: B007 - used after the loop on errors
-            if advance is not None:
-                advance(len(line.encode("utf-8", "surrogateescape")))
-            if not line.strip():
-                continue
-            try:
-                event = json.loads(line.rstrip("\r\n"))  # so the column counts in the line
-            except json.JSONDecodeError as exc:
-                raise InvalidEventError(
-                    f"{source} line {number}: not valid JSON: {exc.msg} (column {exc.colno})"
-                ) from exc
-            if not isinstance(event, dict):
-                raise InvalidEventError(
-                    f"{source} line {number}: expected one OpenLineage event (a JSON object), "
-                    f"got {type(event).__name__}"
-                )
-            events.append((number, event))
-    except UnicodeDecodeError as exc:
-        raise InvalidEventError(f"{source} line {number + 1}: not UTF-8 text ({exc.reason})") from exc
+    for number, raw in enumerate(stream, start=1):
+        if advance is not None:
+            advance(len(raw))
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidEventError(
+                f"{source} line {number}: not UTF-8 text ({exc.reason} at byte {exc.start + 1})"
+            ) from exc
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line.rstrip("\r\n"))  # so the column counts in the line
+        except json.JSONDecodeError as exc:
+            raise InvalidEventError(
+                f"{source} line {number}: not valid JSON: {exc.msg} (column {exc.colno})"
+            ) from exc
+        if not isinstance(event, dict):
+            raise InvalidEventError(
+                f"{source} line {number}: expected one OpenLineage event (a JSON object), "
+                f"got {type(event).__name__}"
+            )
+        events.append((number, event))
     return events
 
 

@@ -12,7 +12,7 @@ from airflow_lineage_provider.exceptions import InvalidEventError
 
 
 def test_read_events_keeps_line_numbers_and_skips_blank_lines() -> None:
-    stream = io.StringIO('{"a": 1}\n\n  \n{"b": 2}\n')
+    stream = io.BytesIO(b'{"a": 1}\n\n  \n{"b": 2}\n')
 
     assert jsonl.read_events(stream, "events.jsonl") == [(1, {"a": 1}), (4, {"b": 2})]
 
@@ -29,9 +29,19 @@ def test_read_events_keeps_line_numbers_and_skips_blank_lines() -> None:
 )
 def test_read_events_names_the_first_bad_line(text: str, message: str) -> None:
     with pytest.raises(InvalidEventError) as error:
-        jsonl.read_events(io.StringIO(text), "events.jsonl")
+        jsonl.read_events(io.BytesIO(text.encode()), "events.jsonl")
 
     assert str(error.value) == message
+
+
+def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line_past_any_read_buffer() -> None:
+    long_line = b'{"pad": "' + b"x" * 2000 + b'"}\n'  # 29 lines of 2 kB: well past an 8 kB buffer
+    stream = io.BytesIO(long_line * 29 + b'{"name": "caf\xe9"}\n' + long_line)
+
+    with pytest.raises(InvalidEventError) as error:
+        jsonl.read_events(stream, "events.jsonl")
+
+    assert str(error.value) == "events.jsonl line 30: not UTF-8 text (invalid continuation byte at byte 14)"
 
 
 def test_write_events_writes_one_compact_event_a_line() -> None:
