@@ -23,6 +23,7 @@ from airflow_lineage_provider.emit.outbox import Outbox
 from airflow_lineage_provider.emit.spool import OutboxEmitter, event_key
 from airflow_lineage_provider.exceptions import LineageError
 from tests.emit.logs import LineageLog
+from tests.figures import report
 from tests.store.events import new_run, run_event
 
 DOWN = "postgresql+psycopg2://postgres@127.0.0.1:1/lineage"  # nothing listens on port 1
@@ -291,3 +292,59 @@ def test_a_host_deliverer_exits_when_its_outbox_is_removed(outbox: Outbox) -> No
     finally:
         if process.poll() is None:
             process.kill()
+
+
+EMITTING_CHILD = """
+import sys, uuid
+from airflow_lineage_provider.emit.spool import OutboxEmitter
+from tests.store.events import run_event
+
+emitter = OutboxEmitter()
+for i in range(100000):
+    event = run_event("COMPLETE", f"dag.task{i}", str(uuid.uuid4()), minute=i % 1000)
+    emitter.emit(event)  # appended and closed when this returns
+    print(event["run"]["runId"], flush=True)
+"""
+
+
+def test_a_task_process_killed_at_any_point_loses_none_of_the_events_it_had_appended(
+    store_url: str, outbox: Outbox, thread_deliverer: Any
+) -> None:
+    """kill -9 while a process appends events as fast as it can: every event whose emit had
+    returned is delivered afterwards, once; a half-written one is never read as an event."""
+    lost = stored_count = duplicated = acknowledged = 0
+    for delay in (0.05, 0.3, 0.9):  # a few points in the stream of writes
+        child = subprocess.Popen(
+            [sys.executable, "-c", EMITTING_CHILD],
+            stdout=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, "AIRFLOW__LINEAGE_PROVIDER__OUTBOX_DIR": str(outbox.path)},
+        )
+        assert child.stdout is not None
+        first = child.stdout.readline()  # it is writing
+        time.sleep(delay)
+        child.kill()
+        rest, _ = child.communicate()
+        acked = {first.decode().strip(), *rest.decode().split()}
+        acknowledged += len(acked)
+        assert not outbox.corrupt_dir.exists()
+        store = LineageStore.from_url(store_url)
+        try:
+            found = thread_deliverer(lambda store=store: store.record_many)
+            wait_until(lambda: not outbox.has_pending(), timeout=120)
+            found.stop()
+            runs = [e["run"]["runId"] for e in store.events()]
+        finally:
+            store.close()
+        lost += len(acked - set(runs))
+        stored_count, duplicated = len(set(runs)), len(runs) - len(set(runs))
+    report(
+        "task processes killed with SIGKILL while appending, then delivered",
+        kills=3,
+        acknowledged=acknowledged,
+        stored=stored_count,
+        duplicated=duplicated,
+        lost=lost,
+    )
+    assert lost == 0 and duplicated == 0
+    assert not outbox.corrupt_dir.exists()  # the write being made at the kill was a temporary file
