@@ -45,17 +45,18 @@ def get_provider_info() -> dict[str, Any]:
                         "default": "airflow",
                     },
                     "emit_timeout": {
-                        "description": "Capture time budget in seconds: extraction and delivery of one "
-                        "event give up after this long, log one warning and let the task go on.",
+                        "description": "Capture time budget in seconds: extracting and keeping one event "
+                        "give up after this long, log one warning and let the task go on.",
                         "version_added": "0.1.0",
                         "type": "float",
                         "example": "2.0",
                         "default": "5.0",
                     },
                     "emitter": {
-                        "description": "How task processes deliver events: direct (write the store "
-                        "from the task) or http (POST to the API server's ingest endpoint, for workers "
-                        "with no route to the store). Undelivered events wait in the outbox either way.",
+                        "description": "Where the deliverer takes the events tasks append to the outbox: "
+                        "direct (into the store) or http (POST to the API server's ingest endpoint, for "
+                        "workers with no route to the store). A dotted class path is an emitter of yours, "
+                        "called in the task process itself.",
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "http",
@@ -79,9 +80,9 @@ def get_provider_info() -> dict[str, Any]:
                         "sensitive": True,
                     },
                     "outbox_dir": {
-                        "description": "Directory of the durable outbox: events that could not be "
-                        "delivered wait there (one file each) until replayed. Empty means lineage_outbox "
-                        "under AIRFLOW_HOME.",
+                        "description": "Directory of the durable outbox: task processes append their "
+                        "events there (one file each) and a deliverer stores them; events that cannot be "
+                        "delivered yet wait there. Empty means lineage_outbox under AIRFLOW_HOME.",
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "/var/lib/airflow/lineage_outbox",
