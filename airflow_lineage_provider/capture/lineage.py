@@ -14,21 +14,45 @@ rest of the event is not lost with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_lineage_provider.capture import facets
 from airflow_lineage_provider.emit.serde import to_dict
 
 
-@dataclass
 class DatasetEntry:
-    """A dataset found by extraction: its facets and its input- or output-specific facets."""
+    """A dataset found by extraction: its facets and its input- or output-specific facets.
 
-    namespace: str
-    name: str
-    facets: dict[str, Any] = field(default_factory=dict)
-    io_facets: dict[str, Any] = field(default_factory=dict)
+    (Plain classes rather than dataclasses in this module: a task process imports it, and building a
+    dataclass costs a fresh process more than the rest of the module.)"""
+
+    __slots__ = ("namespace", "name", "facets", "io_facets")
+
+    def __init__(
+        self,
+        namespace: str,
+        name: str,
+        facets: dict[str, Any] | None = None,
+        io_facets: dict[str, Any] | None = None,
+    ) -> None:
+        self.namespace, self.name = namespace, name
+        self.facets: dict[str, Any] = {} if facets is None else facets
+        self.io_facets: dict[str, Any] = {} if io_facets is None else io_facets
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DatasetEntry):
+            return NotImplemented
+        return (self.namespace, self.name, self.facets, self.io_facets) == (
+            other.namespace,
+            other.name,
+            other.facets,
+            other.io_facets,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"DatasetEntry({self.namespace!r}, {self.name!r}, {self.facets!r}, {self.io_facets!r})"
 
     def merge(self, other: DatasetEntry) -> None:
         self.facets = {**other.facets, **self.facets}
@@ -53,16 +77,18 @@ def entry(dataset: Any) -> DatasetEntry | None:
     )
 
 
-@dataclass
 class Lineage:
     """Inputs, outputs, facets and extraction errors of one task event."""
 
-    inputs: dict[tuple[str, str], DatasetEntry] = field(default_factory=dict)
-    outputs: dict[tuple[str, str], DatasetEntry] = field(default_factory=dict)
-    run_facets: dict[str, Any] = field(default_factory=dict)
-    job_facets: dict[str, Any] = field(default_factory=dict)
-    attempted: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    __slots__ = ("inputs", "outputs", "run_facets", "job_facets", "attempted", "errors")
+
+    def __init__(self, attempted: int = 0) -> None:
+        self.inputs: dict[tuple[str, str], DatasetEntry] = {}
+        self.outputs: dict[tuple[str, str], DatasetEntry] = {}
+        self.run_facets: dict[str, Any] = {}
+        self.job_facets: dict[str, Any] = {}
+        self.attempted = attempted
+        self.errors: list[dict[str, Any]] = []
 
     def add_inputs(self, datasets: Iterable[DatasetEntry | None]) -> None:
         self._add(self.inputs, datasets)

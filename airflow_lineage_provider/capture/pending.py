@@ -9,21 +9,22 @@ drains, so nothing outlives its attempt.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_lineage_provider.capture.lineage import DatasetEntry
 from airflow_lineage_provider.core import runids
 
 
-@dataclass
 class Pending:
     """Inputs, outputs, job facets and seeds one task attempt logged through the SDK."""
 
-    inputs: dict[tuple[str, str], DatasetEntry] = field(default_factory=dict)
-    outputs: dict[tuple[str, str], DatasetEntry] = field(default_factory=dict)
-    job_facets: dict[str, Any] = field(default_factory=dict)
-    seeds: list[dict[str, Any]] = field(default_factory=list)
+    __slots__ = ("inputs", "outputs", "job_facets", "seeds")
+
+    def __init__(self) -> None:
+        self.inputs: dict[tuple[str, str], DatasetEntry] = {}
+        self.outputs: dict[tuple[str, str], DatasetEntry] = {}
+        self.job_facets: dict[str, Any] = {}
+        self.seeds: list[dict[str, Any]] = []
 
 
 def run_key(task_instance: Any) -> str:

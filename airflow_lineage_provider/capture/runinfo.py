@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow_lineage_provider import conf
 from airflow_lineage_provider.core import runids
 
 
-@dataclass(frozen=True)
-class DagRunInfo:
+class DagRunInfo(NamedTuple):  # named tuples, not dataclasses: a task process imports this (cheaper)
     """One DAG run: the parent job ``<dag_id>`` and its run."""
 
     dag_id: str
@@ -36,8 +34,7 @@ class DagRunInfo:
         return runids.dag_run_id(self.dag_id, self.run_id)
 
 
-@dataclass(frozen=True)
-class TaskRunInfo:
+class TaskRunInfo(NamedTuple):
     """One task attempt: the job ``<dag_id>.<task_id>``, one run per try and map index."""
 
     dag_run: DagRunInfo

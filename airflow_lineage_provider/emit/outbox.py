@@ -40,10 +40,9 @@ import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow_lineage_provider.exceptions import InvalidEventError, LineageError
 
@@ -55,26 +54,26 @@ _STALE_TEMP_SECONDS = 3600
 Deliver = Callable[[list[dict[str, Any]]], object]
 
 
-@dataclass
 class DrainResult:
-    """What one drain did; ``busy`` is True when another process held the drain lock."""
+    """What one drain did; ``busy`` is True when another process held the drain lock.
 
-    delivered: int = 0
-    dead: int = 0
-    corrupt: int = 0
-    remaining: int = 0
-    busy: bool = False
-    error: str | None = None
+    (Plain classes rather than dataclasses in this module: a task process imports it, and building a
+    dataclass costs a fresh process more than the rest of the module.)"""
+
+    __slots__ = ("delivered", "dead", "corrupt", "remaining", "busy", "error")
+
+    def __init__(self) -> None:
+        self.delivered = self.dead = self.corrupt = self.remaining = 0
+        self.busy = False
+        self.error: str | None = None
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     path: Path
     event: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class OutboxStatus:
+class OutboxStatus(NamedTuple):
     """What the outbox holds, read without delivering anything."""
 
     pending: int
