@@ -59,7 +59,9 @@ def prepare() -> None:
     """Import and probe, once, what extraction needs in every task (for a process that forks tasks)."""
     import sqlite3  # noqa: F401 - schemas of SQLite tables
 
-    from airflow_lineage_provider.capture import facets, machine, sql  # noqa: F401 - SQL parsing
+    import openlineage_sql  # noqa: F401 - SQL parsing
+
+    from airflow_lineage_provider.capture import facets, machine, sql  # noqa: F401
 
     facets.airflow_version()
     machine.hardware()

@@ -39,6 +39,9 @@ from airflow_lineage_provider.emit.budget import budget_seconds, run_within_budg
 # that it also works on workers that have only the Task SDK.
 hookimpl = pluggy.HookimplMarker("airflow")
 
+# Airflow components whose processes run for long (they start a host deliverer when none runs).
+LONG_LIVED_JOBS = frozenset({"SchedulerJob", "TriggererJob", "DagProcessorJob"})
+
 
 class LineageListener:
     """Listener object registered by the plugin; delivers events through one :class:`Emitter`."""
@@ -66,9 +69,12 @@ class LineageListener:
     @hookimpl
     def on_starting(self, component: Any) -> None:
         with never_raise("lineage capture at process start"):
-            task_process = type(component).__name__ == "TaskRunnerMarker"
-            deliverer.set_role("task" if task_process else "component")
-            if getattr(component, "job_type", None) == "SchedulerJob":
+            job_type = getattr(component, "job_type", None)
+            if type(component).__name__ == "TaskRunnerMarker":
+                deliverer.set_role("task")
+            elif job_type in LONG_LIVED_JOBS:
+                deliverer.set_role("component")
+            if job_type == "SchedulerJob":
                 # The scheduler forks the LocalExecutor's workers, which fork each task process:
                 # what capture needs is loaded once here, and every task process starts with it.
                 self.emitter  # noqa: B018 - builds the emitter, importing its module

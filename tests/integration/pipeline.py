@@ -34,6 +34,7 @@ def prepare(base: Path) -> dict[str, str]:
         "LINEAGE_IT_DB": str(db),
         "LINEAGE_IT_EXPORT": str(base / "export.csv"),
         "AIRFLOW__LINEAGE_PROVIDER__DELIVERER_IDLE_TIMEOUT": "20",  # host deliverers a test starts end soon
+        "AIRFLOW__LINEAGE_PROVIDER__OUTBOX_DIR": str(base / "outbox"),  # never another test's events
     }
 
 
