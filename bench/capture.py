@@ -172,6 +172,12 @@ def main(argv: list[str] | None = None) -> None:
         "directory); on a tmpfs such as /dev/shm fsync costs nothing, which leaves the CPU part",
     )
     parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="local/celery: DAG runs per mode before the measured ones, not measured (default 1)",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="local/celery: keep the deployments' logs and homes (path printed)",
@@ -188,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         unknown = [m for m in chosen if m not in modes.MODES] + [s for s in stores if s not in modes.STORES]
         if unknown or not chosen or not stores:
             parser.error(f"unknown mode or store: {', '.join(unknown) or '(none given)'}")
-        ok = modes.main(args.executor, args.runs, chosen, stores, args.home, args.keep)
+        ok = modes.main(args.executor, args.runs, chosen, stores, args.home, args.keep, args.warmup)
         print(machine.describe(), flush=True)  # the load once more: the run takes minutes
         if not ok:
             raise SystemExit("a mode's check failed (see its 'check' line)")

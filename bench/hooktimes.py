@@ -110,8 +110,9 @@ class HookTimes:
     by_event: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # provider -> START/...
 
 
-def read(path: Path) -> HookTimes:
-    """Parse a hook-times file (absent: nothing measured)."""
+def read(path: Path, runs: set[str] | None = None) -> HookTimes:
+    """Parse a hook-times file (absent: nothing measured); with ``runs``, only the task hooks of those
+    DAG runs (warm-up runs left out)."""
     times = HookTimes()
     totals: dict[tuple[str, str], float] = {}
     if not path.exists():
@@ -121,6 +122,8 @@ def read(path: Path) -> HookTimes:
         if len(parts) != 4:
             continue
         provider, hook, key, seconds = parts[0], parts[1], parts[2], float(parts[3])
+        if runs is not None and hook in TASK_HOOKS and key.rsplit("/", 2)[0] not in runs:
+            continue
         event = TASK_HOOKS.get(hook) or DAG_HOOKS.get(hook, hook)
         times.by_event.setdefault(provider, {}).setdefault(event, []).append(seconds)
         if hook in TASK_HOOKS:

@@ -1,7 +1,8 @@
 """``bench.capture --executor local|celery``: lineage off, ours and the official provider, side by side.
 
 In one run, one fresh deployment per mode (``bench/deployment.py``), the same 20-task DAG triggered
-``runs`` times through the REST API:
+``runs`` times through the REST API after ``warmup`` runs that are not measured (the first workloads of
+a fresh executor worker pay the worker's own start):
 
 * ``off``: our provider disabled (``[lineage_provider] disabled``), the official one too;
 * ``ours``: this provider with its defaults, the store embedded SQLite or a fresh PostgreSQL database
@@ -133,7 +134,13 @@ def store_events(url: str) -> dict[str, int]:
 
 
 def measure(
-    label: str, mode: str, store: str | None, executor: str, runs: int, base: Path, templates: Templates
+    label: str,
+    mode: str,
+    store: str | None,
+    executor: str,
+    runs: tuple[int, int],
+    base: Path,
+    templates: Templates,
 ) -> Result:
     """Run one mode's deployment; everything it started is stopped before this returns."""
     result = Result(label)
@@ -166,10 +173,13 @@ def measure(
 
             headers = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=env["AIRFLOW__API__BASE_URL"], headers=headers, timeout=60) as api:
-                for _ in range(runs):
+                warmup, measured = runs
+                for number in range(warmup + measured):
                     began = time.monotonic()
-                    run_ids.append(run_dag(api, logs))
-                    result.run_walls.append((time.monotonic() - began) / TASKS)
+                    run_id = run_dag(api, logs)
+                    if number >= warmup:
+                        run_ids.append(run_id)
+                        result.run_walls.append((time.monotonic() - began) / TASKS)
             tis = task_instances(home, metadata_url, run_ids)
             if poller is not None:
                 delivery.wait_until_seen(poller, {t.key for t in tis}, DELIVERY_TIMEOUT)
@@ -211,8 +221,8 @@ def _collect(
             for workload in workloadlog.parse(stream):
                 if _uuid_hex(workload.workload_id) in ids and workload.final_state == "success":
                     result.workloads.append(workload.duration)
-    result.hooks = hooktimes.read(base / "hooks.txt")
-    result.dag_hooks = hooktimes.read(base / "dag-hooks.txt")
+    result.hooks = hooktimes.read(base / "hooks.txt", runs={t.key.rsplit("/", 2)[0] for t in tis})
+    result.dag_hooks = hooktimes.read(base / "dag-hooks.txt")  # every run's: the first is the process's first
     if poller is not None:
         ended = {t.key: t.end for t in tis if t.end is not None}
         result.delivery, missing = delivery.latencies(poller.seen, ended)
@@ -252,6 +262,7 @@ def main(
     stores: list[str],
     base_dir: str | None = None,
     keep: bool = False,
+    warmup: int = 1,
 ) -> bool:
     """Run every mode side by side and print the figures; True when every mode's check passed. With
     ``keep``, the deployments' directories (logs, homes, hook times) are left for reading."""
@@ -271,10 +282,12 @@ def main(
                 print(f"{executor} {label}: starting the deployment", flush=True)
                 began = time.monotonic()
                 try:
-                    result = measure(label, mode, store, executor, runs, base / f"mode-{number}", templates)
+                    result = measure(
+                        label, mode, store, executor, (warmup, runs), base / f"mode-{number}", templates
+                    )
                 except Exception as exc:  # noqa: BLE001 - one mode failing must not lose the others
                     result = Result(label, error=f"{type(exc).__name__}: {exc}")
                 print(f"{executor} {label}: done in {time.monotonic() - began:.0f} s", flush=True)
                 results.append((result, mode))
-    report.report(executor, runs, results)
+    report.report(executor, runs, warmup, results)
     return all(r.ok for r, _ in results)

@@ -46,7 +46,7 @@ def row(result: Result, mode: str) -> figures.Row:
     )
 
 
-def report(executor: str, runs: int, results: list[tuple[Result, str]]) -> None:
+def report(executor: str, runs: int, warmup: int, results: list[tuple[Result, str]]) -> None:
     """Print every figure of every mode, the added cost against ``off`` and the Markdown table."""
     rows = []
     for result, mode in results:
@@ -85,7 +85,7 @@ def report(executor: str, runs: int, results: list[tuple[Result, str]]) -> None:
                 f"max {figures.ms(max(v), 2)} ms"
                 for kind, v in sorted(by_event.items())
             )
-            print(f"  scheduler DAG-run hooks ({provider}), per event: {events}")
+            print(f"  scheduler DAG-run hooks ({provider}), per event, warm-up runs included: {events}")
         if mode == "ours":
             print(
                 f"  delivery, task end (TI end_date) to its COMPLETE in the store's raw table: p50 "
@@ -105,7 +105,10 @@ def report(executor: str, runs: int, results: list[tuple[Result, str]]) -> None:
                 f"{executor} added per task vs off, {current.mode}: {raw}; without the late exit notice: "
                 f"{adjusted}"
             )
-    print(f"\nMarkdown ({executor} executor, {runs} DAG run(s) of {TASKS} tasks per mode):\n")
+    print(
+        f"\nMarkdown ({executor} executor, {runs} measured DAG run(s) of {TASKS} tasks per mode, after "
+        f"{warmup} warm-up run(s)):\n"
+    )
     print(figures.table(rows, baseline="off"), flush=True)
 
 
