@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -189,6 +190,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(machine.describe(), flush=True)
     if args.executor != "dag-test":
+        # a SIGTERM unwinds like Ctrl-C: every deployment's processes are stopped on the way out
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
         chosen = [m.strip() for m in args.modes.split(",") if m.strip()]
         stores = [s.strip() for s in args.store.split(",") if s.strip()]
         unknown = [m for m in chosen if m not in modes.MODES] + [s for s in stores if s not in modes.STORES]

@@ -89,7 +89,7 @@ def _connect(url: str) -> Any:
         return conn
     import psycopg2
 
-    conn = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://", 1))
+    conn = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://", 1), connect_timeout=10)
     conn.autocommit = True  # each SELECT sees what was committed since the last
     return conn
 

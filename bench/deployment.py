@@ -62,7 +62,7 @@ def _pg(url: str) -> str:
 def _admin_execute(sql: str) -> None:
     import psycopg2
 
-    conn = psycopg2.connect(_pg(machine.POSTGRES_SERVER))
+    conn = psycopg2.connect(_pg(machine.POSTGRES_SERVER), connect_timeout=10)
     conn.autocommit = True
     try:
         with conn.cursor() as cursor:
@@ -229,7 +229,7 @@ def task_instances(home: Path, metadata_url: str | None, run_ids: list[str]) -> 
     else:
         import psycopg2
 
-        conn = psycopg2.connect(_pg(metadata_url))
+        conn = psycopg2.connect(_pg(metadata_url), connect_timeout=10)
         try:
             with conn.cursor() as cursor:
                 cursor.execute(sql.format(m="%s", marks=",".join(["%s"] * len(run_ids))), [DAG_ID, *run_ids])
