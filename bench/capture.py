@@ -1,7 +1,11 @@
 """Capture overhead: a DAG of 20 trivial tasks run with lineage disabled and enabled.
 
-    python -m bench.capture --runs 7
-    python -m bench.capture --executor local --runs 1   # real task processes (bench/deployment.py)
+    python -m bench.capture --runs 7                       # dag.test(), ours off and on
+    python -m bench.capture --executor local --runs 1      # real task processes (bench/modes.py):
+    python -m bench.capture --executor celery --runs 1     #   off, ours, official fork and thread
+    python -m bench.capture --executor local --store sqlite,postgres --modes off,ours
+
+With ``--executor local`` or ``celery`` see ``bench/modes.py``. What follows is the dag-test mode.
 
 A fresh ``AIRFLOW_HOME`` (its metadata DB migrated once) is shared by both modes; each mode runs in
 its own Python process (the plugin reads ``[lineage_provider] disabled`` when Airflow loads it) that
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -24,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import machine
+from bench import machine, modes
 
 DAGS = Path(__file__).resolve().parent / "dags"
 TASKS = 20
@@ -77,9 +82,12 @@ def _time_components() -> dict[str, list[float]]:
 
     found: dict[str, list[float]] = {}
     for label, module_name, owner_name, attribute in COMPONENTS:
-        module = importlib.import_module(module_name)
-        owner = getattr(module, owner_name) if owner_name else module
-        if label in found or not hasattr(owner, attribute):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue  # the capture path was rewritten: that part is gone
+        owner = getattr(module, owner_name, None) if owner_name else module
+        if label in found or owner is None or not hasattr(owner, attribute):
             continue  # the first of two names that exists (an older package has only `deliver`)
         spent = found[label] = []
         setattr(owner, attribute, _timed(getattr(owner, attribute), spent))
@@ -97,44 +105,23 @@ def _timed(function: Callable[..., Any], spent: list[float]) -> Callable[..., An
     return timed
 
 
-def _time_listener_hooks(record: Callable[[Any, Any, float], None] | None = None) -> list[float]:
-    """Seconds spent in each task hook of the lineage listener (start and end of each task); each is
-    also passed to ``record`` with the task instance and the event type."""
-    from airflow_lineage_provider.capture.listener import LineageListener
+def _time_listener_hooks() -> list[float]:
+    """Seconds spent in each task hook of our listener (start and end of each task), timed where
+    Airflow calls it (``bench/hooktimes.py``: independent of the listener's method names)."""
+    from airflow.listeners.listener import get_listener_manager
+    from airflow.sdk.listener import get_listener_manager as task_manager
+
+    from bench import hooktimes
 
     spent: list[float] = []
-    original = LineageListener._task_event
 
-    def timed(self: LineageListener, task_instance: Any, event_type: Any, *args: Any) -> None:
-        began = time.perf_counter()
-        try:
-            original(self, task_instance, event_type, *args)
-        finally:
-            spent.append(time.perf_counter() - began)
-            if record is not None:
-                record(task_instance, event_type, spent[-1])
+    def record(provider: str, hook: str, arguments: dict[str, Any], seconds: float) -> None:
+        if provider == "ours":
+            spent.append(seconds)
 
-    LineageListener._task_event = timed  # type: ignore[method-assign]
+    for manager in (task_manager(), get_listener_manager()):  # dag.test() calls the task SDK's
+        hooktimes.wrap(manager, hooktimes.TASK_HOOKS, record)
     return spent
-
-
-def record_hooks_in_task_processes() -> None:
-    """Called by the DAG file: in a real task process, append each task hook's seconds to the file
-    ``$BENCH_CAPTURE_HOOK_TIMES`` names (``--executor local``): ``<run>/<task>/<try> <event> <s>``."""
-    path = os.environ.get("BENCH_CAPTURE_HOOK_TIMES")
-    if not path:
-        return
-
-    def record(task_instance: Any, event_type: Any, seconds: float) -> None:
-        key = f"{task_instance.run_id}/{task_instance.task_id}/{task_instance.try_number}"
-        key += f" {getattr(event_type, 'value', event_type)}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, f"{key} {seconds:.6f}\n".encode())
-        finally:
-            os.close(fd)
-
-    _time_listener_hooks(record)
 
 
 def measure(home: str, disabled: bool, runs: int) -> dict[str, list[float]]:
@@ -163,15 +150,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="measured DAG runs per mode (after a warm-up)")
     parser.add_argument(
         "--executor",
-        choices=("dag-test", "local"),
+        choices=("dag-test", "local", "celery"),
         default="dag-test",
         help="dag-test: dag.test() in one process (default); local: a real scheduler with the "
-        "LocalExecutor and a task process per task (slower: --runs 1 is a few minutes)",
+        "LocalExecutor and a task process per task; celery: the CeleryExecutor, Redis and PostgreSQL "
+        "(both slower: --runs 1 is a few minutes per mode)",
+    )
+    parser.add_argument(
+        "--modes",
+        default=",".join(modes.MODES),
+        help="local/celery: the modes to run, side by side, in this order (default: all four)",
+    )
+    parser.add_argument(
+        "--store",
+        default="sqlite",
+        help="local/celery: our store for the ours mode, sqlite (embedded, default) or postgres (a fresh "
+        "database on $BENCH_POSTGRES_URL's server, dropped afterwards); sqlite,postgres runs ours with both",
     )
     parser.add_argument(
         "--home",
         help="where the temporary AIRFLOW_HOME (store, outbox) goes (default: the system's temporary "
         "directory); on a tmpfs such as /dev/shm fsync costs nothing, which leaves the CPU part",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="local/celery: DAG runs per mode before the measured ones, not measured (default 1)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="local/celery: keep the deployments' logs and homes (path printed)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -179,11 +189,18 @@ def main(argv: list[str] | None = None) -> None:
         child(args.runs)
         return
     print(machine.describe(), flush=True)
-    if args.executor == "local":
-        from bench import deployment
-
-        deployment.main(args.runs)
+    if args.executor != "dag-test":
+        # a SIGTERM unwinds like Ctrl-C: every deployment's processes are stopped on the way out
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+        chosen = [m.strip() for m in args.modes.split(",") if m.strip()]
+        stores = [s.strip() for s in args.store.split(",") if s.strip()]
+        unknown = [m for m in chosen if m not in modes.MODES] + [s for s in stores if s not in modes.STORES]
+        if unknown or not chosen or not stores:
+            parser.error(f"unknown mode or store: {', '.join(unknown) or '(none given)'}")
+        ok = modes.main(args.executor, args.runs, chosen, stores, args.home, args.keep, args.warmup)
         print(machine.describe(), flush=True)  # the load once more: the run takes minutes
+        if not ok:
+            raise SystemExit("a mode's check failed (see its 'check' line)")
         return
     with tempfile.TemporaryDirectory(prefix="lineage-bench-home-", dir=args.home) as home:
         env = {**os.environ, "AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import pendulum
 from airflow.sdk import DAG, Asset, task
 
-if os.environ.get("BENCH_CAPTURE_HOOK_TIMES"):  # bench.capture --executor local: time the listener
-    from bench.capture import record_hooks_in_task_processes
-
-    record_hooks_in_task_processes()
+# Nothing here times anything: bench/plugins times the listeners where Airflow calls them.
 
 with DAG("bench_capture", schedule=None, start_date=pendulum.datetime(2026, 1, 1), catchup=False) as dag:
     previous = None

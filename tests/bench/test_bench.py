@@ -67,20 +67,6 @@ def test_queries_print_latencies_and_result_sizes() -> None:
     assert out.count("p50=") == 7 and "nodes=" in out
 
 
-@pytest.mark.integration
-def test_capture_prints_the_added_time_per_task(tmp_path: Path) -> None:
-    out = _run("bench.capture", "--runs", "1", "--home", str(tmp_path))
-    assert "added per task" in out and "in the listener per task" in out
-    assert "store transaction" in out and "everything else" in out
-
-
-@pytest.mark.integration
-def test_capture_under_real_task_processes_prints_the_listener_time_of_every_task() -> None:
-    out = _run("bench.capture", "--executor", "local", "--runs", "1")
-    assert "local added per task instance" in out
-    assert "in real task processes: p50" in out and "over 20 tasks" in out
-
-
 @pytest.mark.postgres
 @pytest.mark.integration
 def test_kept_stores_feed_the_query_and_api_benchmarks_on_both_backends(

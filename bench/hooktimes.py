@@ -1,0 +1,133 @@
+"""Timing the lineage listeners' hooks where they run, without touching the providers' code.
+
+Airflow calls each listener through pluggy; every registered hook implementation holds the function
+pluggy calls (``HookImpl.function``). :func:`wrap` replaces that function, for the listeners of the
+providers being measured, with one that times it and hands the seconds to a recorder. It depends only
+on pluggy's stable hook names (``on_task_instance_running``, ``on_dag_run_success``, ...), never on
+a provider's method names, and it imports nothing heavy (a task process loads it).
+
+The recorder appends one line per hook call to a file: ``<provider> <hook> <key> <seconds>``, where
+``key`` is ``<run_id>/<task_id>/<try_number>`` for task hooks and ``<dag_id>/<run_id>`` for DAG-run
+hooks (no spaces in either: Airflow's ids have none).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# The listener modules of the providers measured, by the label lines carry.
+PROVIDERS = {"ours": "airflow_lineage_provider.", "official": "airflow.providers.openlineage."}
+TASK_HOOKS = {
+    "on_task_instance_running": "START",
+    "on_task_instance_success": "COMPLETE",
+    "on_task_instance_failed": "FAIL",
+    "on_task_instance_skipped": "ABORT",
+}
+DAG_HOOKS = {"on_dag_run_running": "START", "on_dag_run_success": "COMPLETE", "on_dag_run_failed": "FAIL"}
+WRAPPED = "_bench_timed"
+Recorder = Callable[[str, str, dict[str, Any], float], None]  # (provider, hook, arguments, seconds)
+
+
+def provider_of(plugin: Any) -> str | None:
+    """``ours`` / ``official`` for a listener object (instance or module) of a measured provider."""
+    module = plugin.__name__ if isinstance(plugin, type(os)) else type(plugin).__module__
+    for label, prefix in PROVIDERS.items():
+        if f"{module}.".startswith(prefix):
+            return label
+    return None
+
+
+def wrap(manager: Any, hooks: Iterable[str], record: Recorder) -> int:
+    """Time every implementation of ``hooks`` in the listener ``manager`` that belongs to a measured
+    provider; each call ends with ``record(provider, hook, arguments, seconds)``. Returns how many were
+    wrapped (wrapping twice is a no-op)."""
+    wrapped = 0
+    for hook in hooks:
+        caller = getattr(manager.pm.hook, hook, None)
+        if caller is None:
+            continue
+        for impl in caller.get_hookimpls():
+            provider = provider_of(impl.plugin)
+            if provider is None or getattr(impl.function, WRAPPED, False):
+                continue
+            impl.function = _timed(impl.function, tuple(impl.argnames), provider, hook, record)
+            wrapped += 1
+    return wrapped
+
+
+def _timed(
+    function: Callable[..., Any],
+    names: tuple[str, ...],
+    provider: str,
+    hook: str,
+    record: Recorder,
+) -> Callable[..., Any]:
+    def timed(*args: Any) -> Any:  # pluggy passes the implementation's own argnames, in order
+        began = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            record(provider, hook, dict(zip(names, args, strict=False)), time.perf_counter() - began)
+
+    setattr(timed, WRAPPED, True)
+    return timed
+
+
+def key_of(arguments: dict[str, Any]) -> str:
+    """The task attempt or DAG run a hook call was about (see the module docstring)."""
+    names: tuple[str, ...] = ("run_id", "task_id", "try_number")
+    target = arguments.get("task_instance")
+    if target is None:
+        names, target = ("dag_id", "run_id"), arguments.get("dag_run")
+    return "/".join(str(getattr(target, name, "?")).replace(" ", "_") for name in names)
+
+
+def appender(path: str) -> Recorder:
+    """A recorder that appends one line per call to ``path`` (one ``write`` each: lines from several
+    processes do not interleave)."""
+
+    def record(provider: str, hook: str, arguments: dict[str, Any], seconds: float) -> None:
+        line = f"{provider} {hook} {key_of(arguments)} {seconds:.6f}\n"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+    return record
+
+
+@dataclass
+class HookTimes:
+    """Seconds per hook call read back from a file :func:`appender` wrote, per provider."""
+
+    per_task: dict[str, list[float]] = field(default_factory=dict)  # start + end of each attempt
+    by_event: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # provider -> START/...
+
+
+def read(path: Path, runs: set[str] | None = None) -> HookTimes:
+    """Parse a hook-times file (absent: nothing measured); with ``runs``, only the task hooks of those
+    DAG runs (warm-up runs left out)."""
+    times = HookTimes()
+    totals: dict[tuple[str, str], float] = {}
+    if not path.exists():
+        return times
+    for line in path.read_text().splitlines():
+        parts = line.split(" ")
+        if len(parts) != 4:
+            continue
+        provider, hook, key, seconds = parts[0], parts[1], parts[2], float(parts[3])
+        if runs is not None and hook in TASK_HOOKS and key.rsplit("/", 2)[0] not in runs:
+            continue
+        event = TASK_HOOKS.get(hook) or DAG_HOOKS.get(hook, hook)
+        times.by_event.setdefault(provider, {}).setdefault(event, []).append(seconds)
+        if hook in TASK_HOOKS:
+            totals[(provider, key)] = totals.get((provider, key), 0.0) + seconds
+    for (provider, _), total in totals.items():
+        times.per_task.setdefault(provider, []).append(total)
+    return times

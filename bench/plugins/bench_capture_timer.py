@@ -1,0 +1,42 @@
+"""bench.capture's Airflow plugin (``[core] plugins_folder`` = this folder): times the lineage
+listeners' hooks in the processes that call them.
+
+Its listener implements only ``on_starting``, which Airflow calls once every listener is registered:
+in the scheduler (a job starting) and in each task process (the task runner). There it wraps the
+measured providers' hook implementations (see ``bench/hooktimes.py``):
+
+* task processes: the task hooks, into ``$BENCH_CAPTURE_HOOK_TIMES``;
+* the scheduler: the DAG-run hooks, into ``$BENCH_CAPTURE_DAG_HOOK_TIMES``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from airflow.listeners import hookimpl
+from airflow.plugins_manager import AirflowPlugin
+
+from bench import hooktimes
+
+
+class _Timer:
+    @hookimpl
+    def on_starting(self, component: Any) -> None:
+        if type(component).__name__ == "TaskRunnerMarker":
+            from airflow.sdk.listener import get_listener_manager as task_manager
+
+            path = os.environ.get("BENCH_CAPTURE_HOOK_TIMES")
+            if path:
+                hooktimes.wrap(task_manager(), hooktimes.TASK_HOOKS, hooktimes.appender(path))
+            return
+        path = os.environ.get("BENCH_CAPTURE_DAG_HOOK_TIMES")
+        if path:
+            from airflow.listeners.listener import get_listener_manager
+
+            hooktimes.wrap(get_listener_manager(), hooktimes.DAG_HOOKS, hooktimes.appender(path))
+
+
+class BenchCaptureTimerPlugin(AirflowPlugin):
+    name = "bench_capture_timer"
+    listeners = [_Timer()]
