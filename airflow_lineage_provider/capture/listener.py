@@ -41,6 +41,7 @@ hookimpl = pluggy.HookimplMarker("airflow")
 
 # Airflow components whose processes run for long (they start a host deliverer when none runs).
 LONG_LIVED_JOBS = frozenset({"SchedulerJob", "TriggererJob", "DagProcessorJob"})
+RUN_END_DELIVERY_SECONDS = 120.0
 
 
 class LineageListener:
@@ -150,8 +151,10 @@ class LineageListener:
             what=f"{event_type} event of {info.job_name}",
         )
         if event_type != START and deliverer.role() is None:  # dag.test(): nothing long-lived delivers
+            # Not on a task's path (the run is over), so bounded for the whole run, not per event: each
+            # store operation still gives up after the capture budget.
             run_within_budget(
                 deliverer.deliver_pending,
-                timeout=budget_seconds(),
+                timeout=max(RUN_END_DELIVERY_SECONDS, budget_seconds()),
                 what=f"delivering the lineage of {info.job_name} at the end of its run",
             )
