@@ -57,6 +57,7 @@ def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | No
 
 def prepare() -> None:
     """Import and probe, once, what extraction needs in every task (for a process that forks tasks)."""
+    import platform
     import sqlite3  # noqa: F401 - schemas of SQLite tables
 
     import openlineage_sql  # noqa: F401 - SQL parsing
@@ -65,3 +66,4 @@ def prepare() -> None:
 
     facets.airflow_version()
     machine.hardware()
+    platform.platform()  # the standard library keeps it; what is installed is read in each task

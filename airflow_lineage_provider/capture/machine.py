@@ -160,20 +160,33 @@ def _scan_distributions() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _holds_distributions(path: str) -> bool:
+    if os.path.basename(path) in ("site-packages", "dist-packages"):
+        return True
+    try:
+        with os.scandir(path) as entries:
+            return any(e.name.endswith((".dist-info", ".egg-info")) for e in entries)
+    except OSError:
+        return False
+
+
 def _site_key() -> str:
-    """What the installed set depends on: every directory on sys.path and its modification time.
+    """What the installed set depends on: each directory on sys.path that holds distributions, with
+    its modification time.
 
     Installing, upgrading or removing a distribution adds or removes its ``*.dist-info`` directory,
-    which changes the modification time of the directory holding it.
+    which changes the modification time of the directory holding it. Directories that hold none (the
+    DAGs folder, the working directory: their times change all the time) are left out.
     """
     parts = [sys.executable]
     for entry in sys.path:
+        path = os.path.abspath(entry or ".")
         try:
-            found = os.stat(entry or ".")
+            found = os.stat(path)
         except OSError:
             continue
-        if stat.S_ISDIR(found.st_mode):
-            parts.append(f"{os.path.abspath(entry or '.')}\x00{found.st_mtime_ns}")
+        if stat.S_ISDIR(found.st_mode) and _holds_distributions(path):
+            parts.append(f"{path}\x00{found.st_mtime_ns}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -188,32 +201,58 @@ def _cache_dir() -> str | None:
     return path if found.st_uid == os.getuid() and not found.st_mode & 0o022 else None
 
 
-@functools.cache
-def distributions() -> tuple[str, ...]:
-    """Installed distributions as sorted ``name==version`` (names normalised as pip does).
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as stream:
+            return stream.read().strip()
+    except OSError:
+        return ""
 
-    Scanning them costs a task process about 0.2 s, so the list is also kept in a per-user file
-    keyed by :func:`_site_key`: a new process with the same installation reads it instead.
-    """
+
+@functools.cache
+def _installation() -> dict[str, Any]:
+    """The installed distributions and the platform string, from a per-user cache file when it has them.
+
+    Scanning the distributions costs a task process about 0.1 s and ``platform.platform()`` a few
+    milliseconds, so both are kept in a file keyed by :func:`_site_key` (what is installed) and the
+    boot id (the kernel the platform string names): a new process with the same installation on the
+    same boot reads them instead."""
     directory = _cache_dir()
-    path = None if directory is None else os.path.join(directory, f"distributions-{_site_key()[:32]}.json")
+    key = hashlib.sha256(f"{_site_key()}\x00{_boot_id()}".encode()).hexdigest()[:32]
+    path = None if directory is None else os.path.join(directory, f"installation-{key}.json")
     if path is not None:
         try:
             with open(path, encoding="utf-8") as stream:
                 cached = json.load(stream)
-            if isinstance(cached, list) and all(isinstance(d, str) for d in cached):
-                return tuple(cached)
-        except (OSError, ValueError):
+            listed, name = cached["distributions"], cached["platform"]
+            if isinstance(name, str) and isinstance(listed, list) and all(isinstance(d, str) for d in listed):
+                return {"distributions": tuple(listed), "platform": name}
+        except (OSError, ValueError, KeyError, TypeError):
             pass
-    found = _scan_distributions()
+    found = {"distributions": _scan_distributions(), "platform": platform.platform()}
     if path is not None:
         try:
             with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp") as out:
-                json.dump(list(found), out)
+                json.dump({**found, "distributions": list(found["distributions"])}, out)
             os.replace(out.name, path)
         except OSError:
             pass
     return found
+
+
+@functools.cache
+def platform_name() -> str:
+    """``platform.platform()``, read from the per-user cache when it has it (see :func:`_installation`).
+
+    Cached per process on its own: the kernel does not change while a process runs."""
+    name: str = _installation()["platform"]
+    return name
+
+
+def distributions() -> tuple[str, ...]:
+    """Installed distributions as sorted ``name==version`` (names normalised as pip does)."""
+    listed: tuple[str, ...] = _installation()["distributions"]
+    return listed
 
 
 @functools.cache
@@ -223,7 +262,7 @@ def environment() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
-        "platform": platform.platform(),
+        "platform": platform_name(),
         "distributionsHash": distributions_hash(listed),
         "distributionCount": len(listed),
     }

@@ -31,12 +31,12 @@ from airflow_lineage_provider.emit.budget import (
 )
 from airflow_lineage_provider.emit.outbox import Outbox
 from airflow_lineage_provider.emit.serde import to_dict, utf8
-from airflow_lineage_provider.exceptions import ConfigError, InvalidEventError, LineageError
+from airflow_lineage_provider.emit.spool import max_event_bytes
+from airflow_lineage_provider.exceptions import InvalidEventError, LineageError
 
 log = logging.getLogger(__name__)
 
 CAPTURE_DRAIN_LIMIT = 50
-DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
 
 def as_dict(event: Any) -> Any:
@@ -61,14 +61,6 @@ def describe(event: Any) -> str:
     return f"{getattr(event_type, 'value', event_type)} of {name}"
 
 
-def _max_event_bytes() -> int:
-    try:
-        return conf.max_event_bytes()
-    except ConfigError as exc:
-        log.warning("lineage: %s; using %d bytes", exc, DEFAULT_MAX_EVENT_BYTES)
-        return DEFAULT_MAX_EVENT_BYTES
-
-
 def validate(event: Any) -> tuple[ParsedEvent, bytes]:
     """Parse an event for delivery; raise :class:`InvalidEventError` when it can never be stored.
 
@@ -84,7 +76,7 @@ def validate(event: Any) -> tuple[ParsedEvent, bytes]:
             raise
         parsed = parse_event(utf8(data))
     text = json.dumps(parsed.payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-    limit = _max_event_bytes()
+    limit = max_event_bytes()
     if len(text) > limit:
         raise InvalidEventError(
             f"event is {len(text)} bytes, over [lineage_provider] max_event_bytes = {limit} "

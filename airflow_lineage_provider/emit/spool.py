@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
 
-def _max_event_bytes() -> int:
+def max_event_bytes() -> int:
+    """``[lineage_provider] max_event_bytes``; a bad value is reported and the default used."""
     try:
         return conf.max_event_bytes()
     except ConfigError as exc:
@@ -106,7 +107,7 @@ class OutboxEmitter:
         except (ValueError, TypeError, KeyError) as exc:
             outbox.dead_letter(data, f"cannot be kept as an OpenLineage run event: {error_text(exc)}")
             return
-        limit = _max_event_bytes()
+        limit = max_event_bytes()
         if len(text) > limit:
             reason = (
                 f"event is {len(text)} bytes, over [lineage_provider] max_event_bytes = {limit} "

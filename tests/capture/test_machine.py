@@ -67,41 +67,50 @@ def test_a_repository_without_commits_has_no_git_record(tmp_path: Path) -> None:
     assert machine.git(str(tmp_path / "dag.py")) is None
 
 
-def test_a_new_process_reads_the_distribution_list_from_the_per_user_cache(
+def test_a_new_process_reads_the_distributions_and_platform_from_the_per_user_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(machine.tempfile, "gettempdir", lambda: str(tmp_path))
-    machine.distributions.cache_clear()
+    machine._installation.cache_clear()
     scanned = machine.distributions()
-    (cache,) = (tmp_path / f"airflow-lineage-provider-{os.getuid()}").glob("distributions-*.json")
-    cache.write_text(json.dumps(["only-this==1"]))  # what a next process finds
-    machine.distributions.cache_clear()
+    (cache,) = (tmp_path / f"airflow-lineage-provider-{os.getuid()}").glob("installation-*.json")
+    cache.write_text(json.dumps({"distributions": ["only-this==1"], "platform": "Plan9"}))  # a next process
+    machine._installation.cache_clear()
 
     try:
         assert any(d.startswith("apache-airflow==") for d in scanned)
         assert machine.distributions() == ("only-this==1",)
+        assert machine._installation()["platform"] == "Plan9"
+        unrelated = tmp_path / "dags"
+        unrelated.mkdir()
+        (unrelated / "dag.py").write_text("")
+        monkeypatch.syspath_prepend(str(unrelated))  # no distributions there: the same installation
+        machine._installation.cache_clear()
+        assert machine.distributions() == ("only-this==1",)
         extra = tmp_path / "site"
-        extra.mkdir()
+        (extra / "other-1.0.dist-info").mkdir(parents=True)
         monkeypatch.syspath_prepend(str(extra))  # another installation: another key
-        machine.distributions.cache_clear()
+        machine._installation.cache_clear()
         assert machine.distributions() == scanned
     finally:
-        machine.distributions.cache_clear()
+        machine._installation.cache_clear()
 
 
-def test_an_unreadable_cache_is_ignored_and_rescanned(
+def test_an_unreadable_or_old_style_cache_is_ignored_and_rescanned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(machine.tempfile, "gettempdir", lambda: str(tmp_path))
     directory = tmp_path / f"airflow-lineage-provider-{os.getuid()}"
     directory.mkdir(mode=0o700)
-    (directory / f"distributions-{machine._site_key()[:32]}.json").write_text("{not json")
-    machine.distributions.cache_clear()
-
+    machine._installation()  # writes the file, then each bad content is tried
+    (cache,) = directory.glob("installation-*.json")
     try:
-        assert any(d.startswith("apache-airflow==") for d in machine.distributions())
+        for bad in ("{not json", json.dumps(["a==1"]), json.dumps({"distributions": [1], "platform": "x"})):
+            cache.write_text(bad)
+            machine._installation.cache_clear()
+            assert any(d.startswith("apache-airflow==") for d in machine.distributions())
     finally:
-        machine.distributions.cache_clear()
+        machine._installation.cache_clear()
 
 
 def test_hardware_names_cpus_and_memory_and_no_gpu_without_nvidia_smi() -> None:

@@ -162,7 +162,16 @@ def test_while_the_store_is_down_events_wait_and_are_stored_once_it_is_back(
     for store in opened:
         store.close()
 
-    assert sorted(e["run"]["runId"] for e in stored(store_url)) == sorted(e["run"]["runId"] for e in sent)
+    runs = [e["run"]["runId"] for e in stored(store_url)]
+    report(
+        f"store down while tasks append, then back: the deliverer retries ({store_url.split(':', 1)[0]})",
+        sent=len(sent),
+        stored=len(set(runs)),
+        duplicated=len(runs) - len(set(runs)),
+        lost=len({e["run"]["runId"] for e in sent} - set(runs)),
+        tries_while_down=len(opened) - 1,
+    )
+    assert sorted(runs) == sorted(e["run"]["runId"] for e in sent)
     failures = [w for w in lineage_log.warnings() if "delivery from the outbox" in w and "failed" in w]
     assert len(failures) == 1  # one warning while it stays down, not one per retry
 
@@ -339,7 +348,7 @@ def test_a_task_process_killed_at_any_point_loses_none_of_the_events_it_had_appe
         lost += len(acked - set(runs))
         stored_count, duplicated = len(set(runs)), len(runs) - len(set(runs))
     report(
-        "task processes killed with SIGKILL while appending, then delivered",
+        f"task processes killed with SIGKILL while appending, then delivered ({store_url.split(':', 1)[0]})",
         kills=3,
         acknowledged=acknowledged,
         stored=stored_count,
