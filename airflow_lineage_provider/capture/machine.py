@@ -154,7 +154,10 @@ def file_hash(path: str | None) -> str | None:
 def _scan_distributions() -> tuple[str, ...]:
     found = set()
     for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"] if dist.metadata else None
+        try:
+            name = dist.metadata["Name"] if dist.metadata else None
+        except (OSError, ValueError):  # a broken *.dist-info (no METADATA): not an installed distribution
+            continue
         if name:
             found.add(f"{_NAME.sub('-', name).lower()}=={dist.version}")
     return tuple(sorted(found))

@@ -74,6 +74,14 @@ def airflow_client(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -
     patch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", ",".join(f"{u}:{r}" for u, r in ROLES.items()))
     patch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(passwords))
     patch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "lineage-tests-" + "s" * 64)
+    # This app lives for the whole session in the test process: its background services (the outbox
+    # deliverer, the reconciler) would deliver other tests' outboxes into this app's store. They are
+    # tested in real API servers (tests/integration).
+    patch.setenv("AIRFLOW__LINEAGE_PROVIDER__OUTBOX_DRAIN_INTERVAL", "0")
+    patch.setenv("AIRFLOW__LINEAGE_PROVIDER__RECONCILE_INTERVAL", "0")
+    from airflow_lineage_provider import conf
+
+    conf.reload()
     from airflow.api_fastapi.app import create_app, purge_cached_app
     from fastapi.testclient import TestClient
 

@@ -89,9 +89,13 @@ def test_a_new_process_reads_the_distributions_and_platform_from_the_per_user_ca
         assert machine.distributions() == ("only-this==1",)
         extra = tmp_path / "site"
         (extra / "other-1.0.dist-info").mkdir(parents=True)
+        (extra / "other-1.0.dist-info" / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: other\nVersion: 1.0\n"
+        )
+        (extra / "broken-2.0.dist-info").mkdir()  # no METADATA: skipped, never an error
         monkeypatch.syspath_prepend(str(extra))  # another installation: another key
         machine._installation.cache_clear()
-        assert machine.distributions() == scanned
+        assert machine.distributions() == tuple(sorted({*scanned, "other==1.0"}))
     finally:
         machine._installation.cache_clear()
 

@@ -116,6 +116,7 @@ def example_run(
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__PARALLELISM": "2",
             "AIRFLOW__LINEAGE_PROVIDER__STORE_URL": store_url,
+            "AIRFLOW__LINEAGE_PROVIDER__OUTBOX_DIR": str(work / "outbox"),  # never another test's events
             "AIRFLOW_CONN_LINEAGE_EXAMPLE_SQLITE": json.dumps({"conn_type": "sqlite", "host": str(db_path)}),
             "LINEAGE_EXAMPLE_DATA_DIR": str(work / "data"),
         },
