@@ -230,7 +230,7 @@ def test_a_task_process_killed_mid_emit_leaves_a_readable_outbox_that_replays_cl
     keys = {(e["run"]["runId"], e["eventType"]) for e in stored}
     kept = {(p.event["run"]["runId"], p.event["eventType"]) for p in readable if p is not None}
     report(
-        "task process killed mid-emit, then replay (sqlite)",
+        "a process killed mid-delivery, then replay (sqlite)",
         kept_in_outbox=len(kept),
         stored=len(stored),
         duplicated=len(stored) - len(keys),

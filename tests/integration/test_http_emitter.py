@@ -1,6 +1,6 @@
 """Remote workers: the http emitter posts to a real ``airflow api-server``. With the API server down a
 real DAG run succeeds and its events wait in the outbox; a bad token keeps them there; once the
-server is reachable ``airflow-lineage replay`` — or the API server's own periodic drain — delivers
+server is reachable ``airflow-lineage replay`` — or the API server's own deliverer — delivers
 every event exactly once."""
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def test_with_the_api_server_down_tasks_succeed_and_every_event_arrives_once_it_
     events = stored_events(store)
     keys = {(e["run"]["runId"], e["eventType"], e["eventTime"]) for e in events}
     report(
-        "http emitter, API server down, then the API server's periodic drain",
+        "http emitter, API server down, then the API server's deliverer",
         sent=EVENTS_PER_RUN,
         kept_in_outbox=kept,
         stored=len(keys) - EVENTS_PER_RUN,
