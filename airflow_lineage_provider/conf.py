@@ -77,7 +77,7 @@ def _number(option: str, fallback: str, low: float, high: float, unit: str) -> f
 
 @functools.cache
 def emitter() -> str:
-    """``direct`` (write the store from this process) or ``http`` (post to the API server)."""
+    """Where deliverers take events: ``direct`` (into the store) or ``http`` (post to the API server)."""
     value = _get("emitter", "direct").strip() or "direct"
     if value not in ("direct", "http") and "." not in value:
         raise ConfigError(f"[{SECTION}] emitter must be direct, http or a dotted class path, got {value!r}")

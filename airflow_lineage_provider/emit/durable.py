@@ -1,6 +1,11 @@
-"""``DurableEmitter``: the delivery every real emitter shares — write ahead to the outbox, deliver, drain.
+"""``DurableEmitter``: synchronous delivery — write ahead to the outbox, deliver, drain.
 
-For each event, within the capture time budget:
+Capture in a task process does not use it (it only appends to the outbox, :mod:`.spool`, and a
+deliverer stores the events, :mod:`.deliverer`); the direct and http emitters built on it are the
+deliverer's targets (their :meth:`~DurableEmitter.deliver`), what capture falls back to when the
+outbox cannot be written, and an emitter for code that wants an event stored before it goes on.
+
+For each event given to :meth:`~DurableEmitter.emit`, within the capture time budget:
 
 1. validate it (an invalid or oversized event goes to the dead-letter file with the reason);
 2. keep it in the outbox (:mod:`airflow_lineage_provider.emit.outbox`) *before* delivering, so a
