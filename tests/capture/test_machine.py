@@ -22,14 +22,22 @@ def test_a_file_outside_any_git_repository_has_no_git_record(tmp_path: Path) -> 
     assert machine.file_hash(str(tmp_path / "missing.py")) is None
 
 
-def test_a_dirty_repository_is_recorded_with_the_hash_of_its_diff(tmp_path: Path) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+def repository_with_a_dag(path: Path) -> str:
+    """A git repository at ``path`` whose one commit holds ``dag.py``; its commit id."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=path, check=True, capture_output=True, text=True).stdout
 
     git("init", "-q")
-    (tmp_path / "dag.py").write_text("x = 1\n")
+    (path / "dag.py").write_text("x = 1\n")
     git("add", "dag.py")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    machine.forget_git()
+    return git("rev-parse", "HEAD").strip()
+
+
+def test_a_dirty_repository_is_recorded_with_the_hash_of_its_diff(tmp_path: Path) -> None:
+    repository_with_a_dag(tmp_path)
     clean = machine.git(str(tmp_path / "dag.py"))
     (tmp_path / "dag.py").write_text("x = 2\n")
     machine.forget_git()  # a new process
@@ -43,20 +51,12 @@ def test_a_dirty_repository_is_recorded_with_the_hash_of_its_diff(tmp_path: Path
 def test_at_start_the_git_probe_runs_in_the_background_and_the_final_record_has_its_answer(
     tmp_path: Path,
 ) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
-
-    git("init", "-q")
-    (tmp_path / "dag.py").write_text("x = 1\n")
-    git("add", "dag.py")
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout
-    machine.forget_git()
+    head = repository_with_a_dag(tmp_path)
 
     machine.git(str(tmp_path / "dag.py"), wait=False)  # START: not waited for
     final = machine.git(str(tmp_path / "dag.py"))  # COMPLETE
 
-    assert final == {"repository": str(tmp_path), "commit": head.strip(), "dirty": False, "diffHash": None}
+    assert final == {"repository": str(tmp_path), "commit": head, "dirty": False, "diffHash": None}
 
 
 def test_a_repository_without_commits_has_no_git_record(tmp_path: Path) -> None:
