@@ -36,7 +36,7 @@ from airflow_lineage_provider.emit.budget import (
 )
 from airflow_lineage_provider.emit.outbox import Outbox
 from airflow_lineage_provider.emit.serde import to_dict, utf8
-from airflow_lineage_provider.emit.spool import max_event_bytes
+from airflow_lineage_provider.emit.spool import describe, max_event_bytes
 from airflow_lineage_provider.exceptions import InvalidEventError, LineageError
 
 log = logging.getLogger(__name__)
@@ -49,21 +49,6 @@ def as_dict(event: Any) -> Any:
     if hasattr(event, "eventTime") and not isinstance(event, dict):
         return to_dict(event)
     return event
-
-
-def describe(event: Any) -> str:
-    """``COMPLETE of dag.task`` for a run event, ``an event`` when it cannot be told.
-
-    Reads the two fields from an event object or a dict; never serialises the event."""
-    if isinstance(event, dict):
-        event_type, job = event.get("eventType"), event.get("job")
-        name = job.get("name") if isinstance(job, dict) else None
-    else:
-        event_type, job = getattr(event, "eventType", None), getattr(event, "job", None)
-        name = getattr(job, "name", None)
-    if event_type is None or not isinstance(name, str):
-        return "an event"
-    return f"{getattr(event_type, 'value', event_type)} of {name}"
 
 
 def validate(event: Any) -> tuple[ParsedEvent, bytes]:

@@ -72,10 +72,19 @@ def event_key(event: dict[str, Any]) -> str:
     return run_event_key(run_id, str(event.get("eventType") or "OTHER"), when.isoformat())
 
 
-def describe(event: dict[str, Any]) -> str:
-    job = event.get("job")
-    name = job.get("name") if isinstance(job, dict) else None
-    return f"{event.get('eventType', 'an event')} of {name}" if isinstance(name, str) else "an event"
+def describe(event: Any) -> str:
+    """``COMPLETE of dag.task`` for a run event, ``an event`` when it cannot be told.
+
+    Reads the two fields from an event object or a dict; never serialises the event."""
+    if isinstance(event, dict):
+        event_type, job = event.get("eventType"), event.get("job")
+        name = job.get("name") if isinstance(job, dict) else None
+    else:
+        event_type, job = getattr(event, "eventType", None), getattr(event, "job", None)
+        name = getattr(job, "name", None)
+    if event_type is None or not isinstance(name, str):
+        return "an event"
+    return f"{getattr(event_type, 'value', event_type)} of {name}"
 
 
 class OutboxEmitter:

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,31 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: Path) ->
         time.sleep(1)
     tails = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(logs.glob("*.log")))
     pytest.fail(f"timed out waiting for {what}\n{tails}")
+
+
+def start_components(
+    components: dict[str, list[str]], env: dict[str, str], home: Path, logs: Path
+) -> list[subprocess.Popen[bytes]]:
+    """``python -m airflow <args>`` for each named component, in its own session, logging to
+    ``logs/<name>.log``; stop them with :func:`stop`."""
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, args in components.items():
+            with open(logs / f"{name}.log", "wb") as log:
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "airflow", *args],
+                        env=env,
+                        cwd=home,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+    except BaseException:
+        stop(processes)
+        raise
+    return processes
 
 
 def stop(processes: list[subprocess.Popen[bytes]]) -> None:

@@ -25,7 +25,7 @@ from tests.integration.pipeline import (
     stored_events,
     summary,
 )
-from tests.integration.processes import free_port, stop, wait_for
+from tests.integration.processes import free_port, start_components, stop, wait_for
 from tests.spec import validate_event
 
 pytestmark = pytest.mark.integration
@@ -77,20 +77,8 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     }
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    processes: list[subprocess.Popen[bytes]] = []
+    processes = start_components(COMPONENTS, env, home, logs)
     try:
-        for name, args in COMPONENTS.items():
-            with open(logs / f"{name}.log", "wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [*airflow, *args],
-                        env=env,
-                        cwd=home,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
         yield Deployment(base_url, env, home, logs)
     finally:
         stop(processes)
