@@ -8,6 +8,7 @@ task a fresh collector at its start, exactly as a fresh task process would.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from airflow_lineage_provider.capture import assets
@@ -16,11 +17,16 @@ from airflow_lineage_provider.capture.lineage import Lineage
 SQL_JOB = "sql_job"
 
 
+def _collector_module() -> Any:
+    """``airflow.sdk.lineage`` when some hook already imported it, else None: a task that used no hook
+    has no collector, and importing the module just to find that out costs a task process 1.5 ms."""
+    return sys.modules.get("airflow.sdk.lineage")
+
+
 def _created() -> bool:
     """Whether this process created the collector yet (creating one just to read it is costly)."""
-    from airflow.sdk import lineage
-
-    return bool(lineage.get_hook_lineage_collector.cache_info().currsize)
+    module = _collector_module()
+    return module is not None and bool(module.get_hook_lineage_collector.cache_info().currsize)
 
 
 def reset() -> None:
@@ -29,19 +35,15 @@ def reset() -> None:
     Clearing the ``@cache`` (instead of mutating the collector's private dicts) is what a new task
     process amounts to; nothing in Airflow keeps a reference to the old collector across calls.
     """
-    from airflow.sdk import lineage
-
     if _created():
-        lineage.get_hook_lineage_collector.cache_clear()
+        _collector_module().get_hook_lineage_collector.cache_clear()
 
 
 def collected() -> Any:
     """The collector's ``HookLineage`` (inputs, outputs, extra), or None when nothing was collected."""
     if not _created():
         return None
-    from airflow.sdk import lineage
-
-    collector = lineage.get_hook_lineage_collector()
+    collector = _collector_module().get_hook_lineage_collector()
     return collector.collected_assets if collector.has_collected else None
 
 
