@@ -311,10 +311,14 @@ class HostDelivererKeeper(BackgroundService):
     @classmethod
     def from_config(cls, get_store: Callable[[], LineageStore]) -> HostDelivererKeeper | _Off:
         """The API server's keeper (``get_store`` is not used: the deliverer opens the configured
-        store itself); off when ``outbox_drain_interval`` is 0."""
+        store itself); off when ``outbox_drain_interval`` is 0.
+
+        Called when the API server's app starts: the process is long-lived, so the DAG-run events it
+        sends (a run marked failed in the UI) are left to a deliverer, not delivered in the request."""
         from airflow_lineage_provider import conf
         from airflow_lineage_provider.exceptions import ConfigError
 
+        set_role("component")
         try:
             interval = conf.outbox_drain_interval()
         except ConfigError as exc:
