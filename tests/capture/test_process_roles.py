@@ -4,15 +4,22 @@ task processes), loads capture's modules once before it forks; anything else is 
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from airflow_lineage_provider import conf
 from airflow_lineage_provider.capture.listener import LineageListener
 from airflow_lineage_provider.emit import deliverer
 from airflow_lineage_provider.emit.memory import AccumulatingEmitter
+from airflow_lineage_provider.emit.outbox import Outbox
+from airflow_lineage_provider.emit.spool import OutboxEmitter
+from tests.emit.logs import LineageLog
 
 
 class TaskRunnerMarker:  # what Airflow passes in a task process (matched by name, as Airflow's is)
@@ -80,3 +87,35 @@ print(",".join(m for m in ("airflow_lineage_provider.capture.sql", "airflow_line
         "openlineage_sql",
         "sqlite3",
     ]
+
+
+class DagRun:  # the attributes of an ORM DagRun the listener reads
+    dag_id, run_id = "sales", "manual__1"
+    data_interval_start = data_interval_end = logical_date = run_after = None
+
+
+@pytest.mark.parametrize("role", ["component", None])
+def test_only_a_one_shot_process_delivers_when_a_dag_run_ends(
+    role: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lineage_log: LineageLog
+) -> None:
+    """A scheduler (or API server) only keeps the DAG run's event in the outbox: the store, here
+    unreachable, is never in its loop. ``dag.test()`` delivers at the run's end (and says it failed)."""
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__STORE_URL", "postgresql+psycopg2://postgres@127.0.0.1:1/x")
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__EMIT_TIMEOUT", "3")
+    monkeypatch.setenv("AIRFLOW__LINEAGE_PROVIDER__OUTBOX_DIR", str(tmp_path / "outbox"))
+    conf.reload()
+    outbox = Outbox(tmp_path / "outbox")
+    outbox.path.mkdir(parents=True)
+    held = os.open(outbox.path / deliverer.LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)  # the API server's deliverer runs: nobody starts another
+    listener = LineageListener(emitter_factory=lambda: OutboxEmitter(outbox))
+    deliverer.set_role(role)
+    try:
+        listener.on_dag_run_success(DagRun(), "success")
+    finally:
+        deliverer.set_role(None)
+        os.close(held)
+
+    assert outbox.status()[0] == 1  # kept for the deliverer
+    failed = [w for w in lineage_log.warnings() if "delivery failed" in w]
+    assert len(failed) == (0 if role == "component" else 1), lineage_log.warnings()
