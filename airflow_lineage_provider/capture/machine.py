@@ -27,7 +27,6 @@ from airflow_lineage_provider.core import gitstate
 from airflow_lineage_provider.core.digests import distributions_hash
 
 _TIMEOUT = 5.0
-_NAME = re.compile(r"[-_.]+")
 
 
 def _run(args: list[str], cwd: str | None = None) -> str | None:
@@ -85,7 +84,7 @@ def _scan_distributions() -> tuple[str, ...]:
         except (OSError, ValueError):  # a broken *.dist-info (no METADATA): not an installed distribution
             continue
         if name:
-            found.add(f"{_NAME.sub('-', name).lower()}=={dist.version}")
+            found.add(f"{re.sub(r'[-_.]+', '-', name).lower()}=={dist.version}")
     return tuple(sorted(found))
 
 

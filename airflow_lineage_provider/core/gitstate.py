@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import subprocess
 from collections.abc import Iterable
 from typing import Any
 
 TIMEOUT = 5.0
 REPRODUCIBILITY = "airflowLineage_reproducibility"
-_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+_HEX = "0123456789abcdef"
+
+
+def _is_sha(text: str) -> bool:
+    """A full SHA-1 or SHA-256 object name (no regular expression: compiling one costs a task process)."""
+    return len(text) in (40, 64) and not text.strip(_HEX)
 
 
 def toplevel(directory: str) -> str | None:
@@ -61,7 +65,7 @@ def _git_dirs(tree: str) -> tuple[str, str] | None:
 def _packed_ref(common: str, ref: str) -> str | None:
     for line in (_read(os.path.join(common, "packed-refs")) or "").splitlines():
         sha, _, name = line.partition(" ")
-        if name.strip() == ref and _SHA.fullmatch(sha):
+        if name.strip() == ref and _is_sha(sha):
             return sha
     return None
 
@@ -77,14 +81,14 @@ def head_commit(tree: str) -> str | None:
     if os.path.isdir(os.path.join(common, "reftable")):
         return _rev_parse(tree)
     head = (_read(os.path.join(own, "HEAD")) or "").strip()
-    if _SHA.fullmatch(head):
+    if _is_sha(head):
         return head
     if not head.startswith("ref:"):
         return None
     ref = head[len("ref:") :].strip()
     for base in (own, common):
         found = (_read(os.path.join(base, ref)) or "").strip()
-        if _SHA.fullmatch(found):
+        if _is_sha(found):
             return found
     return _packed_ref(common, ref)
 
@@ -102,7 +106,7 @@ def _git(args: list[str], cwd: str) -> subprocess.CompletedProcess[bytes] | None
 def _rev_parse(tree: str) -> str | None:
     done = _git(["rev-parse", "--verify", "-q", "HEAD"], tree)
     found = done.stdout.decode().strip() if done is not None and done.returncode == 0 else ""
-    return found if _SHA.fullmatch(found) else None
+    return found if _is_sha(found) else None
 
 
 def status(tree: str) -> dict[str, Any] | None:
@@ -117,7 +121,7 @@ def status(tree: str) -> dict[str, Any] | None:
             commit = line.split(" ", 2)[2].strip()
         elif line[:2] in ("1 ", "2 ", "u "):  # a changed, renamed or unmerged tracked file
             dirty = True
-    if commit is None or not _SHA.fullmatch(commit):  # "(initial)": no commits
+    if commit is None or not _is_sha(commit):  # "(initial)": no commits
         return None
     diff_hash = None
     if dirty:
