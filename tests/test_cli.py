@@ -300,7 +300,7 @@ def test_ingest_of_an_invalid_event_names_line_and_field_and_stores_nothing(
     store_url: str, tmp_path: Path
 ) -> None:
     events = shop_events()
-    events[2]["eventTime"] = "2026-01-01T00:20:00"  # no time zone
+    events[2]["eventTime"] = "2026-01-01 at noon"  # not a time
     path = write_jsonl(tmp_path / "bad.jsonl", ["", *(json.dumps(e) for e in events)])
     LineageStore.from_url(store_url).upgrade()  # an existing, empty store, so "nothing stored" can be read
 

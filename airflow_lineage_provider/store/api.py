@@ -51,8 +51,12 @@ def _is_transient(exc: StoreError) -> bool:
 
 @dataclass(frozen=True)
 class RecordResult:
+    """How many events were new and how many already stored; ``normalised``: what was read
+    leniently in the new ones, ``{"index", "field", "note"}`` each (see ``core.normalisation``)."""
+
     stored: int
     duplicates: int
+    normalised: tuple[dict[str, Any], ...] = ()
 
 
 class LineageStore:
@@ -166,7 +170,13 @@ class LineageStore:
                 if attempt == _WRITE_ATTEMPTS or not _is_transient(exc):
                     raise
                 time.sleep(0.05 * attempt)
-        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied))
+        notes = tuple(
+            {"index": index, **note}
+            for index, event in enumerate(parsed)
+            if event.key in applied
+            for note in event.normalised
+        )
+        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied), normalised=notes)
 
     def _write(self, parsed: list[ParsedEvent], progress: Callable[[int], None] | None = None) -> set[str]:
         now = datetime.now(timezone.utc).replace(tzinfo=None)

@@ -45,17 +45,30 @@ def _number(text: str) -> str:
     return _NUMBER + str(_EXACT.normalize(Decimal(text)))
 
 
-def canonical(event_key: str, payload: Any) -> str:
+def canonical(event_key: str, payload: Any, encoded: str | None = None) -> str:
     """The text a chain hash covers: the event's key and its payload, canonically encoded.
 
     Equal to encoding ``_normal(payload)``, but computed in C: the payload is encoded once and
     decoded with every number turned into its normalised decimal text (JSON writes a float as its
-    ``repr`` and an int as its digits, the texts ``_normal`` starts from). The walk remains for
-    payloads JSON cannot encode."""
+    ``repr`` and an int as its digits, the texts ``_normal`` starts from). ``encoded``, the payload's
+    text with sorted keys, compact separators and ASCII only (what validation computed), saves the
+    first encoding, and when the payload holds no number it already is the canonical payload text.
+    The walk remains for payloads JSON cannot encode."""
+    numbers = 0
+
+    def number(text: str) -> str:
+        nonlocal numbers
+        numbers += 1
+        return _number(text)
+
     try:
-        normal = json.loads(json.dumps(payload, allow_nan=False), parse_int=_number, parse_float=_number)
+        text = encoded if encoded is not None else json.dumps(payload, allow_nan=False)
+        normal = json.loads(text, parse_int=number, parse_float=number)
     except (TypeError, ValueError):
         normal = _normal(payload)
+        encoded = None
+    if encoded is not None and not numbers:
+        return f'{{"key":{json.dumps(event_key)},"payload":{encoded}}}'
     return json.dumps(
         {"key": event_key, "payload": normal},
         sort_keys=True,
@@ -64,9 +77,10 @@ def canonical(event_key: str, payload: Any) -> str:
     )
 
 
-def link(previous: str, event_key: str, payload: Any) -> str:
-    """The chain hash of one event, given the chain hash of the event before it."""
-    return hashlib.sha256(f"{previous}\n{canonical(event_key, payload)}".encode()).hexdigest()
+def link(previous: str, event_key: str, payload: Any, encoded: str | None = None) -> str:
+    """The chain hash of one event, given the chain hash of the event before it (``encoded``: see
+    :func:`canonical`)."""
+    return hashlib.sha256(f"{previous}\n{canonical(event_key, payload, encoded)}".encode()).hexdigest()
 
 
 def lock_head(conn: Connection) -> str:

@@ -89,7 +89,6 @@ def test_openlineage_python_event_objects_are_accepted(store):
     [
         (lambda e: e["run"].update(runId="not-a-uuid"), "run.runId"),
         (lambda e: e["run"].pop("runId"), "run.runId"),
-        (lambda e: e.update(eventTime="2026-01-01T00:00:00"), "eventTime"),
         (lambda e: e.update(eventTime="yesterday"), "eventTime"),
         (lambda e: e["job"].update(name=""), "job.name"),
         (lambda e: e.update(eventType="DONE"), "eventType"),
