@@ -149,9 +149,15 @@ class LineageStore:
     ) -> RecordResult:
         """Store events in one transaction; an invalid event stores nothing of the call.
 
+        A :class:`ParsedEvent` (what ``parse_event`` returned in this process) is taken as validated.
+
         ``progress`` is called with 1 for each new event applied to the graph (a progress bar).
         """
-        return self.record_validated([parse_event(e, index=i) for i, e in enumerate(events)], progress)
+        parsed = [e if isinstance(e, ParsedEvent) else parse_event(e, index=i) for i, e in enumerate(events)]
+        return self.record_validated(parsed, progress)
+
+    # The outbox hands this method the ParsedEvents it validated while reading (emit.outbox).
+    record_many.accepts_parsed_events = True  # type: ignore[attr-defined]
 
     def record_validated(
         self, parsed: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None
