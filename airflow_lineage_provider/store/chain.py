@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.upserts import statement
+from airflow_lineage_provider.store.upserts import fetch
 
 GENESIS = "0" * 64
 _NUMBER = "\x00n:"
@@ -85,8 +85,9 @@ def link(previous: str, event_key: str, payload: Any, encoded: str | None = None
 
 def lock_head(conn: Connection) -> str:
     """Take the chain head for this transaction (blocks other writers); return the last hash."""
-    conn.execute(statement(conn, "chain.lock", _lock_statement))
-    last = conn.execute(statement(conn, "chain.last", _last_statement)).scalar()
+    fetch(conn, "chain.lock", _lock_statement)
+    found = fetch(conn, "chain.last", _last_statement)
+    last = found[0][0] if found else None
     if last is None:  # a store migrated without its head row: start it from the stored events
         last = _rebuild_head(conn)
     return str(last)
@@ -100,9 +101,7 @@ def _rebuild_head(conn: Connection) -> str:
 
 
 def move_head(conn: Connection, last_event_id: int, last_hash: str) -> None:
-    conn.execute(
-        statement(conn, "chain.move", _move_statement), {"event_id": last_event_id, "hash": last_hash}
-    )
+    fetch(conn, "chain.move", _move_statement, event_id=last_event_id, hash=last_hash)
 
 
 def _lock_statement(_conn: Connection) -> Any:

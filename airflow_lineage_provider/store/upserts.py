@@ -34,6 +34,29 @@ def statement(conn: Connection, name: str, build: Callable[[Connection], Any]) -
     return found
 
 
+_PLAIN: dict[tuple[str, str], tuple[str, dict[str, Any], list[str] | None]] = {}
+
+
+def fetch(conn: Connection, name: str, build: Callable[[Connection], Any], **params: Any) -> list[Any]:
+    """Run a small statement (no expanding parameters; results of plain types: text, integers) through
+    the DB-API cursor, compiled once per dialect; return its rows. A commit of one event runs a few of
+    these, and SQLAlchemy's execution layer cost more than each of them."""
+    key = (conn.dialect.name, name)
+    found = _PLAIN.get(key)
+    if found is None:
+        compiled = statement(conn, name, build).compile(dialect=conn.dialect)
+        order = list(compiled.positiontup or ()) if conn.dialect.paramstyle == "qmark" else None
+        found = _PLAIN[key] = (compiled.string, dict(compiled.params), order)
+    sql, defaults, order = found
+    values = {**defaults, **params}
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(values[n] for n in order) if order is not None else values)
+        return list(cursor.fetchall()) if cursor.description else []
+    finally:
+        cursor.close()
+
+
 _PAGE = 1000
 _VALUES = re.compile(r"VALUES (\((?:[^()]|\([^()]*\))*\))")
 _RETURNING = re.compile(r" RETURNING .*$", re.S)

@@ -22,7 +22,7 @@ from airflow_lineage_provider.core.events import ParsedEvent, parse_time
 from airflow_lineage_provider.store import approvals, chain
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.tables import Event
-from airflow_lineage_provider.store.upserts import bulk, insert, statement
+from airflow_lineage_provider.store.upserts import bulk, fetch, insert, statement
 
 __all__ = ["GraphWriter", "insert_raw", "node_key"]
 
@@ -84,7 +84,7 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
     bulk(conn, "events.new", lambda c: insert(c, Event), rows, raw=_RAW_COLUMNS)
     if rows:
         last_key = rows[-1]["event_key"]
-        last_id = conn.execute(statement(conn, "events.id", _event_id), {"key": last_key}).scalar_one()
+        last_id = fetch(conn, "events.id", _event_id, key=last_key)[0][0]
         chain.move_head(conn, last_id, previous)
     return {str(row["event_key"]) for row in rows}
 
