@@ -43,7 +43,11 @@ What you may not see answers 404, like what does not exist.
 **Ingest** (`POST /api/v1/lineage`, `POST /api/v1/lineage/batch`) needs permission to edit every
 DAG. Bodies up to {MAX_BODY_BYTES} bytes (also after gzip); valid events answer 201, an invalid one
 422 naming `field` (and `index` in a batch) and nothing of the request is stored; repeated events
-are counted as `duplicates`.
+are counted as `duplicates`. Events are read as leniently as Marquez reads them: an absent
+`schemaURL` is filled in from the event's shape, a time without a zone is UTC, and `#/definitions/X`
+and `#/$defs/X` schemaURLs of every spec version from 1-0-0 name the event type. The raw event is
+stored as sent; the response's `normalised` lists each such reading (`index`, `field`, `note`), and
+`airflow-lineage show` shows them on the run and the job.
 
 **Names in paths** are percent-encoded as one segment: `/api/v1/namespaces/postgres%3A%2F%2Fdb%3A5432`.
 """

@@ -51,8 +51,12 @@ def _is_transient(exc: StoreError) -> bool:
 
 @dataclass(frozen=True)
 class RecordResult:
+    """How many events were new and how many already stored; ``normalised``: what was read
+    leniently in the new ones, ``{"index", "field", "note"}`` each (see ``core.normalisation``)."""
+
     stored: int
     duplicates: int
+    normalised: tuple[dict[str, Any], ...] = ()
 
 
 class LineageStore:
@@ -145,9 +149,15 @@ class LineageStore:
     ) -> RecordResult:
         """Store events in one transaction; an invalid event stores nothing of the call.
 
+        A :class:`ParsedEvent` (what ``parse_event`` returned in this process) is taken as validated.
+
         ``progress`` is called with 1 for each new event applied to the graph (a progress bar).
         """
-        return self.record_validated([parse_event(e, index=i) for i, e in enumerate(events)], progress)
+        parsed = [e if isinstance(e, ParsedEvent) else parse_event(e, index=i) for i, e in enumerate(events)]
+        return self.record_validated(parsed, progress)
+
+    # The outbox hands this method the ParsedEvents it validated while reading (emit.outbox).
+    record_many.accepts_parsed_events = True  # type: ignore[attr-defined]
 
     def record_validated(
         self, parsed: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None
@@ -166,7 +176,13 @@ class LineageStore:
                 if attempt == _WRITE_ATTEMPTS or not _is_transient(exc):
                     raise
                 time.sleep(0.05 * attempt)
-        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied))
+        notes = tuple(
+            {"index": index, **note}
+            for index, event in enumerate(parsed)
+            if event.key in applied
+            for note in event.normalised
+        )
+        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied), normalised=notes)
 
     def _write(self, parsed: list[ParsedEvent], progress: Callable[[int], None] | None = None) -> set[str]:
         now = datetime.now(timezone.utc).replace(tzinfo=None)

@@ -57,12 +57,11 @@ def test_one_invalid_event_in_a_batch_names_it_and_stores_nothing(api):
     ("change", "field"),
     [
         (lambda e: e.update(eventTime="yesterday"), "eventTime"),
-        (lambda e: e.update(eventTime="2026-01-01T00:00:00"), "eventTime"),
         (lambda e: e["job"].update(name=7), "job.name"),
         (lambda e: e.pop("producer"), "producer"),
         (lambda e: e["outputs"].append({"namespace": "x"}), "outputs[0].name"),
     ],
-    ids=["time-not-a-date", "time-without-zone", "name-not-a-string", "no-producer", "dataset-without-name"],
+    ids=["time-not-a-date", "name-not-a-string", "no-producer", "dataset-without-name"],
 )
 def test_an_invalid_event_is_422_with_the_wrong_field(api, change, field):
     event = run_event("COMPLETE", "dag_a.load", new_run())

@@ -179,9 +179,20 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+class NormalisationResponse(Model):
+    index: int = Field(description="Position of the event in the request (0 for a single event).")
+    field: str = Field(description="JSON path of the field read leniently.")
+    note: str = Field(description="What was read or filled in (the raw event is stored as sent).")
+
+
 class IngestResponse(Model):
     stored: int = Field(description="Events stored by this request.")
     duplicates: int = Field(description="Events already stored before (ingest is idempotent).")
+    normalised: list[NormalisationResponse] | None = Field(
+        None,
+        description="Present when a new event was read leniently, as Marquez reads it: no schemaURL "
+        "(filled in from the event's shape), a time without a time zone (read as UTC), ...",
+    )
 
 
 class ErrorResponse(Model):
