@@ -190,3 +190,28 @@ def test_a_deliver_that_accepts_parsed_events_gets_those_reading_validated(tmp_p
 
     assert [p.key for p in parsed.events] == [parse_event(e).key for e in events]
     assert [p.payload for p in parsed.events] == plain.events == events
+
+
+def test_a_drain_adds_whether_the_dags_repository_is_dirty_before_it_validates(tmp_path: Path) -> None:
+    from airflow_lineage_provider.capture import mlfacets
+    from tests.core.test_gitstate import repository_with_a_dag
+
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    head = repository_with_a_dag(repository)
+    (repository / "dag.py").write_text("x = 2\n")  # an uncommitted edit
+    git = {"repository": str(repository), "commit": head}  # what a task process writes
+    record = mlfacets.reproducibility({"dagFile": str(repository / "dag.py"), "git": git}, {}, {}, {}, [])
+    events = [run_event("COMPLETE", "dag.train", new_run(), run_facets={mlfacets.REPRODUCIBILITY: record})]
+    events.append(_event())  # no record at all: left as it is
+    outbox = Outbox(tmp_path / "outbox")
+    for event in events:
+        _put(outbox, event)
+    parsed = Collector()
+    setattr(parsed, ACCEPTS_PARSED, True)
+
+    outbox.drain(parsed)
+
+    (stored,) = [p.payload for p in parsed.events if mlfacets.REPRODUCIBILITY in p.payload["run"]["facets"]]
+    found = stored["run"]["facets"][mlfacets.REPRODUCIBILITY]["code"]["git"]
+    assert found["commit"] == head and found["dirty"] is True and len(found["diffHash"]) == 64
