@@ -10,7 +10,7 @@ The recorder appends one line per hook call to a file: ``<provider> <hook> <key>
 ``key`` is ``<run_id>/<task_id>/<try_number>`` for task hooks and ``<dag_id>/<run_id>`` for DAG-run
 hooks (no spaces in either: Airflow's ids have none). The timing plugin also writes one
 ``process task_cpu <key> <seconds>`` line per task process, in every mode: the CPU time the process
-used from its fork to its last listener call (``os.times``, children it waited for included), a
+used from its fork to its last listener call (``time.process_time``, children it waited for included), a
 figure that a shared machine's load hardly moves, unlike wall time.
 """
 
