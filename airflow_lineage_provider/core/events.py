@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from airflow_lineage_provider.core import nesting
 from airflow_lineage_provider.core.runids import run_event_key
 from airflow_lineage_provider.exceptions import InvalidEventError
 
@@ -202,6 +203,7 @@ def parse_event(event: Any, index: int | None = None) -> ParsedEvent:
         raise InvalidEventError(
             f"event is {len(encoded)} bytes, over the {MAX_EVENT_BYTES} limit", index=index
         )
+    nesting.check(encoded, payload, index)
     model: type[_Base]
     if "run" in payload or "eventType" in payload:
         model, kind = RunEventModel, "run"

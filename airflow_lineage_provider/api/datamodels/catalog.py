@@ -6,10 +6,17 @@ Field names are Marquez's (camelCase on the wire); the store fills them
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from airflow_lineage_provider.core.nesting import clip
+
+# Free-form JSON from stored events, held to the nesting limit every response shares (core.nesting).
+JsonObject = Annotated[dict[str, Any], AfterValidator(clip)]
+JsonList = Annotated[list[Any], AfterValidator(clip)]
+JsonObjects = Annotated[list[dict[str, Any]], AfterValidator(clip)]
 
 
 class Model(BaseModel):
@@ -71,8 +78,8 @@ class DatasetResponse(Model):
     last_lifecycle_state: str | None
     description: str | None
     current_version: str | None
-    column_lineage: list[dict[str, Any]] | None
-    facets: dict[str, Any]
+    column_lineage: JsonObjects | None
+    facets: JsonObject
     deleted: bool
 
 
@@ -83,7 +90,7 @@ class DatasetCollectionResponse(Model):
 
 class DatasetVersionRef(Model):
     dataset_version_id: DatasetVersionId
-    facets: dict[str, Any]
+    facets: JsonObject
 
 
 class RunResponse(Model):
@@ -96,13 +103,13 @@ class RunResponse(Model):
     started_at: str | None
     ended_at: str | None
     duration_ms: int | None
-    args: dict[str, Any]
+    args: JsonObject
     job_version: JobVersionId | None
     input_dataset_versions: list[DatasetVersionRef]
     output_dataset_versions: list[DatasetVersionRef]
     parent_run_id: str | None
-    context: dict[str, Any]
-    facets: dict[str, Any]
+    context: JsonObject
+    facets: JsonObject
 
 
 class RunCollectionResponse(Model):
@@ -125,8 +132,8 @@ class DatasetVersionResponse(Model):
     description: str | None
     created_by_run_uuid: str | None
     created_by_run: RunResponse | None
-    facets: dict[str, Any]
-    column_lineage: list[dict[str, Any]] | None
+    facets: JsonObject
+    column_lineage: JsonObjects | None
 
 
 class DatasetVersionCollectionResponse(Model):
@@ -151,7 +158,7 @@ class JobResponse(Model):
     description: str | None
     latest_run: RunResponse | None
     latest_runs: list[RunResponse]
-    facets: dict[str, Any]
+    facets: JsonObject
     current_version: str | None
     labels: list[str]
     tags: list[str]
@@ -177,4 +184,4 @@ class SearchResultCollectionResponse(Model):
 
 class LineageEventCollectionResponse(Model):
     total_count: int
-    events: list[dict[str, Any]] = Field(description="Raw OpenLineage events, as received.")
+    events: list[JsonObject] = Field(description="Raw OpenLineage events, as received.")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from airflow_lineage_provider.api.datamodels.catalog import Model
+from airflow_lineage_provider.api.datamodels.catalog import JsonList, JsonObject, Model
 from airflow_lineage_provider.core.graph import LineageGraph, Node
 
 
@@ -29,7 +29,7 @@ class LineageEdge(Model):
 class LineageNode(Model):
     id: str
     type: Literal["DATASET", "JOB", "RUN"]
-    data: dict[str, Any] = Field(description="Marquez-style Dataset or Job summary, plus ``depth``.")
+    data: JsonObject = Field(description="Marquez-style Dataset or Job summary, plus ``depth``.")
     in_edges: list[LineageEdge]
     out_edges: list[LineageEdge]
 
@@ -103,7 +103,7 @@ class InputField(Model):
     field: str
     transformation_description: str | None
     transformation_type: str | None
-    transformations: list[Any]
+    transformations: JsonList
 
 
 class ColumnFieldData(Model):

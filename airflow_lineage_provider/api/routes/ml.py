@@ -28,6 +28,7 @@ from airflow_lineage_provider.api.datamodels.ml import (
     VerifyResponse,
 )
 from airflow_lineage_provider.api.deps import EditorDep, ScopeDep, StoreDep
+from airflow_lineage_provider.core.nesting import clip
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store.api import LineageStore
 from airflow_lineage_provider.store.catalog import Catalog
@@ -178,7 +179,7 @@ def get_audit(
     output: Annotated[Literal["json", "markdown", "html"], Query(alias="format")] = "json",
 ) -> Any:
     _root(store, scope, node_id)
-    audit = store.ml.audit(node_id, version)
+    audit = clip(store.ml.audit(node_id, version))
     if output == "json":
         return audit
     if output == "html":
