@@ -22,6 +22,7 @@ from airflow_lineage_provider.store import fields, marquez, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.fields import ColumnGraph
 from airflow_lineage_provider.store.reads import iso, node_text, suggest
+from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.visibility import Scope
 from airflow_lineage_provider.store.writes import node_key
 
@@ -112,23 +113,27 @@ class Catalog:
                 .order_by(t.Node.name)
             )
             rows, total = self._page(conn, query, limit, offset)
-        return Page([marquez.dataset(r) for r in rows], total)
+            views = dataset_views(conn, scope, rows)
+        return Page([marquez.dataset(r, views[r.id]) for r in rows], total)
 
     def dataset(self, scope: Scope, namespace: str, name: str) -> dict[str, Any]:
         with self._read(scope) as (conn, scope):
-            return marquez.dataset(self._node(conn, scope, "dataset", namespace, name))
+            row = self._node(conn, scope, "dataset", namespace, name)
+            return marquez.dataset(row, dataset_views(conn, scope, [row])[row.id])
 
     def dataset_versions(self, scope: Scope, namespace: str, name: str, limit: int, offset: int) -> Page:
         with self._read(scope) as (conn, scope):
             node = self._node(conn, scope, "dataset", namespace, name)
+            view = dataset_views(conn, scope, [node])[node.id]
             query = (
                 select(t.DatasetVersion)
                 .where(t.DatasetVersion.dataset_id == node.id)
+                .where(visibility.run_condition(t.DatasetVersion.run_id, scope))
                 .order_by(t.DatasetVersion.created_at.desc(), t.DatasetVersion.id.desc())
             )
             rows, total = self._page(conn, query, limit, offset)
             created_by = marquez.runs_by_id(conn, [r.run_id for r in rows])
-            items = [marquez.dataset_version(node, r, created_by.get(r.run_id)) for r in rows]
+            items = [marquez.dataset_version(node, view, r, created_by.get(r.run_id)) for r in rows]
         return Page(items, total)
 
     # -- jobs and runs --------------------------------------------------------------------------

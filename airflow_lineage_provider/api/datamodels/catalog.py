@@ -81,6 +81,11 @@ class DatasetResponse(Model):
     column_lineage: JsonObjects | None
     facets: JsonObject
     deleted: bool
+    restricted: bool = Field(
+        False,
+        description="Something stored about this dataset came from runs you may not read: facets, "
+        "fields, versions and current version are those of the runs you may read only.",
+    )
 
 
 class DatasetCollectionResponse(Model):

@@ -90,6 +90,7 @@ def _data(node: Node) -> dict[str, Any]:
             type=node.data.get("type") or "DB_TABLE",
             currentVersion=node.data.get("version"),
             fields=[{"name": f} for f in node.data.get("fields") or []],
+            restricted=bool(node.data.get("restricted")),
         )
     else:
         data.update(type="BATCH", jobType=node.data.get("type"), latestRun=node.data.get("latestRun"))

@@ -32,6 +32,7 @@ from airflow_lineage_provider.core.nesting import clip
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store.api import LineageStore
 from airflow_lineage_provider.store.catalog import Catalog
+from airflow_lineage_provider.store.ml import MLLineage
 from airflow_lineage_provider.store.visibility import Scope
 
 router = APIRouter(prefix="/api/v1/ml", tags=["Models"])
@@ -102,7 +103,7 @@ def get_provenance(
     as_of: Annotated[str | None, Query(alias="asOf", max_length=64)] = None,
 ) -> ProvenanceResponse:
     _root(store, scope, node_id)
-    answer = store.ml.provenance(node_id, version, as_of)
+    answer = MLLineage(store, scope).provenance(node_id, version, as_of)
     return ProvenanceResponse.model_validate(_keep_visible_steps(store, scope, answer))
 
 
@@ -113,7 +114,7 @@ def get_impact(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ImpactResponse:
     _root(store, scope, node_id)
-    answer = store.ml.impact(node_id, version)
+    answer = MLLineage(store, scope).impact(node_id, version)
     return ImpactResponse.model_validate(_keep_visible_steps(store, scope, answer))
 
 
@@ -122,7 +123,7 @@ def get_reproducible(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ReproducibleResponse:
     _root(store, scope, node_id)
-    return ReproducibleResponse.model_validate(store.ml.reproducible(node_id, version))
+    return ReproducibleResponse.model_validate(MLLineage(store, scope).reproducible(node_id, version))
 
 
 @router.get("/diff", responses=_ERRORS, summary="What differs between two runs")
@@ -149,7 +150,9 @@ def get_approvals(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ApprovalCollectionResponse:
     _root(store, scope, node_id)
-    return ApprovalCollectionResponse.model_validate({"approvals": store.ml.approvals(node_id, version)})
+    return ApprovalCollectionResponse.model_validate(
+        {"approvals": MLLineage(store, scope).approvals(node_id, version)}
+    )
 
 
 @router.post(
@@ -179,7 +182,7 @@ def get_audit(
     output: Annotated[Literal["json", "markdown", "html"], Query(alias="format")] = "json",
 ) -> Any:
     _root(store, scope, node_id)
-    audit = clip(store.ml.audit(node_id, version))
+    audit = clip(MLLineage(store, scope).audit(node_id, version))
     if output == "json":
         return audit
     if output == "html":
