@@ -25,6 +25,7 @@ from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundE
 from airflow_lineage_provider.store import approvals, chain, provenance, runrecords, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.reads import iso, node_text, resolve
+from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.visibility import Scope
 
 if TYPE_CHECKING:
@@ -96,21 +97,26 @@ class MLLineage:
 
     # -- queries --------------------------------------------------------------------------------
     def models(self, limit: int = 1000) -> list[dict[str, Any]]:
-        """Model datasets, newest first, with their current version and framework."""
+        """Model datasets, newest first, with their current version and framework (as the reader
+        sees them: :mod:`.scoped`)."""
+        scope = self._scope or Scope("")
         with self._store._connect(write=False) as conn:
+            scope = visibility.resolve(conn, scope)
             rows = conn.execute(
                 select(t.Node)
                 .where(t.Node.kind == "dataset", t.Node.type == MODEL_TYPE)
+                .where(visibility.dataset_condition(t.Node, scope))
                 .order_by(t.Node.updated_at.desc(), t.Node.id)
                 .limit(limit)
             ).all()
+            views = dataset_views(conn, scope, rows)
         return [
             {
                 "id": node_text(r.kind, r.namespace, r.name),
                 "namespace": r.namespace,
                 "name": r.name,
-                "currentVersion": r.current_version,
-                "framework": ((r.facets or {}).get(runrecords.MODEL) or {}).get("framework"),
+                "currentVersion": views[r.id].version,
+                "framework": (views[r.id].facets.get(runrecords.MODEL) or {}).get("framework"),
                 "updatedAt": iso(r.updated_at),
             }
             for r in rows

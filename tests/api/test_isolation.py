@@ -1,7 +1,8 @@
 """Per-DAG read isolation on a dataset two DAGs share, through every read route of the OpenAPI.
 
 dag_b (which viewer_a may not read) writes ``shared`` (facets, schema and column lineage naming its
-private source) and a version of ``both``; dag_a reads ``shared`` and writes ``both`` and a model.
+private source) and the latest versions of ``both`` and of a model; dag_a reads ``shared`` and writes
+``both`` and the model.
 Every read route is called as viewer_a with parameters pointing at what viewer_a may see (and with
 ``asOf`` naming dag_b's run); nothing only dag_b wrote may appear: job names, run ids, facet keys,
 field names, dataset names. The same calls as admin must show those markers, or the test proves nothing.
@@ -51,6 +52,12 @@ def world(b_run: str, a_run: str, a_run2: str) -> list[dict[str, Any]]:
             documentation=_facet(description="b_secret_doc"),
         ),
         ds(BOTH, PG, bSecretFacet=_facet(x=2), schema=b_schema),
+        ds(
+            MODEL,
+            PG,
+            datasetType=_facet(datasetType="MODEL"),
+            version=_facet(datasetVersion="b_secret_version"),
+        ),
     ]
     a_schema = _facet(fields=[{"name": "a_col", "type": "INT"}])
     a_outputs = [
@@ -59,7 +66,7 @@ def world(b_run: str, a_run: str, a_run2: str) -> list[dict[str, Any]]:
     ]
     a_inputs = [ds(SHARED, PG)]
     return [
-        _event(B_JOB, b_run, 5, [ds(B_PRIVATE, PG)], b_outputs, {"bSecretRunFacet": _facet(z=1)}),
+        _event(B_JOB, b_run, 9, [ds(B_PRIVATE, PG)], b_outputs, {"bSecretRunFacet": _facet(z=1)}),
         _event(A_JOB, a_run, 2, a_inputs, a_outputs, {"aRunFacet": _facet(z=2)}),
         _event(A_JOB, a_run2, 8, a_inputs, a_outputs[1:], {"aRunFacet": _facet(z=3)}),
     ]
@@ -77,6 +84,7 @@ def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
         "b_src_col",
         B_PRIVATE,
         "b_secret_doc",
+        "b_secret_version",
     ]
     spec = api.get("/openapi.json", None).json()
     values = {

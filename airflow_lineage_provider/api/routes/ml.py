@@ -85,11 +85,7 @@ def _keep_visible_steps(store: LineageStore, scope: Scope, answer: dict[str, Any
 
 @router.get("/models", responses=_ERRORS, summary="Models: datasets typed MODEL")
 def get_models(scope: ScopeDep, store: StoreDep) -> ModelCollectionResponse:
-    models = store.ml.models()
-    if not scope.unrestricted:
-        shown = Catalog(store).visible_ids(scope, [m["id"] for m in models])
-        models = [m for m in models if m["id"] in shown]
-    return ModelCollectionResponse.model_validate({"models": models})
+    return ModelCollectionResponse.model_validate({"models": MLLineage(store, scope).models()})
 
 
 @router.get(
