@@ -7,8 +7,9 @@
   ``get_authorized_dag_ids(user=..., method="GET")`` returns: jobs of those DAGs in the Airflow job
   namespace (``[lineage_provider] namespace``), their runs and events, and the datasets they read or
   write, as those runs wrote them (versions, facets, fields, column lineage:
-  :mod:`airflow_lineage_provider.store.scoped`). Nothing of other producers. The store applies the rule inside its reads (the scope is passed to
-  every one); this module only builds the scope and checks roots.
+  :mod:`airflow_lineage_provider.store.scoped`). Nothing of other producers. The store applies the
+  rule inside its reads (the scope is passed to every one); this module builds the scope and checks
+  roots.
 * **Ingest.** ``is_authorized_dag(method="PUT")`` without naming a DAG (permission to edit every DAG:
   SimpleAuthManager roles ``user``, ``op``, ``admin``; FAB ``User``, ``Op``, ``Admin``). An event
   can describe any job, so a per-DAG editor may not ingest.
