@@ -3,7 +3,8 @@
 All under ``/api/v1/ml``. Reads need a reader of the node asked about (a node you may not see is not
 found, 404); recording an approval needs permission to edit every DAG, like ingest, and records the
 authenticated user as the approver. ``verify`` checks the whole event log, so it needs a reader of
-every DAG. The answers are those of :class:`airflow_lineage_provider.store.ml.MLLineage`.
+every DAG. The answers are those of :class:`airflow_lineage_provider.store.ml.MLLineage` built with the
+reader's scope: it chooses versions and follows runs the reader may read.
 """
 
 from __future__ import annotations
@@ -73,16 +74,6 @@ def _root(store: LineageStore, scope: Scope, node_id: str) -> str:
     return found
 
 
-def _keep_visible_steps(store: LineageStore, scope: Scope, answer: dict[str, Any]) -> dict[str, Any]:
-    if scope.unrestricted:
-        return answer
-    shown = Catalog(store).visible_ids(scope, [f"run:{s['runId']}" for s in answer["steps"]])
-    answer["steps"] = [s for s in answer["steps"] if f"run:{s['runId']}" in shown]
-    if "models" in answer:
-        answer["models"] = [m for m in answer["models"] if f"run:{m['runId']}" in shown]
-    return answer
-
-
 @router.get("/models", responses=_ERRORS, summary="Models: datasets typed MODEL")
 def get_models(scope: ScopeDep, store: StoreDep) -> ModelCollectionResponse:
     return ModelCollectionResponse.model_validate({"models": MLLineage(store, scope).models()})
@@ -100,7 +91,7 @@ def get_provenance(
 ) -> ProvenanceResponse:
     _root(store, scope, node_id)
     answer = MLLineage(store, scope).provenance(node_id, version, as_of)
-    return ProvenanceResponse.model_validate(_keep_visible_steps(store, scope, answer))
+    return ProvenanceResponse.model_validate(answer)
 
 
 @router.get(
@@ -111,7 +102,7 @@ def get_impact(
 ) -> ImpactResponse:
     _root(store, scope, node_id)
     answer = MLLineage(store, scope).impact(node_id, version)
-    return ImpactResponse.model_validate(_keep_visible_steps(store, scope, answer))
+    return ImpactResponse.model_validate(answer)
 
 
 @router.get("/reproducible", responses=_ERRORS, summary="Reproducibility checklist of a model version")
