@@ -46,7 +46,8 @@ def dataset(row: Any, view: DatasetView) -> dict[str, Any]:
         "name": row.name,
         "physicalName": row.name,
         "createdAt": iso(row.created_at),
-        "updatedAt": iso(row.updated_at),
+        # restricted: when the store last changed the dataset could be a hidden run's write
+        "updatedAt": iso((view.version_time or row.created_at) if view.restricted else row.updated_at),
         "namespace": row.namespace,
         "sourceName": row.namespace,
         "fields": fields(facets),
