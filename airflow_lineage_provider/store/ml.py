@@ -218,7 +218,18 @@ class MLLineage:
             row = self._model(conn, node_id)
             if version is not None:
                 self._version(conn, row, version)
-            return approvals.listing(conn, row.id, version)
+            return self._approvals(conn, row, version)
+
+    def _approvals(self, conn: Connection, row: Any, version: str | None = None) -> list[dict[str, Any]]:
+        """Approvals of the model versions the reader may see (and of no version in particular)."""
+        found = approvals.listing(conn, row.id, version)
+        if self._scope is None or self._scope.unrestricted:
+            return found
+        scope = visibility.resolve(conn, self._scope)
+        dv = t.DatasetVersion
+        query = select(dv.version).where(dv.dataset_id == row.id, visibility.run_condition(dv.run_id, scope))
+        shown = set(conn.execute(query).scalars())
+        return [a for a in found if a["version"] is None or a["version"] in shown]
 
     # -- audit ----------------------------------------------------------------------------------
     def audit(self, node_id: str, version: str | None = None) -> dict[str, Any]:
@@ -241,7 +252,7 @@ class MLLineage:
                 "provenance": {"root": root, "version": chosen, **found},
                 "metrics": [m for m in _metrics_of(conn, row, chosen) if m["runId"] and shown(m["runId"])],
                 "reproducibility": self._reproducible(conn, row, chosen),
-                "approvals": approvals.listing(conn, row.id),
+                "approvals": self._approvals(conn, row),
                 "chain": chain.verify(conn).to_dict(),
             }
 

@@ -75,6 +75,8 @@ def world(b_run: str, a_run: str, a_run2: str) -> list[dict[str, Any]]:
 def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
     b_run, a_run, a_run2 = new_run(), new_run(), new_run()
     assert api.post("/api/v1/lineage/batch", json=world(b_run, a_run, a_run2)).status_code == 201
+    approval = {"nodeId": f"dataset:{PG}:{MODEL}", "reason": "ok", "version": "b_secret_version"}
+    assert api.post("/api/v1/ml/approvals", "editor", json=approval).status_code == 201
     markers = [
         B_JOB,
         b_run,
