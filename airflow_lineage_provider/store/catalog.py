@@ -22,7 +22,7 @@ from airflow_lineage_provider.store import fields, marquez, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.fields import ColumnGraph
 from airflow_lineage_provider.store.reads import iso, node_text, suggest
-from airflow_lineage_provider.store.scoped import dataset_views
+from airflow_lineage_provider.store.scoped import DatasetView, dataset_views
 from airflow_lineage_provider.store.visibility import Scope
 from airflow_lineage_provider.store.writes import node_key
 
@@ -194,7 +194,8 @@ class Catalog:
                 query = query.where(t.Node.namespace == namespace)
             order = (t.Node.updated_at.desc(),) if sort == "updated_at" else (t.Node.name, t.Node.namespace)
             rows, total = self._page(conn, query.order_by(*order, t.Node.id), limit, 0)
-        return Page([_search_result(r) for r in rows], total)
+            views = dataset_views(conn, scope, [r for r in rows if r.kind == "dataset"])
+        return Page([_search_result(r, views.get(r.id)) for r in rows], total)
 
     def events(
         self,
@@ -263,11 +264,14 @@ def _namespace(row: Any) -> dict[str, Any]:
     }
 
 
-def _search_result(row: Any) -> dict[str, Any]:
+def _search_result(row: Any, view: DatasetView | None) -> dict[str, Any]:
+    updated = row.updated_at
+    if view is not None and view.restricted:  # not when another DAG's run last changed it
+        updated = view.version_time or row.created_at
     return {
         "type": "DATASET" if row.kind == "dataset" else "JOB",
         "name": row.name,
-        "updatedAt": iso(row.updated_at),
+        "updatedAt": iso(updated),
         "namespace": row.namespace,
         "nodeId": node_text(row.kind, row.namespace, row.name),
     }
