@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from airflow_lineage_provider.core import normalisation
+from airflow_lineage_provider.core import nesting, normalisation
 from airflow_lineage_provider.core.normalisation import EventKind, Normalisation
 from airflow_lineage_provider.core.runids import run_event_key
 from airflow_lineage_provider.exceptions import InvalidEventError
@@ -228,6 +228,7 @@ def parse_event(event: Any, index: int | None = None) -> ParsedEvent:
         raise InvalidEventError(
             f"event is {len(encoded)} bytes, over the {MAX_EVENT_BYTES} limit", field="$", index=index
         )
+    nesting.check(encoded, payload, index)
     parsed, kind, notes = _validated(payload, index)
     event_time = to_utc_naive(parsed.eventTime)
     run_id = event_type = job_ns = job_name = None

@@ -31,9 +31,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from airflow_lineage_provider.core.events import ParsedEvent, parse_event, parse_time
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
 from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
-from airflow_lineage_provider.store import chain, details, environments, reads, retention, schema, taskruns
+from airflow_lineage_provider.store import (
+    chain,
+    details,
+    environments,
+    reads,
+    retention,
+    schema,
+    taskruns,
+    visibility,
+)
 from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine, sqlite_path
 from airflow_lineage_provider.store.tables import Run
+from airflow_lineage_provider.store.visibility import Scope
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
 
 if TYPE_CHECKING:
@@ -228,11 +238,14 @@ class LineageStore:
         depth: int = 20,
         as_of: datetime | str | None = None,
         limit: int | None = None,
+        scope: Scope | None = None,
     ) -> LineageGraph:
         """Nodes and directed edges around ``node_id``, up to ``depth`` hops (dataset -> job -> dataset = 2).
 
         ``as_of`` (a datetime, an ISO time or a ``run:<uuid>``/run id) keeps only edges that existed
-        then; ``limit`` caps the nodes returned (nearest first) and sets ``is_partial``.
+        then; ``limit`` caps the nodes returned (nearest first) and sets ``is_partial``. ``scope``: the
+        graph as one reader may see it (:mod:`.visibility`; ``as_of`` then names only runs they may
+        read); the caller checks that the root is visible.
         """
         if direction not in DIRECTIONS:
             raise InvalidQueryError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
@@ -241,19 +254,22 @@ class LineageStore:
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise InvalidQueryError(f"limit must be a positive integer, not {limit!r}")
         with self._connect(write=False) as conn:
-            return reads.lineage(conn, node_id, direction, depth, self._as_of(conn, as_of), limit)
+            scope = None if scope is None else visibility.resolve(conn, scope)
+            when = self._as_of(conn, as_of, scope)
+            return reads.lineage(conn, node_id, direction, depth, when, limit, scope)
 
     @staticmethod
-    def _as_of(conn: Connection, as_of: datetime | str | None) -> datetime | None:
+    def _as_of(conn: Connection, as_of: datetime | str | None, scope: Scope | None = None) -> datetime | None:
         if as_of is None or isinstance(as_of, datetime):
             return None if as_of is None else parse_time(as_of.isoformat())
         text = as_of.removeprefix("run:")
         when = parse_time(text)
         if when is not None:
             return when
-        row = conn.execute(
-            select(Run.ended_at, Run.state_time, Run.started_at).where(Run.run_id == text)
-        ).first()
+        query = select(Run.ended_at, Run.state_time, Run.started_at).where(Run.run_id == text)
+        if scope is not None:  # a run the reader may not read is answered like one never stored
+            query = query.where(visibility.run_condition(Run.run_id, scope))
+        row = conn.execute(query).first()
         if row is None:
             raise InvalidQueryError(f"as_of {as_of!r} is neither an ISO-8601 time nor a stored run id")
         found = row.ended_at or row.state_time or row.started_at

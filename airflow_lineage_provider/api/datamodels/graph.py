@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from airflow_lineage_provider.api.datamodels.catalog import Model
+from airflow_lineage_provider.api.datamodels.catalog import JsonList, JsonObject, Model
 from airflow_lineage_provider.core.graph import LineageGraph, Node
 
 
@@ -29,7 +29,7 @@ class LineageEdge(Model):
 class LineageNode(Model):
     id: str
     type: Literal["DATASET", "JOB", "RUN"]
-    data: dict[str, Any] = Field(description="Marquez-style Dataset or Job summary, plus ``depth``.")
+    data: JsonObject = Field(description="Marquez-style Dataset or Job summary, plus ``depth``.")
     in_edges: list[LineageEdge]
     out_edges: list[LineageEdge]
 
@@ -90,6 +90,7 @@ def _data(node: Node) -> dict[str, Any]:
             type=node.data.get("type") or "DB_TABLE",
             currentVersion=node.data.get("version"),
             fields=[{"name": f} for f in node.data.get("fields") or []],
+            restricted=bool(node.data.get("restricted")),
         )
     else:
         data.update(type="BATCH", jobType=node.data.get("type"), latestRun=node.data.get("latestRun"))
@@ -103,7 +104,7 @@ class InputField(Model):
     field: str
     transformation_description: str | None
     transformation_type: str | None
-    transformations: list[Any]
+    transformations: JsonList
 
 
 class ColumnFieldData(Model):
