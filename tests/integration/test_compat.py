@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_lineage_provider import doctor
+from airflow_lineage_provider.cli import doctor
 from tests.conftest import REPO
 from tests.integration.conftest import Dists
 from tests.integration.venvs import clean_env, constraints, make_venv, run, venv_bin

@@ -385,25 +385,25 @@ def summary(results: list[Check]) -> str:
 
 def command(args: argparse.Namespace) -> int:
     """``airflow-lineage doctor``: print the checks (a table, or ``--json``); exit 1 when one fails."""
-    from airflow_lineage_provider import output, render
+    from airflow_lineage_provider.cli import formats, views
     from airflow_lineage_provider.core.graph import LineageGraph
 
     results = run(Context(store_url=getattr(args, "store_url", None)))
     failed = any(r.status == "fail" for r in results)
-    view = output.View(
+    view = formats.View(
         data={"ok": not failed, "checks": [r.to_dict() for r in results]},
         graph=LineageGraph("", "both", 0, [], []),
-        tree=lambda: render.checks_table(results),
-        table=lambda: render.checks_table(results),
+        tree=lambda: views.checks_table(results),
+        table=lambda: views.checks_table(results),
         summary=summary(results),
     )
-    output.write(view, args.format)
+    formats.write(view, args.format)
     return 1 if failed else 0
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add ``doctor`` to the CLI's subcommands."""
-    from airflow_lineage_provider import output
+    from airflow_lineage_provider.cli import formats
 
     sub = commands.add_parser(
         "doctor",
@@ -414,4 +414,4 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "lineage and the outbox.",
     )
     sub.set_defaults(standalone=command)
-    output.add_format_option(sub, "table", choices=("table", "json"))
+    formats.add_format_option(sub, "table", choices=("table", "json"))

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from airflow_lineage_provider import LineageStore
-from airflow_lineage_provider import doctor as doctor_module
+from airflow_lineage_provider.cli import doctor as doctor_module
 from airflow_lineage_provider.get_provider_info import get_provider_info
 from airflow_lineage_provider.store import schema
-from tests.test_cli import cli
+from tests.cli.shell import cli
 
 
 def doctor(
