@@ -32,7 +32,7 @@ from airflow_lineage_provider.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2

@@ -18,7 +18,7 @@ from airflow_lineage_provider.cli.formats import print_json
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 MODEL_HELP = "model node id: dataset:<namespace>:<name> of a dataset typed MODEL"
 

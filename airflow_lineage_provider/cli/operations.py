@@ -17,7 +17,7 @@ from airflow_lineage_provider.emit.outbox import Outbox
 from airflow_lineage_provider.exceptions import ConfigError, InvalidQueryError, StoreError
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhwm]?)\s*$")
 _UNITS = {"": "days", "d": "days", "h": "hours", "w": "weeks", "m": "minutes"}

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Literal
 from airflow_lineage_provider.emit.outbox import Deliver, DrainResult, Outbox
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 log = logging.getLogger("airflow_lineage_provider.emit.deliverer")  # this name when run as __main__ too
 
@@ -310,7 +310,7 @@ def configured_deliver(timeout: float = 30.0) -> Deliver:
         from airflow_lineage_provider.emit.http import HttpEmitter
 
         return HttpEmitter(timeout=timeout).deliver
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
     return LineageStore.from_airflow_config(timeout=timeout).record_many
 

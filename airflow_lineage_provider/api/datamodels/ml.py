@@ -41,7 +41,7 @@ class ProvenanceResponse(Model):
     is_partial: bool
 
 
-class ImpactResponse(Model):
+class ModelImpactResponse(Model):
     root: str
     version: str | None
     models: list[dict[str, Any]] = Field(description="Model versions downstream: id, version, runId, job.")

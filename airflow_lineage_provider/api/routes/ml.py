@@ -20,8 +20,8 @@ from airflow_lineage_provider.api.datamodels.ml import (
     ApprovalRequest,
     ApprovedResponse,
     DiffResponse,
-    ImpactResponse,
     ModelCollectionResponse,
+    ModelImpactResponse,
     ProvenanceResponse,
     ReproducibleResponse,
     RunRecordResponse,
@@ -29,8 +29,8 @@ from airflow_lineage_provider.api.datamodels.ml import (
 )
 from airflow_lineage_provider.api.deps import EditorDep, ScopeDep, StoreDep
 from airflow_lineage_provider.exceptions import NodeNotFoundError
-from airflow_lineage_provider.store.api import LineageStore
 from airflow_lineage_provider.store.catalog import Catalog
+from airflow_lineage_provider.store.lineagestore import LineageStore
 from airflow_lineage_provider.store.visibility import Scope
 
 router = APIRouter(prefix="/api/v1/ml", tags=["Models"])
@@ -110,10 +110,10 @@ def get_provenance(
 )
 def get_impact(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
-) -> ImpactResponse:
+) -> ModelImpactResponse:
     _root(store, scope, node_id)
     answer = store.ml.impact(node_id, version)
-    return ImpactResponse.model_validate(_keep_visible_steps(store, scope, answer))
+    return ModelImpactResponse.model_validate(_keep_visible_steps(store, scope, answer))
 
 
 @router.get("/reproducible", responses=_ERRORS, summary="Reproducibility checklist of a model version")
