@@ -98,7 +98,7 @@ def test_a_disabled_plugin_fails_capture_and_hook_lineage_with_the_setting_to_ch
 
 
 def test_a_postgres_store_on_a_closed_port_is_unreachable(home: Path) -> None:
-    from tests.integration.processes import free_port
+    from bench.processes import free_port
 
     url = f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/lineage"
 
