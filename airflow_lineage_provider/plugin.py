@@ -100,10 +100,10 @@ class LineageProviderPlugin(AirflowPlugin):
     def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
         """The REST API at ``/lineage`` (api-server only; imported here so tasks never load FastAPI)."""
         from airflow_lineage_provider.api.app import add_service, cached_app
-        from airflow_lineage_provider.emit.deliverer import Deliverer
+        from airflow_lineage_provider.emit.deliverer import HostDelivererKeeper
         from airflow_lineage_provider.reconcile.service import Reconciler
 
         app = cached_app()
-        add_service(app, Deliverer.from_config)  # the API server delivers this machine's outbox
+        add_service(app, HostDelivererKeeper.from_config)  # a deliverer process for this machine's outbox
         add_service(app, Reconciler.from_config)  # closes runs of killed task processes from Airflow's record
         return [{"app": app, "url_prefix": "/lineage", "name": "Lineage Provider API"}]

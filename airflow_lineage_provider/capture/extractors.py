@@ -40,7 +40,7 @@ def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | No
                 lineage.add_job_facets(logged.job_facets)
     with never_raise("reproducibility record", on_error=lineage.failed("reproducibility record")):
         seeds = logged.seeds if logged is not None else []
-        record = reproducibility.facet(task_instance, seeds, context, final=event_type != "START")
+        record = reproducibility.facet(task_instance, seeds, context)
         lineage.add_run_facets({REPRODUCIBILITY: record})
     if event_type != "START":  # nothing has run yet at START: the collector was just reset
         with never_raise("hook lineage", on_error=lineage.failed("hook lineage")):
@@ -57,6 +57,7 @@ def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | No
 
 def prepare() -> None:
     """Import and probe, once, what extraction needs in every task (for a process that forks tasks)."""
+    import contextlib
     import platform
     import sqlite3  # noqa: F401 - schemas of SQLite tables
 
@@ -64,6 +65,9 @@ def prepare() -> None:
 
     from airflow_lineage_provider.capture import facets, machine, sql  # noqa: F401
 
+    with contextlib.suppress(ImportError):  # hook lineage's collector, which each task resets
+        import airflow.sdk.lineage  # noqa: F401
     facets.airflow_version()
     machine.hardware()
-    platform.platform()  # the standard library keeps it; what is installed is read in each task
+    platform.platform()  # the standard library keeps it
+    machine.environment()  # each task process only checks that sys.path's directories are unchanged

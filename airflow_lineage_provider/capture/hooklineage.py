@@ -32,7 +32,7 @@ def collected() -> Any:
     """The collector's ``HookLineage`` (inputs, outputs, extra), or None when nothing was collected."""
     if not compat.collector_created():
         return None
-    collector = compat.hook_lineage().get_hook_lineage_collector()
+    collector = compat.loaded_hook_lineage().get_hook_lineage_collector()
     return collector.collected_assets if collector.has_collected else None
 
 

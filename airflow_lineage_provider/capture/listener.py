@@ -20,6 +20,7 @@ pending itself when its DAG run ends, so the lineage can be read at once.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,19 @@ hookimpl = pluggy.HookimplMarker("airflow")
 
 # Airflow components whose processes run for long (they start a host deliverer when none runs).
 LONG_LIVED_JOBS = frozenset({"SchedulerJob", "TriggererJob", "DagProcessorJob"})
+
+
+def is_long_lived_job(component: Any) -> bool:
+    """True for the ``Job`` of a scheduler, triggerer or dag-processor.
+
+    Airflow calls ``on_starting`` from ``Job.__init__``, before the job runner sets ``job_type``
+    (``airflow scheduler`` builds a bare ``Job()``): every Airflow ``Job`` is one of these components."""
+    if getattr(component, "job_type", None) in LONG_LIVED_JOBS:
+        return True
+    module = sys.modules.get("airflow.jobs.job")
+    return module is not None and isinstance(component, module.Job)
+
+
 RUN_END_DELIVERY_SECONDS = 120.0
 
 
@@ -70,14 +84,14 @@ class LineageListener:
     @hookimpl
     def on_starting(self, component: Any) -> None:
         with never_raise("lineage capture at process start"):
-            job_type = getattr(component, "job_type", None)
             if type(component).__name__ == "TaskRunnerMarker":
                 deliverer.set_role("task")
-            elif job_type in LONG_LIVED_JOBS:
+            elif is_long_lived_job(component):
                 deliverer.set_role("component")
-            if job_type == "SchedulerJob":
                 # The scheduler forks the LocalExecutor's workers, which fork each task process:
                 # what capture needs is loaded once here, and every task process starts with it.
+                # (Airflow calls this hook from Job.__init__, before the job knows its type, so every
+                # long-lived component loads it: the triggerer and dag-processor fork too.)
                 self.emitter  # noqa: B018 - builds the emitter, importing its module
                 extractors.prepare()
 

@@ -1,9 +1,10 @@
 """Probes of the code, environment and hardware a task runs with, cached per process.
 
-Each probe runs at most once per process (git: once per repository, in the background; a DAG file:
-once per modification time and size), so a task attempt pays for them once, and a process that runs
-many tasks (``dag.test()``, a long-lived worker) pays once in all. A probe that cannot answer (no git, not
-a repository, no ``nvidia-smi``) answers None or an empty value: absent, never an error.
+Each probe runs at most once per process (a DAG file: once per modification time and size; git:
+two or three small file reads per event, no git process), so a task attempt pays for them once, and a
+process that runs many tasks (``dag.test()``, a long-lived worker) pays once in all. A probe that
+cannot answer (no git, not a repository, no ``nvidia-smi``) answers None or an empty value: absent,
+never an error.
 """
 
 from __future__ import annotations
@@ -22,113 +23,37 @@ import sys
 import tempfile
 from typing import Any
 
+from airflow_lineage_provider.core import gitstate
 from airflow_lineage_provider.core.digests import distributions_hash
 
 _TIMEOUT = 5.0
-_NAME = re.compile(r"[-_.]+")
-
-
-def _git_env() -> dict[str, str]:
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
 def _run(args: list[str], cwd: str | None = None) -> str | None:
     """stdout of a command, or None when it is missing, fails or takes too long."""
     try:
-        done = subprocess.run(
-            args, cwd=cwd, capture_output=True, timeout=_TIMEOUT, check=False, env=_git_env()
-        )
+        done = subprocess.run(args, cwd=cwd, capture_output=True, timeout=_TIMEOUT, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
 
 
-def _git_toplevel(directory: str) -> str | None:
-    """The working tree holding ``directory`` (the nearest parent with a ``.git``), found without git."""
-    current = os.path.abspath(directory)
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
+@functools.lru_cache(maxsize=64)
+def _toplevel(directory: str) -> str | None:
+    return gitstate.toplevel(directory)
 
 
-class _GitProbe:
-    """``git status`` of one working tree, run in the background from the first event on.
-
-    A task's START starts it and goes on; its COMPLETE (or FAIL) collects it, by when it has long
-    finished. Only a dirty tree costs a second, synchronous ``git diff`` (for the diff hash)."""
-
-    def __init__(self, toplevel: str) -> None:
-        self.toplevel = toplevel
-        self.result: dict[str, Any] | None = None
-        self.done = False
-        try:
-            self._status: subprocess.Popen[bytes] | None = subprocess.Popen(
-                ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
-                cwd=toplevel,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=_git_env(),
-            )
-        except OSError:  # no git
-            self._status, self.done = None, True
-
-    def collect(self, wait: bool) -> dict[str, Any] | None:
-        if self.done or self._status is None or (not wait and self._status.poll() is None):
-            return self.result
-        try:
-            out, _ = self._status.communicate(timeout=_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self._status.kill()
-            self._status.communicate()
-            out = b""
-        code, self.done = self._status.returncode, True
-        self.result = _parse_status(self.toplevel, out.decode("utf-8", "replace")) if code == 0 else None
-        return self.result
-
-
-def _parse_status(toplevel: str, text: str) -> dict[str, Any] | None:
-    commit, dirty = None, False
-    for line in text.splitlines():
-        if line.startswith("# branch.oid "):
-            commit = line.split(" ", 2)[2].strip()
-        elif line[:2] in ("1 ", "2 ", "u "):  # a changed, renamed or unmerged tracked file
-            dirty = True
-    if commit is None or commit == "(initial)":  # a repository without commits
-        return None
-    diff = (_run(["git", "diff", "HEAD", "--binary"], cwd=toplevel) or "") if dirty else ""
-    return {
-        "repository": toplevel,
-        "commit": commit,
-        "dirty": dirty,
-        "diffHash": hashlib.sha256(diff.encode()).hexdigest() if dirty else None,
-    }
-
-
-_probes: dict[str, _GitProbe] = {}
-
-
-def git(path: str | None, wait: bool = True) -> dict[str, Any] | None:
-    """Commit, dirty flag and diff hash of the git repository holding ``path`` (None: no repository,
-    no git, or, with ``wait=False``, not known yet: the probe then runs on in the background)."""
+def git(path: str | None) -> dict[str, Any] | None:
+    """The repository holding ``path`` and the commit its ``HEAD`` names (None: no repository, or one
+    without commits), read from ``.git`` without running git. Whether the tree is dirty is added
+    where the event is delivered (:func:`airflow_lineage_provider.core.gitstate.complete`)."""
     if not path:
         return None
-    toplevel = _git_toplevel(os.path.dirname(os.path.abspath(path)))
-    if toplevel is None or shutil.which("git") is None:
+    tree = _toplevel(os.path.dirname(os.path.abspath(path)))
+    if tree is None:
         return None
-    probe = _probes.get(toplevel)
-    if probe is None:
-        probe = _probes[toplevel] = _GitProbe(toplevel)
-    return probe.collect(wait)
-
-
-def forget_git() -> None:
-    """Probe git again at the next event (what a new process does)."""
-    _probes.clear()
+    commit = gitstate.head_commit(tree)
+    return None if commit is None else {"repository": tree, "commit": commit}
 
 
 @functools.cache
@@ -159,7 +84,7 @@ def _scan_distributions() -> tuple[str, ...]:
         except (OSError, ValueError):  # a broken *.dist-info (no METADATA): not an installed distribution
             continue
         if name:
-            found.add(f"{_NAME.sub('-', name).lower()}=={dist.version}")
+            found.add(f"{re.sub(r'[-_.]+', '-', name).lower()}=={dist.version}")
     return tuple(sorted(found))
 
 
@@ -182,14 +107,7 @@ def _site_key() -> str:
     DAGs folder, the working directory: their times change all the time) are left out.
     """
     parts = [sys.executable]
-    for entry in sys.path:
-        path = os.path.abspath(entry or ".")
-        try:
-            found = os.stat(path)
-        except OSError:
-            continue
-        if stat.S_ISDIR(found.st_mode) and _holds_distributions(path):
-            parts.append(f"{path}\x00{found.st_mtime_ns}")
+    parts += [f"{path}\x00{mtime}" for path, mtime in sorted(_path_times()) if _holds_distributions(path)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -212,8 +130,7 @@ def _boot_id() -> str:
         return ""
 
 
-@functools.cache
-def _installation() -> dict[str, Any]:
+def _read_installation() -> dict[str, Any]:
     """The installed distributions and the platform string, from a per-user cache file when it has them.
 
     Scanning the distributions costs a task process about 0.1 s and ``platform.platform()`` a few
@@ -243,6 +160,65 @@ def _installation() -> dict[str, Any]:
     return found
 
 
+class _Known:
+    """The installation as last read, with what it was read under (slotted: see ``runinfo``)."""
+
+    __slots__ = ("times", "holding", "installation")
+
+    def __init__(
+        self, times: frozenset[tuple[str, int]], holding: frozenset[str], installation: dict[str, Any]
+    ) -> None:
+        self.times = times  # each directory on sys.path with its modification time
+        self.holding = holding  # those of them that hold distributions
+        self.installation = installation
+
+
+_known: _Known | None = None
+
+
+def _path_times() -> frozenset[tuple[str, int]]:
+    """Each directory on sys.path with its modification time: a few ``stat`` calls."""
+    found = set()
+    for entry in sys.path:
+        path = os.path.abspath(entry or ".")
+        try:
+            times = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(times.st_mode):
+            found.add((path, times.st_mtime_ns))
+    return frozenset(found)
+
+
+def _still_holds(known: _Known, times: frozenset[tuple[str, int]]) -> bool:
+    """True when what :func:`_site_key` describes cannot have changed since ``known`` was read: no
+    directory holding distributions changed or left sys.path, and none that came (a DAG bundle
+    Airflow put on sys.path, a directory whose time changed) holds any."""
+    if not known.holding <= {path for path, _ in times}:
+        return False
+    return not any(path in known.holding or _holds_distributions(path) for path, _ in times - known.times)
+
+
+def forget_installation() -> None:
+    """Read the installation again at the next event (what a new process does)."""
+    global _known
+    _known = None
+
+
+def _installation() -> dict[str, Any]:
+    """The installation, read once per process (or once in the process this one was forked from: a
+    forking parent reads it, see :func:`airflow_lineage_provider.capture.extractors.prepare`), and
+    again only when a directory on sys.path that holds distributions changed."""
+    global _known
+    times = _path_times()
+    if _known is not None and (_known.times == times or _still_holds(_known, times)):
+        _known.times = times
+        return _known.installation
+    found = _read_installation()
+    _known = _Known(times, frozenset(path for path, _ in times if _holds_distributions(path)), found)
+    return found
+
+
 @functools.cache
 def platform_name() -> str:
     """``platform.platform()``, read from the per-user cache when it has it (see :func:`_installation`).
@@ -258,7 +234,11 @@ def distributions() -> tuple[str, ...]:
     return listed
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)
+def _hash_of(listed: tuple[str, ...]) -> str:
+    return distributions_hash(listed)
+
+
 def environment() -> dict[str, Any]:
     """Python and the installed distributions (with their hash), without the image digest."""
     listed = distributions()
@@ -266,7 +246,7 @@ def environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
         "platform": platform_name(),
-        "distributionsHash": distributions_hash(listed),
+        "distributionsHash": _hash_of(listed),
         "distributionCount": len(listed),
     }
 

@@ -23,10 +23,9 @@ def _dropping_none(value: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if v is not None}
 
 
-def code(task_instance: Any, final: bool = True) -> dict[str, Any]:
-    """Where the task's code comes from. ``final=False`` (START): the git probe is started, and its
-    answer is in this record only when it is known already; the final record (COMPLETE, FAIL) waits
-    for it."""
+def code(task_instance: Any) -> dict[str, Any]:
+    """Where the task's code comes from (git: the repository and its commit; whether the tree is
+    dirty is added where the event is delivered, see :mod:`airflow_lineage_provider.core.gitstate`)."""
     task = getattr(task_instance, "task", None)
     dag = getattr(task, "dag", None)
     fileloc = getattr(dag, "fileloc", None)
@@ -39,7 +38,7 @@ def code(task_instance: Any, final: bool = True) -> dict[str, Any]:
             "dagVersionId": str(version_id) if version_id else None,
             "bundleName": getattr(bundle, "name", None),
             "bundleVersion": getattr(bundle, "version", None),
-            "git": machine.git(fileloc, wait=final),
+            "git": machine.git(fileloc),
         }
     )
 
@@ -56,16 +55,14 @@ def params(context: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-def facet(
-    task_instance: Any, seeds: list[dict[str, Any]], context: Mapping[str, Any], final: bool = True
-) -> dict[str, Any]:
+def facet(task_instance: Any, seeds: list[dict[str, Any]], context: Mapping[str, Any]) -> dict[str, Any]:
     """The ``airflowLineage_reproducibility`` facet of one task attempt (``context``: its template
-    context; ``final``: a COMPLETE or FAIL event, see :func:`code`)."""
+    context)."""
     environment = {
         **machine.environment(),
         "distributions": list(machine.distributions()),  # the store keeps it once per hash
         "imageDigest": os.environ.get(IMAGE_DIGEST_ENV) or None,
     }
     return mlfacets.reproducibility(
-        code(task_instance, final), _dropping_none(environment), machine.hardware(), params(context), seeds
+        code(task_instance), _dropping_none(environment), machine.hardware(), params(context), seeds
     )

@@ -1,9 +1,7 @@
-"""Delivery of OpenLineage events: emitters behind one small seam, and the time budget they run in."""
+"""Delivery of OpenLineage events: emitters behind one small seam (``base``, ``registry``), the time
+budget they run in (``budget``), the outbox a task process appends to (``spool``, ``outbox``) and the
+deliverer that stores what it holds (``deliverer``).
 
-from __future__ import annotations
-
-from airflow_lineage_provider.emit.base import Emitter
-from airflow_lineage_provider.emit.budget import run_within_budget
-from airflow_lineage_provider.emit.registry import create_emitter
-
-__all__ = ["Emitter", "create_emitter", "run_within_budget"]
+Nothing is imported here: a task process imports the few modules its path needs, each costing it
+startup time.
+"""

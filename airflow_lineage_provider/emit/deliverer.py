@@ -11,8 +11,10 @@ outbox meanwhile.
 Who delivers. The deliverer of an outbox holds an exclusive ``flock`` on ``<outbox>/.deliverer.lock``
 for as long as it runs, so there is exactly one:
 
-* the **API server** runs one in a thread (:meth:`Deliverer.from_config`, wired by the plugin); it
-  waits for the lock while another deliverer holds it, and takes over when that one exits;
+* the **API server** keeps one running as a process of its own, at a lower CPU priority than tasks
+  (:class:`HostDelivererKeeper`, wired by the plugin; a thread would hold the interpreter lock the
+  execution API needs while every task waits on it); it waits for the lock while another deliverer
+  holds it, and takes over when that one exits;
 * on a machine where no API server delivers (a Celery worker host, a scheduler on its own host),
   the first task process (or scheduler) that writes an event and finds the lock free starts a
   **host deliverer**: ``python -m airflow_lineage_provider.emit.deliverer``, in its own session, with
@@ -35,12 +37,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from airflow_lineage_provider.core.background import BackgroundService
 from airflow_lineage_provider.emit.outbox import Deliver, DrainResult, Outbox
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ MODULE = "airflow_lineage_provider.emit.deliverer"
 LOCK_NAME = ".deliverer.lock"
 LOG_NAME = "deliverer.log"
 BACKLOG = 100  # a drain delivering this many at once is worth an info line (a recovered outage)
+# A host deliverer yields the CPU to the tasks on its host: it has seconds to deliver, they have none.
+NICENESS = 10
 
 Role = Literal["task", "component"]
 _role: Role | None = None
@@ -100,11 +104,25 @@ def ensure_running(outbox: Outbox) -> bool:
     if fd is None:
         return False
     reap()
+    child = _spawn(outbox, fd)
+    if child is None:
+        return False
+    _started.append(child)
+    log.info("lineage: started a deliverer for the outbox %s", outbox.path)
+    return True
+
+
+def _spawn(outbox: Outbox, fd: int, parent: int | None = None) -> subprocess.Popen[bytes] | None:
+    """Start a host deliverer holding the lock ``fd`` (closed here: the child keeps its copy).
+    ``parent``: it delivers for as long as that process lives, not only until it is idle."""
+    args = [sys.executable, "-m", MODULE, "--outbox", str(outbox.path), "--lock-fd", str(fd)]
+    if parent is not None:
+        args += ["--parent", str(parent)]
     try:
         # What the deliverer prints before its logging is set up (a crash at start) goes to its log.
         with open(outbox.path / LOG_NAME, "ab") as early:
-            child = subprocess.Popen(
-                [sys.executable, "-m", MODULE, "--outbox", str(outbox.path), "--lock-fd", str(fd)],
+            return subprocess.Popen(
+                args,
                 pass_fds=(fd,),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -115,12 +133,9 @@ def ensure_running(outbox: Outbox) -> bool:
             )
     except OSError as exc:
         log.warning("lineage: cannot start a deliverer for %s: %s", outbox.path, exc)
-        return False
+        return None
     finally:
-        os.close(fd)  # the child holds the lock through its copy of the descriptor
-    _started.append(child)
-    log.info("lineage: started a deliverer for the outbox %s", outbox.path)
-    return True
+        os.close(fd)
 
 
 def _deliverer_environment() -> dict[str, str]:
@@ -150,13 +165,16 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return found.st_mtime_ns, found.st_ino
 
 
-class Deliverer:
+class Deliverer(BackgroundService):
     """Delivers one outbox for as long as it runs (see the module docstring).
 
     ``get_deliver`` builds the delivery callable on first use (the store, or the HTTP emitter);
     ``idle_exit`` (seconds) makes :meth:`serve` return after that long with nothing pending;
-    ``exit_when_gone`` makes it return when the outbox directory disappears.
+    ``exit_when_gone`` makes it return when the outbox directory disappears; ``alive`` makes it
+    return once that says False (the process it delivers for is gone).
     """
+
+    thread_name = "lineage: outbox deliverer"
 
     def __init__(
         self,
@@ -167,6 +185,7 @@ class Deliverer:
         retry: float = 30.0,
         idle_exit: float | None = None,
         exit_when_gone: bool = False,
+        alive: Callable[[], bool] | None = None,
     ) -> None:
         self.outbox = outbox
         self._get_deliver = get_deliver
@@ -175,25 +194,10 @@ class Deliverer:
         self._retry = max(retry, poll)
         self._idle_exit = idle_exit
         self._exit_when_gone = exit_when_gone
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._alive = alive
+        super().__init__()
         self._failing = False
         self.delivered = 0
-
-    @classmethod
-    def from_config(cls, get_store: Callable[[], LineageStore]) -> Deliverer | _Off:
-        """The API server's deliverer of this machine's outbox, into its store."""
-        from airflow_lineage_provider import conf
-        from airflow_lineage_provider.exceptions import ConfigError
-
-        try:
-            interval, poll = conf.outbox_drain_interval(), conf.outbox_poll_interval()
-        except ConfigError as exc:
-            log.warning("lineage: %s; the API server does not deliver the outbox", exc)
-            return _Off()
-        if interval <= 0:
-            return _Off()
-        return cls(Outbox(conf.outbox_dir()), lambda: get_store().record_many, poll=poll, retry=interval)
 
     # -- one drain --------------------------------------------------------------------------------
     def drain_once(self) -> bool:
@@ -259,6 +263,8 @@ class Deliverer:
             seen = _signature(self.outbox.pending_dir)
             if seen is None and self._exit_when_gone and not self.outbox.path.is_dir():
                 break
+            if self._alive is not None and not self._alive():
+                break
             if (seen != last or now >= next_full) and now >= retry_at:
                 if self.drain_once():
                     last, backoff, next_full = seen, 0.0, now + self._retry
@@ -279,21 +285,76 @@ class Deliverer:
         except OSError:
             return None
 
-    # -- in a thread (the API server) -------------------------------------------------------------
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self.serve, name="lineage: outbox deliverer", daemon=True)
-            self._thread.start()
+    def _run(self) -> None:  # in a thread (start(), stop())
+        self.serve()
+
+
+class HostDelivererKeeper(BackgroundService):
+    """The API server's part: one host deliverer for this machine's outbox, kept running.
+
+    The deliverer is a process of its own (``--parent``: it lives as long as the API server), not a
+    thread of the API server: validating and storing events holds the interpreter lock, and the API
+    server also answers the execution API that every task process calls to start and finish, so a
+    thread would make tasks wait; the process also runs at a lower CPU priority (:data:`NICENESS`)
+    than the tasks of its host. While another deliverer holds the outbox's lock (a second API server
+    worker, a host deliverer a task started), this one waits and takes over when it exits.
+    """
+
+    thread_name = "lineage: deliverer keeper"
+
+    def __init__(self, outbox: Outbox, *, wait: float = 5.0) -> None:
+        super().__init__()
+        self.outbox = outbox
+        self._wait = wait
+        self.child: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def from_config(cls, get_store: Callable[[], LineageStore]) -> HostDelivererKeeper | _Off:
+        """The API server's keeper (``get_store`` is not used: the deliverer opens the configured
+        store itself); off when ``outbox_drain_interval`` is 0.
+
+        Called when the API server's app starts: the process is long-lived, so the DAG-run events it
+        sends (a run marked failed in the UI) are left to a deliverer, not delivered in the request."""
+        from airflow_lineage_provider import conf
+        from airflow_lineage_provider.exceptions import ConfigError
+
+        set_role("component")
+        try:
+            interval = conf.outbox_drain_interval()
+        except ConfigError as exc:
+            log.warning("lineage: %s; the API server does not deliver the outbox", exc)
+            return _Off()
+        return cls(Outbox(conf.outbox_dir())) if interval > 0 else _Off()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            fd = None
+            with contextlib.suppress(OSError):
+                self.outbox.path.mkdir(parents=True, exist_ok=True)
+                fd = _try_lock(self.outbox)
+            child = self.child = None if fd is None else _spawn(self.outbox, fd, parent=os.getpid())
+            if child is None:
+                self._stop.wait(self._wait)  # another deliverer runs (or none could start): look later
+                continue
+            where = self.outbox.path
+            log.info("lineage: the API server's deliverer of %s runs (pid %d)", where, child.pid)
+            while child.poll() is None and not self._stop.wait(1.0):
+                pass
+            if not self._stop.is_set():
+                log.warning("lineage: the deliverer of %s exited (%s)", where, child.returncode)
+                self._stop.wait(1.0)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
+        super().stop()
+        child = self.child
+        if child is not None and child.poll() is None:
+            child.terminate()  # it finishes the batch it is storing, then exits
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(30)
 
 
 class _Off:
-    """What :meth:`Deliverer.from_config` gives when delivery by the API server is turned off."""
+    """What :meth:`HostDelivererKeeper.from_config` gives when the API server does not deliver."""
 
     def start(self) -> None:
         """Nothing to start."""
@@ -354,7 +415,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__name__}", description=__doc__.splitlines()[0])
     parser.add_argument("--outbox", required=True, type=Path)
     parser.add_argument("--lock-fd", type=int, help="a descriptor that already holds the deliverer lock")
+    parser.add_argument("--parent", type=int, help="deliver while this process lives (no idle exit)")
     args = parser.parse_args(argv)
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     from airflow_lineage_provider import conf
 
     poll, retry, idle = (
@@ -372,8 +436,9 @@ def main(argv: list[str] | None = None) -> int:
         configured_deliver,
         poll=poll,
         retry=retry or 30.0,
-        idle_exit=idle,
+        idle_exit=None if args.parent else idle,
         exit_when_gone=True,
+        alive=(lambda: os.getppid() == args.parent) if args.parent else None,
     )
     signal.signal(signal.SIGTERM, lambda *_: deliverer.stop())
     log.info("lineage: deliverer of %s started (pid %d)", args.outbox, os.getpid())

@@ -44,6 +44,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from airflow_lineage_provider.core import gitstate
 from airflow_lineage_provider.exceptions import InvalidEventError, LineageError
 
 log = logging.getLogger(__name__)
@@ -329,6 +330,8 @@ class Outbox:
                 batch.append(pending)
             else:
                 result.corrupt += int(pending)
+        # What a task process leaves to the deliverer, on the same host: is the DAG's repository dirty?
+        gitstate.complete(p.event for p in batch)
         while batch:
             try:
                 deliver([p.event for p in batch])

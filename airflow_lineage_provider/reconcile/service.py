@@ -19,7 +19,6 @@ one warning line and is tried again at the next tick; nothing here blocks a requ
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -28,6 +27,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from airflow_lineage_provider import conf
+from airflow_lineage_provider.core.background import BackgroundService
 from airflow_lineage_provider.exceptions import ConfigError, LineageError
 from airflow_lineage_provider.reconcile import attempts
 from airflow_lineage_provider.reconcile.events import Attempt, missing_events
@@ -52,8 +52,10 @@ def _airflow_session() -> Any:
     return create_session()
 
 
-class Reconciler:
+class Reconciler(BackgroundService):
     """Closes open task runs from Airflow's record; started and stopped by the API server app."""
+
+    thread_name = "lineage: reconcile"
 
     def __init__(
         self,
@@ -74,8 +76,7 @@ class Reconciler:
         self._batch = batch
         self._session = session
         self._watermark: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @classmethod
     def from_config(cls, get_store: Callable[[], LineageStore]) -> Reconciler:
@@ -124,17 +125,8 @@ class Reconciler:
         while not self._stop.wait(self._interval):
             self.tick()
 
-    def start(self) -> None:
-        if self._interval <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="lineage: reconcile", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
+    def _wanted(self) -> bool:
+        return self._interval > 0
 
 
 def _next_watermark(since: datetime, until: datetime, ended: list[Attempt], batch: int) -> datetime:

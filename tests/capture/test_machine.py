@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from airflow_lineage_provider.capture import machine
+from tests.core.test_gitstate import repository_with_a_dag
 
 
 def test_a_file_outside_any_git_repository_has_no_git_record(tmp_path: Path) -> None:
@@ -22,47 +23,19 @@ def test_a_file_outside_any_git_repository_has_no_git_record(tmp_path: Path) -> 
     assert machine.file_hash(str(tmp_path / "missing.py")) is None
 
 
-def repository_with_a_dag(path: Path) -> str:
-    """A git repository at ``path`` whose one commit holds ``dag.py``; its commit id."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=path, check=True, capture_output=True, text=True).stdout
-
-    git("init", "-q")
-    (path / "dag.py").write_text("x = 1\n")
-    git("add", "dag.py")
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
-    machine.forget_git()
-    return git("rev-parse", "HEAD").strip()
-
-
-def test_a_dirty_repository_is_recorded_with_the_hash_of_its_diff(tmp_path: Path) -> None:
-    repository_with_a_dag(tmp_path)
-    clean = machine.git(str(tmp_path / "dag.py"))
-    (tmp_path / "dag.py").write_text("x = 2\n")
-    machine.forget_git()  # a new process
-    dirty = machine.git(str(tmp_path / "dag.py"))
-
-    assert clean is not None and clean["dirty"] is False and clean["diffHash"] is None
-    assert dirty is not None and dirty["dirty"] is True and len(dirty["diffHash"]) == 64
-    assert dirty["commit"] == clean["commit"]
-
-
-def test_at_start_the_git_probe_runs_in_the_background_and_the_final_record_has_its_answer(
-    tmp_path: Path,
+def test_a_task_records_the_repository_and_the_commit_its_head_names_without_running_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     head = repository_with_a_dag(tmp_path)
+    (tmp_path / "dag.py").write_text("x = 2\n")  # dirty: told where the event is delivered, not here
+    monkeypatch.setenv("PATH", "")  # no git to run
 
-    machine.git(str(tmp_path / "dag.py"), wait=False)  # START: not waited for
-    final = machine.git(str(tmp_path / "dag.py"))  # COMPLETE
-
-    assert final == {"repository": str(tmp_path), "commit": head, "dirty": False, "diffHash": None}
+    assert machine.git(str(tmp_path / "dag.py")) == {"repository": str(tmp_path), "commit": head}
 
 
 def test_a_repository_without_commits_has_no_git_record(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / "dag.py").write_text("x = 1\n")
-    machine.forget_git()
 
     assert machine.git(str(tmp_path / "dag.py")) is None
 
@@ -71,11 +44,11 @@ def test_a_new_process_reads_the_distributions_and_platform_from_the_per_user_ca
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(machine.tempfile, "gettempdir", lambda: str(tmp_path))
-    machine._installation.cache_clear()
+    machine.forget_installation()
     scanned = machine.distributions()
     (cache,) = (tmp_path / f"airflow-lineage-provider-{os.getuid()}").glob("installation-*.json")
     cache.write_text(json.dumps({"distributions": ["only-this==1"], "platform": "Plan9"}))  # a next process
-    machine._installation.cache_clear()
+    machine.forget_installation()
 
     try:
         assert any(d.startswith("apache-airflow==") for d in scanned)
@@ -85,7 +58,7 @@ def test_a_new_process_reads_the_distributions_and_platform_from_the_per_user_ca
         unrelated.mkdir()
         (unrelated / "dag.py").write_text("")
         monkeypatch.syspath_prepend(str(unrelated))  # no distributions there: the same installation
-        machine._installation.cache_clear()
+        machine.forget_installation()
         assert machine.distributions() == ("only-this==1",)
         extra = tmp_path / "site"
         (extra / "other-1.0.dist-info").mkdir(parents=True)
@@ -94,10 +67,36 @@ def test_a_new_process_reads_the_distributions_and_platform_from_the_per_user_ca
         )
         (extra / "broken-2.0.dist-info").mkdir()  # no METADATA: skipped, never an error
         monkeypatch.syspath_prepend(str(extra))  # another installation: another key
-        machine._installation.cache_clear()
+        machine.forget_installation()
         assert machine.distributions() == tuple(sorted({*scanned, "other==1.0"}))
     finally:
-        machine._installation.cache_clear()
+        machine.forget_installation()
+
+
+def test_a_process_reads_the_installation_again_only_when_a_directory_on_sys_path_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(machine.tempfile, "gettempdir", lambda: str(tmp_path))
+    machine.forget_installation()
+    try:
+        first = machine.distributions()  # what a forking parent reads once
+        (cache,) = (tmp_path / f"airflow-lineage-provider-{os.getuid()}").glob("installation-*.json")
+        cache.write_text(json.dumps({"distributions": ["only-this==1"], "platform": "Plan9"}))
+
+        assert machine.distributions() == first  # sys.path unchanged: its task processes only check
+        bundle = tmp_path / "dags"
+        bundle.mkdir()
+        monkeypatch.syspath_prepend(str(bundle))  # a DAG bundle on sys.path: no distributions there
+        assert machine.distributions() == first
+        extra = tmp_path / "site"
+        (extra / "other-1.0.dist-info").mkdir(parents=True)
+        (extra / "other-1.0.dist-info" / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: other\nVersion: 1.0\n"
+        )
+        monkeypatch.syspath_prepend(str(extra))  # distributions came: read again
+        assert machine.distributions() == tuple(sorted({*first, "other==1.0"}))
+    finally:
+        machine.forget_installation()
 
 
 def test_an_unreadable_or_old_style_cache_is_ignored_and_rescanned(
@@ -111,10 +110,10 @@ def test_an_unreadable_or_old_style_cache_is_ignored_and_rescanned(
     try:
         for bad in ("{not json", json.dumps(["a==1"]), json.dumps({"distributions": [1], "platform": "x"})):
             cache.write_text(bad)
-            machine._installation.cache_clear()
+            machine.forget_installation()
             assert any(d.startswith("apache-airflow==") for d in machine.distributions())
     finally:
-        machine._installation.cache_clear()
+        machine.forget_installation()
 
 
 def test_hardware_names_cpus_and_memory_and_no_gpu_without_nvidia_smi() -> None:

@@ -357,3 +357,83 @@ def test_a_task_process_killed_at_any_point_loses_none_of_the_events_it_had_appe
     )
     assert lost == 0 and duplicated == 0
     assert not outbox.corrupt_dir.exists()  # the write being made at the kill was a temporary file
+
+
+def niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.usefixtures("host_env")
+def test_the_api_servers_keeper_runs_one_deliverer_process_below_the_tasks_priority(
+    store_url: str, outbox: Outbox
+) -> None:
+    keeper = deliverer.HostDelivererKeeper(outbox, wait=0.2)
+    keeper.start()
+    try:
+        wait_until(lambda: keeper.child is not None and lock_is_held(outbox))
+        child = keeper.child
+        assert child is not None
+        for event in events(3):
+            OutboxEmitter(outbox).emit(event)  # the lock is held: no task starts a deliverer of its own
+        wait_until(lambda: len(stored(store_url)) == 3, timeout=60)
+        assert deliverer.reap() == 0 and keeper.child is child
+        assert niceness(child.pid) == niceness(os.getpid()) + deliverer.NICENESS
+        time.sleep(4)  # longer than deliverer_idle_timeout (3 s): it delivers as long as the API server runs
+        assert child.poll() is None and lock_is_held(outbox)
+    finally:
+        keeper.stop()
+    assert child.poll() is not None and not lock_is_held(outbox)
+
+
+@pytest.mark.usefixtures("host_env")
+def test_a_keeper_waits_while_another_deliverer_holds_the_outbox_and_takes_over_when_it_exits(
+    store_url: str, outbox: Outbox
+) -> None:
+    first = deliverer.HostDelivererKeeper(outbox, wait=0.2)
+    second = deliverer.HostDelivererKeeper(outbox, wait=0.2)
+    first.start()
+    try:
+        wait_until(lambda: first.child is not None and lock_is_held(outbox))
+        second.start()
+        time.sleep(1.0)
+        assert second.child is None  # one deliverer per outbox
+        first.stop()
+        wait_until(lambda: second.child is not None and second.child.poll() is None)
+        OutboxEmitter(outbox).emit(events(1)[0])
+        wait_until(lambda: len(stored(store_url)) == 1, timeout=60)
+    finally:
+        first.stop()
+        second.stop()
+
+
+@pytest.mark.usefixtures("host_env")
+def test_a_keepers_deliverer_exits_when_the_api_server_process_is_gone(outbox: Outbox) -> None:
+    server = subprocess.Popen(  # stands for an API server killed with SIGKILL: no stop() runs
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from airflow_lineage_provider.emit.deliverer import HostDelivererKeeper\n"
+            "from airflow_lineage_provider.emit.outbox import Outbox\n"
+            "keeper = HostDelivererKeeper(Outbox(sys.argv[1]), wait=0.2)\nkeeper.start()\n"
+            "while keeper.child is None: time.sleep(0.05)\n"
+            "print(keeper.child.pid, flush=True)\ntime.sleep(600)\n",
+            str(outbox.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    with server.stdout:
+        child = int(server.stdout.readline())
+    wait_until(lambda: lock_is_held(outbox))
+    server.kill()
+    server.wait()
+
+    def gone() -> bool:
+        try:
+            return Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            return True
+
+    wait_until(lambda: not lock_is_held(outbox) and gone(), timeout=30)

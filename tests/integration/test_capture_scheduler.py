@@ -43,6 +43,7 @@ class Deployment:
     env: dict[str, str]
     home: Path
     logs: Path
+    pids: dict[str, int]
 
     def client(self) -> httpx.Client:
         password = json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())[
@@ -79,7 +80,8 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     processes = start_all(COMPONENTS, env, home, logs)
     try:
-        yield Deployment(base_url, env, home, logs)
+        pids = {name: process.pid for name, process in zip(COMPONENTS, processes, strict=True)}
+        yield Deployment(base_url, env, home, logs, pids)
     finally:
         stop(processes)
 
@@ -116,5 +118,8 @@ def test_a_triggered_run_records_dag_start_and_each_tasks_events_from_task_proce
     assert "nominalTime" in dag_start["run"]["facets"]  # logical_date is None here: run_after is used
     # Extracted inputs and outputs exist only where the real operator ran: in each task process.
     assert_pipeline_lineage(deployment.env, events)
+    # The scheduler loaded capture (SQL parsing included) before it forked the LocalExecutor's workers,
+    # so its task processes start with it instead of importing it each.
+    assert "openlineage_sql" in Path(f"/proc/{deployment.pids['scheduler']}/maps").read_text()
     task_facets = [e["run"]["facets"]["airflowLineage_task"] for e in events if e["job"]["name"] != DAG_ID]
     assert {(f["task_id"], f["run_id"]) for f in task_facets} == {(task, run_id) for task in TASKS}

@@ -69,7 +69,8 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     processes = start_all(COMPONENTS, env, home, logs)
     try:
-        yield Deployment(base_url, env, home, logs)
+        pids = {name: process.pid for name, process in zip(COMPONENTS, processes, strict=True)}
+        yield Deployment(base_url, env, home, logs, pids)
     finally:
         stop(processes)
 
