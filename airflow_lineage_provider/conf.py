@@ -175,3 +175,13 @@ def reload() -> None:
         retention_days,
     ):
         accessor.cache_clear()
+
+
+def swagger_ui() -> bool:
+    """Airflow's ``[api] enable_swagger_ui``: whether the API's Swagger UI and ReDoc pages are served."""
+    return bool(_airflow_conf().getboolean("api", "enable_swagger_ui", fallback=True))
+
+
+def api_base_url() -> str:
+    """Airflow's ``[api] base_url`` (where browsers reach the API server), or ``""``."""
+    return str(_airflow_conf().get("api", "base_url", fallback="") or "").strip()

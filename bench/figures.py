@@ -49,6 +49,8 @@ class Row:
     delivery_max: float = math.nan
     dag_hook_p50: float = math.nan
     dag_hook_max: float = math.nan
+    cpu_p50: float = math.nan  # CPU time of the task process, fork to its last listener call
+    cpu_p99: float = math.nan
     check: str = ""
 
 
@@ -59,7 +61,8 @@ def summary(durations: Sequence[float]) -> tuple[float, float]:
 HEADER = (
     "| mode | tasks | workload p50 / p99 ms | added p50 / p99 ms | ratio p50 / p99 | exit noticed 5 s late "
     "| less that wait: p50 / p99 ms | added p50 / p99 ms | ratio p50 / p99 "
-    "| listener in task p50 / p99 ms | delivery p50 / p95 / max ms | scheduler DAG-run hook p50 / max ms |"
+    "| listener in task p50 / p99 ms | delivery p50 / p95 / max ms | scheduler DAG-run hook p50 / max ms "
+    "| task process CPU p50 / p99 ms | added CPU p50 / p99 ms |"
 )
 
 
@@ -86,6 +89,11 @@ def table(rows: Sequence[Row], baseline: str) -> str:
             _pair(row.listener_p50, row.listener_p99),
             _pair(row.delivery_p50, row.delivery_p95, row.delivery_max, digits=0),
             _pair(row.dag_hook_p50, row.dag_hook_max, digits=2),
+            _pair(row.cpu_p50, row.cpu_p99),
+            "0 / 0"
+            if row is base
+            else f"{signed_ms(row.cpu_p50 - (base.cpu_p50 if base else nan))} / "
+            f"{signed_ms(row.cpu_p99 - (base.cpu_p99 if base else nan))}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -8,7 +8,10 @@ a provider's method names, and it imports nothing heavy (a task process loads it
 
 The recorder appends one line per hook call to a file: ``<provider> <hook> <key> <seconds>``, where
 ``key`` is ``<run_id>/<task_id>/<try_number>`` for task hooks and ``<dag_id>/<run_id>`` for DAG-run
-hooks (no spaces in either: Airflow's ids have none).
+hooks (no spaces in either: Airflow's ids have none). The timing plugin also writes one
+``process task_cpu <key> <seconds>`` line per task process, in every mode: the CPU time the process
+used from its fork to its last listener call (``time.process_time``, children it waited for included), a
+figure that a shared machine's load hardly moves, unlike wall time.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ TASK_HOOKS = {
     "on_task_instance_skipped": "ABORT",
 }
 DAG_HOOKS = {"on_dag_run_running": "START", "on_dag_run_success": "COMPLETE", "on_dag_run_failed": "FAIL"}
+TASK_CPU = "task_cpu"
 WRAPPED = "_bench_timed"
 Recorder = Callable[[str, str, dict[str, Any], float], None]  # (provider, hook, arguments, seconds)
 
@@ -108,6 +112,7 @@ class HookTimes:
 
     per_task: dict[str, list[float]] = field(default_factory=dict)  # start + end of each attempt
     by_event: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # provider -> START/...
+    task_cpu: list[float] = field(default_factory=list)  # CPU seconds of each task process
 
 
 def read(path: Path, runs: set[str] | None = None) -> HookTimes:
@@ -122,7 +127,10 @@ def read(path: Path, runs: set[str] | None = None) -> HookTimes:
         if len(parts) != 4:
             continue
         provider, hook, key, seconds = parts[0], parts[1], parts[2], float(parts[3])
-        if runs is not None and hook in TASK_HOOKS and key.rsplit("/", 2)[0] not in runs:
+        if runs is not None and hook in (*TASK_HOOKS, TASK_CPU) and key.rsplit("/", 2)[0] not in runs:
+            continue
+        if hook == TASK_CPU:
+            times.task_cpu.append(seconds)
             continue
         event = TASK_HOOKS.get(hook) or DAG_HOOKS.get(hook, hook)
         times.by_event.setdefault(provider, {}).setdefault(event, []).append(seconds)

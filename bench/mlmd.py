@@ -137,7 +137,8 @@ def timed_load(url: str, chunks: Iterator[list[dict[str, Any]]], one_by_one: boo
     store = LineageStore.from_url(url)
     store.upgrade()
     try:
-        return ingest.timed_ingest(store, chunks, one_by_one)
+        count, seconds, _ = ingest.timed_ingest(store, chunks, one_by_one)
+        return count, seconds
     finally:
         store.close()
 

@@ -94,7 +94,7 @@ def load(url: str, size: workload.Size, seed: int) -> None:
     store = LineageStore.from_url(url)
     store.upgrade()
     began = time.perf_counter()
-    count, _ = ingest.timed_ingest(store, ingest.batches(size, 2000, None, seed), one_by_one=False)
+    count, _, _ = ingest.timed_ingest(store, ingest.batches(size, 2000, None, seed), one_by_one=False)
     store.close()
     print(f"loaded {count} events in {time.perf_counter() - began:.1f} s", flush=True)
     machine.analyze(url)

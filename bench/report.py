@@ -55,6 +55,8 @@ def row(result: Result, mode: str) -> figures.Row:
         delivery_max=max(result.delivery) if result.delivery else math.nan,
         dag_hook_p50=figures.percentile(dag, 50),
         dag_hook_max=max(dag) if dag else math.nan,
+        cpu_p50=figures.percentile(result.hooks.task_cpu, 50),
+        cpu_p99=figures.percentile(result.hooks.task_cpu, 99),
         check="OK" if result.ok else "FAILED",
     )
 
@@ -106,6 +108,11 @@ def report(executor: str, runs: int, warmup: int, results: list[tuple[Result, st
                 f"max {figures.ms(current.delivery_max, 0)} ms over {len(result.delivery)} tasks; "
                 f"not seen within {DELIVERY_TIMEOUT:.0f} s: {result.undelivered}"
             )
+        cpu = result.hooks.task_cpu
+        print(
+            f"  CPU time of each task process (fork to its last listener call): p50 "
+            f"{figures.ms(current.cpu_p50)} ms, p99 {figures.ms(current.cpu_p99)} ms over {len(cpu)} tasks"
+        )
         print(f"  {result.check}", flush=True)
     base = next((r for r in rows if r.mode == "off"), None)
     if base is not None:
@@ -114,9 +121,10 @@ def report(executor: str, runs: int, warmup: int, results: list[tuple[Result, st
                 continue
             raw = _added(current.p50, current.p99, base.p50, base.p99)
             adjusted = _added(current.adj_p50, current.adj_p99, base.adj_p50, base.adj_p99)
+            cpu = _added(current.cpu_p50, current.cpu_p99, base.cpu_p50, base.cpu_p99)
             print(
                 f"{executor} added per task vs off, {current.mode}: {raw}; without the late exit notice: "
-                f"{adjusted}"
+                f"{adjusted}; task process CPU: {cpu}"
             )
     print(
         f"\nMarkdown ({executor} executor, {runs} measured DAG run(s) of {TASKS} tasks per mode, after "

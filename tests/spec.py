@@ -11,6 +11,7 @@ import jsonschema
 from referencing import Registry, Resource
 
 from tests.conftest import SPEC_DIR
+from tests.store.events import ds, new_run, run_event
 
 OUR_SCHEMAS = Path(__file__).resolve().parents[1] / "airflow_lineage_provider" / "schemas"
 OPENLINEAGE = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
@@ -61,3 +62,24 @@ def spec_errors(event: dict[str, Any]) -> list[str]:
     """Every way ``event`` breaks the OpenLineage schema (empty when valid); facets are not resolved."""
     validator = jsonschema.Draft202012Validator({"$ref": OPENLINEAGE}, registry=REGISTRY)
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(event)]
+
+
+VECTORS = sorted((SPEC_DIR / "tests").glob("*/*.json"))
+
+
+def wrap_vector(path: Path) -> dict[str, Any]:
+    """One of the spec's facet test vectors, in a COMPLETE run event where that facet belongs."""
+    facets = json.loads(path.read_text())
+    kind = path.parent.name
+    event = run_event("COMPLETE", "spec.vectors", new_run(), inputs=[ds("in")], outputs=[ds("out")])
+    if kind.endswith("InputDatasetFacet"):
+        event["inputs"][0]["inputFacets"] = facets
+    elif kind.endswith("OutputDatasetFacet"):
+        event["outputs"][0]["outputFacets"] = facets
+    elif kind.endswith("DatasetFacet"):
+        event["outputs"][0]["facets"] = facets
+    elif kind.endswith("RunFacet"):
+        event["run"]["facets"] = facets
+    elif kind.endswith("JobFacet"):
+        event["job"]["facets"] = facets
+    return event

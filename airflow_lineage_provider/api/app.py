@@ -6,7 +6,9 @@ Routes (all under ``/lineage/api/v1``; each needs an authenticated Airflow user,
 ``/namespaces/...``, ``/jobs/runs/{id}``, ``/search``, ``/events/lineage``) and our impact export
 (``/impact``, ``/dags/{dag_id}/lineage``), the model routes under ``/ml`` (:mod:`.routes.ml`), and
 the web UI's Lineage view at ``/ui/`` (:mod:`.ui`). OpenAPI at ``/lineage/openapi.json``, Swagger UI
-at ``/lineage/docs``.
+at ``/lineage/docs``: public, as Airflow's own ``/openapi.json`` and ``/docs`` are (they describe the
+routes and hold no data); the two pages follow ``[api] enable_swagger_ui`` like Airflow's.
+State-changing requests must pass :mod:`.csrf`; every response says ``nosniff`` (:mod:`.headers`).
 
 The store is created on first use, once per process, from ``[lineage_provider] store_url``; the
 app's lifespan (entered by Airflow's own lifespan) copies Airflow's auth manager into ``app.state``.
@@ -22,8 +24,9 @@ from typing import Protocol
 
 from fastapi import Depends, FastAPI
 
-from airflow_lineage_provider import __version__
-from airflow_lineage_provider.api import errors, ui
+from airflow_lineage_provider import __version__, conf
+from airflow_lineage_provider.api import csrf, errors, ui
+from airflow_lineage_provider.api.headers import NoSniff
 from airflow_lineage_provider.api.paths import EncodedSlashes, no_nul
 from airflow_lineage_provider.api.payload import MAX_BODY_BYTES
 from airflow_lineage_provider.api.routes import catalog, ingest, lineage, ml, search
@@ -43,7 +46,19 @@ What you may not see answers 404, like what does not exist.
 **Ingest** (`POST /api/v1/lineage`, `POST /api/v1/lineage/batch`) needs permission to edit every
 DAG. Bodies up to {MAX_BODY_BYTES} bytes (also after gzip); valid events answer 201, an invalid one
 422 naming `field` (and `index` in a batch) and nothing of the request is stored; repeated events
-are counted as `duplicates`.
+are counted as `duplicates`. Events are read as leniently as Marquez reads them: an absent
+`schemaURL` is filled in from the event's shape, a time without a zone is UTC, and `#/definitions/X`
+and `#/$defs/X` schemaURLs of every spec version from 1-0-0 name the event type. The raw event is
+stored as sent; the response's `normalised` lists each such reading (`index`, `field`, `note`), and
+`airflow-lineage show` shows them on the run and the job.
+
+**State-changing requests** (every `POST`) send `Content-Type: application/json` (gzip allowed
+with `Content-Encoding: gzip`), else 415. Authenticated by the UI's `_token` cookie instead of a
+Bearer token, they must also come from this server's origin (`Origin`, else `Referer`) or carry an
+`X-Requested-With` header, else 403.
+
+**This document and `/docs`** are public, as Airflow's own API documentation is: they describe the
+routes and hold no data. `[api] enable_swagger_ui = False` turns `/docs` and `/redoc` off.
 
 **Names in paths** are percent-encoded as one segment: `/api/v1/namespaces/postgres%3A%2F%2Fdb%3A5432`.
 """
@@ -122,7 +137,11 @@ def create_app(store: LineageStore | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=_lifespan,
-        dependencies=[Depends(no_nul)],
+        dependencies=[Depends(no_nul), Depends(csrf.guard)],
+        # As Airflow's own API: the OpenAPI document is public (it describes routes, holds no data);
+        # the Swagger UI and ReDoc pages follow [api] enable_swagger_ui.
+        docs_url="/docs" if conf.swagger_ui() else None,
+        redoc_url="/redoc" if conf.swagger_ui() else None,
     )
     app.state.stores = StoreHolder(store)
     app.state.services = []
@@ -130,6 +149,7 @@ def create_app(store: LineageStore | None = None) -> FastAPI:
     for router in (ingest.router, lineage.router, catalog.router, search.router, ml.router, ui.router):
         app.include_router(router)
     app.add_middleware(EncodedSlashes)
+    app.add_middleware(NoSniff)
     return app
 
 

@@ -6,7 +6,10 @@
   :mod:`airflow_lineage_provider.store.visibility` allows for the DAG ids
   ``get_authorized_dag_ids(user=..., method="GET")`` returns: jobs of those DAGs in the Airflow job
   namespace (``[lineage_provider] namespace``), their runs and events, and the datasets they read or
-  write. Nothing of other producers.
+  write, as those runs wrote them (versions, facets, fields, column lineage:
+  :mod:`airflow_lineage_provider.store.scoped`). Nothing of other producers. The store applies the
+  rule inside its reads (the scope is passed to every one); this module builds the scope and checks
+  roots.
 * **Ingest.** ``is_authorized_dag(method="PUT")`` without naming a DAG (permission to edit every DAG:
   SimpleAuthManager roles ``user``, ``op``, ``admin``; FAB ``User``, ``Op``, ``Admin``). An event
   can describe any job, so a per-DAG editor may not ingest.
@@ -74,13 +77,13 @@ def visible_lineage(
     """``store.lineage`` as the reader may see it; a root they may not see is not found."""
     catalog = Catalog(store)
     try:
-        graph = store.lineage(node_id, direction, depth, as_of, limit)
+        root = str(store.describe(node_id)["id"]) if not scope.unrestricted else node_id
     except NodeNotFoundError as exc:
         raise catalog.not_found(scope, exc) from exc
-    visible = catalog.visible_ids(scope, [n.id for n in graph.nodes])
-    if graph.root not in visible:
+    if root not in catalog.visible_ids(scope, [root]):
         raise NodeNotFoundError(node_id)
-    return filter_graph(graph, visible, types, namespace)
+    graph = store.lineage(node_id, direction, depth, as_of, limit, scope)
+    return filter_graph(graph, {n.id for n in graph.nodes}, types, namespace)
 
 
 def visible_dag_lineage(
@@ -104,7 +107,5 @@ def visible_dag_lineage(
         raise NodeNotFoundError(dag_job)
     # The DAG's own job has no inputs or outputs of its own: draw its tasks, unless it is all there is.
     jobs = [job for job in jobs if job != dag_job] or jobs
-    graphs = [store.lineage(job, direction, depth, None, limit) for job in jobs]
-    graph = merge_graphs(dag_job, direction, depth, graphs, limit)
-    visible = catalog.visible_ids(scope, [n.id for n in graph.nodes])
-    return filter_graph(graph, visible)
+    graphs = [store.lineage(job, direction, depth, None, limit, scope) for job in jobs]
+    return merge_graphs(dag_job, direction, depth, graphs, limit)

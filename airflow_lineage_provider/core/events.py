@@ -17,10 +17,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from airflow_lineage_provider.core import nesting, normalisation
+from airflow_lineage_provider.core.normalisation import EventKind, Normalisation
 from airflow_lineage_provider.core.runids import run_event_key
 from airflow_lineage_provider.exceptions import InvalidEventError
 
-EventKind = Literal["run", "dataset", "job"]
 RUN_EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 
@@ -57,16 +58,9 @@ class _Run(BaseModel):
 
 class _Base(BaseModel):
     model_config = ConfigDict(extra="allow")
-    eventTime: datetime  # noqa: N815
+    eventTime: datetime  # noqa: N815 - a time without a zone is read as UTC (normalisation)
     producer: str = Field(min_length=1)
     schemaURL: str = Field(min_length=1)  # noqa: N815
-
-    @field_validator("eventTime")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("must include a time zone offset (e.g. 2026-01-01T00:00:00Z)")
-        return value
 
 
 class RunEventModel(_Base):
@@ -89,7 +83,11 @@ class DatasetEventModel(_Base):
 
 @dataclass(frozen=True)
 class ParsedEvent:
-    """A validated event: ``payload`` is the JSON dict as given; the rest is derived from it."""
+    """A validated event: ``payload`` is the JSON dict as given; the rest is derived from it.
+
+    ``normalised`` lists what ingest read leniently (:mod:`.normalisation`); ``encoded`` is the
+    canonical JSON text of ``payload`` (sorted keys, compact, ASCII) when it was computed while
+    validating, so storing and chaining the event need not encode it again (None: not known)."""
 
     kind: EventKind
     payload: dict[str, Any]
@@ -99,6 +97,8 @@ class ParsedEvent:
     run_id: str | None
     job_namespace: str | None
     job_name: str | None
+    normalised: tuple[Normalisation, ...] = ()
+    encoded: str | None = None
 
 
 def _to_dict(event: Any) -> dict[str, Any]:
@@ -108,9 +108,9 @@ def _to_dict(event: Any) -> dict[str, Any]:
         try:
             loaded = json.loads(event)
         except json.JSONDecodeError as exc:
-            raise InvalidEventError(f"not valid JSON: {exc.msg} at position {exc.pos}") from exc
+            raise InvalidEventError(f"not valid JSON: {exc.msg} at position {exc.pos}", field="$") from exc
         if not isinstance(loaded, dict):
-            raise InvalidEventError("an event must be a JSON object")
+            raise InvalidEventError("an event must be a JSON object", field="$")
         return loaded
     if hasattr(event, "eventTime"):  # an openlineage-python event object
         from openlineage.client.serde import Serde
@@ -190,48 +190,62 @@ def parse_time(value: str) -> datetime | None:
         return None
 
 
+_MODELS: dict[EventKind, type[_Base]] = {
+    "run": RunEventModel,
+    "dataset": DatasetEventModel,
+    "job": JobEventModel,
+}
+
+
+def _validated(payload: dict[str, Any], index: int | None) -> tuple[_Base, EventKind, list[Normalisation]]:
+    """The event validated as the type its ``schemaURL`` names (else its shape says), leniently."""
+    kind = normalisation.named_kind(payload) or normalisation.shape_kind(payload)
+    if kind is None:
+        raise InvalidEventError(
+            "not a RunEvent, DatasetEvent or JobEvent (no run, job or dataset)", field="job", index=index
+        )
+    checked, notes = normalisation.filled_schema_url(payload, kind)
+    try:
+        parsed = _MODELS[kind].model_validate(checked)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise InvalidEventError(message, field=_field_path(dict(first)), index=index) from exc
+    if parsed.eventTime.tzinfo is None:
+        notes.append(normalisation.naive_time_note("eventTime"))
+    return parsed, kind, notes
+
+
 def parse_event(event: Any, index: int | None = None) -> ParsedEvent:
     """Validate one event; raise :class:`InvalidEventError` naming the wrong field."""
     try:
         payload = _to_dict(event)
         encoded = _encode(payload)
     except InvalidEventError as exc:
-        raise InvalidEventError(exc.reason, field=exc.field, index=index) from exc
+        raise InvalidEventError(exc.reason, field=exc.field or "$", index=index) from exc
     except (TypeError, ValueError) as exc:
-        raise InvalidEventError(f"not JSON-serialisable: {exc}", index=index) from exc
+        raise InvalidEventError(f"not JSON-serialisable: {exc}", field="$", index=index) from exc
     if len(encoded) > MAX_EVENT_BYTES:
         raise InvalidEventError(
-            f"event is {len(encoded)} bytes, over the {MAX_EVENT_BYTES} limit", index=index
+            f"event is {len(encoded)} bytes, over the {MAX_EVENT_BYTES} limit", field="$", index=index
         )
-    model: type[_Base]
-    if "run" in payload or "eventType" in payload:
-        model, kind = RunEventModel, "run"
-    elif "dataset" in payload:
-        model, kind = DatasetEventModel, "dataset"
-    elif "job" in payload:
-        model, kind = JobEventModel, "job"
-    else:
-        raise InvalidEventError(
-            "not a RunEvent, DatasetEvent or JobEvent (no run, job or dataset)", index=index
-        )
-    try:
-        parsed = model.model_validate(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise InvalidEventError(message, field=_field_path(dict(first)), index=index) from exc
+    nesting.check(encoded, payload, index)
+    parsed, kind, notes = _validated(payload, index)
     event_time = to_utc_naive(parsed.eventTime)
     run_id = event_type = job_ns = job_name = None
+    text: str | None = encoded
     if isinstance(parsed, RunEventModel):
         run_id, event_type = parsed.run.runId, parsed.eventType or "OTHER"
-        payload = {**payload, "run": {**payload["run"], "runId": run_id}}
+        if payload["run"]["runId"] != run_id:  # stored in its canonical form, as before
+            payload, text = {**payload, "run": {**payload["run"], "runId": run_id}}, None
+            notes.append({"field": "run.runId", "note": f"written in canonical form {run_id}"})
         key = run_event_key(run_id, event_type, event_time.isoformat())
     else:
         key = hashlib.sha256(f"{kind}\x1f{encoded}".encode()).hexdigest()
     if isinstance(parsed, (RunEventModel, JobEventModel)):
         job_ns, job_name = parsed.job.namespace, parsed.job.name
     return ParsedEvent(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         payload=payload,
         key=key,
         event_time=event_time,
@@ -239,4 +253,6 @@ def parse_event(event: Any, index: int | None = None) -> ParsedEvent:
         run_id=run_id,
         job_namespace=job_ns,
         job_name=job_name,
+        normalised=tuple(notes),
+        encoded=text,
     )

@@ -18,6 +18,8 @@ import subprocess
 from collections.abc import Iterable
 from typing import Any
 
+Answers = dict[str, "dict[str, Any] | None"]  # git status by working tree, for one batch of events
+
 TIMEOUT = 5.0
 REPRODUCIBILITY = "airflowLineage_reproducibility"
 _HEX = "0123456789abcdef"
@@ -141,10 +143,11 @@ def _records(event: Any) -> dict[str, Any] | None:
     return None
 
 
-def complete(events: Iterable[Any]) -> None:
+def complete(events: Iterable[Any], answers: Answers | None = None) -> None:
     """Add ``dirty`` and ``diffHash`` to the git records of task events that lack them (in place), with
-    one ``git status`` per repository; a record whose commit ``HEAD`` no longer names stays as it is."""
-    answers: dict[str, dict[str, Any] | None] = {}
+    one ``git status`` per repository (``answers``: those already known, kept for the next call); a
+    record whose commit ``HEAD`` no longer names stays as it is."""
+    answers = {} if answers is None else answers
     for event in events:
         git = _records(event)
         if git is None:

@@ -24,6 +24,7 @@ from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.fields import ColumnGraph
 from airflow_lineage_provider.store.graphstate import node_key
 from airflow_lineage_provider.store.reads import suggest
+from airflow_lineage_provider.store.scoped import DatasetView, dataset_views
 from airflow_lineage_provider.store.visibility import Scope
 
 if TYPE_CHECKING:
@@ -113,23 +114,27 @@ class Catalog:
                 .order_by(t.Node.name)
             )
             rows, total = self._page(conn, query, limit, offset)
-        return Page([marquez.dataset(r) for r in rows], total)
+            views = dataset_views(conn, scope, rows)
+        return Page([marquez.dataset(r, views[r.id]) for r in rows], total)
 
     def dataset(self, scope: Scope, namespace: str, name: str) -> dict[str, Any]:
         with self._read(scope) as (conn, scope):
-            return marquez.dataset(self._node(conn, scope, "dataset", namespace, name))
+            row = self._node(conn, scope, "dataset", namespace, name)
+            return marquez.dataset(row, dataset_views(conn, scope, [row])[row.id])
 
     def dataset_versions(self, scope: Scope, namespace: str, name: str, limit: int, offset: int) -> Page:
         with self._read(scope) as (conn, scope):
             node = self._node(conn, scope, "dataset", namespace, name)
+            view = dataset_views(conn, scope, [node])[node.id]
             query = (
                 select(t.DatasetVersion)
                 .where(t.DatasetVersion.dataset_id == node.id)
+                .where(visibility.run_condition(t.DatasetVersion.run_id, scope))
                 .order_by(t.DatasetVersion.created_at.desc(), t.DatasetVersion.id.desc())
             )
             rows, total = self._page(conn, query, limit, offset)
             created_by = marquez.runs_by_id(conn, [r.run_id for r in rows])
-            items = [marquez.dataset_version(node, r, created_by.get(r.run_id)) for r in rows]
+            items = [marquez.dataset_version(node, view, r, created_by.get(r.run_id)) for r in rows]
         return Page(items, total)
 
     # -- jobs and runs --------------------------------------------------------------------------
@@ -190,7 +195,8 @@ class Catalog:
                 query = query.where(t.Node.namespace == namespace)
             order = (t.Node.updated_at.desc(),) if sort == "updated_at" else (t.Node.name, t.Node.namespace)
             rows, total = self._page(conn, query.order_by(*order, t.Node.id), limit, 0)
-        return Page([_search_result(r) for r in rows], total)
+            views = dataset_views(conn, scope, [r for r in rows if r.kind == "dataset"])
+        return Page([_search_result(r, views.get(r.id)) for r in rows], total)
 
     def events(
         self,
@@ -259,11 +265,14 @@ def _namespace(row: Any) -> dict[str, Any]:
     }
 
 
-def _search_result(row: Any) -> dict[str, Any]:
+def _search_result(row: Any, view: DatasetView | None) -> dict[str, Any]:
+    updated = row.updated_at
+    if view is not None and view.restricted:  # not when another DAG's run last changed it
+        updated = view.version_time or row.created_at
     return {
         "type": "DATASET" if row.kind == "dataset" else "JOB",
         "name": row.name,
-        "updatedAt": iso(row.updated_at),
+        "updatedAt": iso(updated),
         "namespace": row.namespace,
         "nodeId": node_text(row.kind, row.namespace, row.name),
     }

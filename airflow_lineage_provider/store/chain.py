@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.upserts import statement
+from airflow_lineage_provider.store.upserts import fetch
 
 GENESIS = "0" * 64
 _NUMBER = "\x00n:"
@@ -45,17 +45,30 @@ def _number(text: str) -> str:
     return _NUMBER + str(_EXACT.normalize(Decimal(text)))
 
 
-def canonical(event_key: str, payload: Any) -> str:
+def canonical(event_key: str, payload: Any, encoded: str | None = None) -> str:
     """The text a chain hash covers: the event's key and its payload, canonically encoded.
 
     Equal to encoding ``_normal(payload)``, but computed in C: the payload is encoded once and
     decoded with every number turned into its normalised decimal text (JSON writes a float as its
-    ``repr`` and an int as its digits, the texts ``_normal`` starts from). The walk remains for
-    payloads JSON cannot encode."""
+    ``repr`` and an int as its digits, the texts ``_normal`` starts from). ``encoded``, the payload's
+    text with sorted keys, compact separators and ASCII only (what validation computed), saves the
+    first encoding, and when the payload holds no number it already is the canonical payload text.
+    The walk remains for payloads JSON cannot encode."""
+    numbers = 0
+
+    def number(text: str) -> str:
+        nonlocal numbers
+        numbers += 1
+        return _number(text)
+
     try:
-        normal = json.loads(json.dumps(payload, allow_nan=False), parse_int=_number, parse_float=_number)
+        text = encoded if encoded is not None else json.dumps(payload, allow_nan=False)
+        normal = json.loads(text, parse_int=number, parse_float=number)
     except (TypeError, ValueError):
         normal = _normal(payload)
+        encoded = None
+    if encoded is not None and not numbers:
+        return f'{{"key":{json.dumps(event_key)},"payload":{encoded}}}'
     return json.dumps(
         {"key": event_key, "payload": normal},
         sort_keys=True,
@@ -64,15 +77,17 @@ def canonical(event_key: str, payload: Any) -> str:
     )
 
 
-def link(previous: str, event_key: str, payload: Any) -> str:
-    """The chain hash of one event, given the chain hash of the event before it."""
-    return hashlib.sha256(f"{previous}\n{canonical(event_key, payload)}".encode()).hexdigest()
+def link(previous: str, event_key: str, payload: Any, encoded: str | None = None) -> str:
+    """The chain hash of one event, given the chain hash of the event before it (``encoded``: see
+    :func:`canonical`)."""
+    return hashlib.sha256(f"{previous}\n{canonical(event_key, payload, encoded)}".encode()).hexdigest()
 
 
 def lock_head(conn: Connection) -> str:
     """Take the chain head for this transaction (blocks other writers); return the last hash."""
-    conn.execute(statement(conn, "chain.lock", _lock_statement))
-    last = conn.execute(statement(conn, "chain.last", _last_statement)).scalar()
+    fetch(conn, "chain.lock", _lock_statement)
+    found = fetch(conn, "chain.last", _last_statement)
+    last = found[0][0] if found else None
     if last is None:  # a store migrated without its head row: start it from the stored events
         last = _rebuild_head(conn)
     return str(last)
@@ -86,9 +101,7 @@ def _rebuild_head(conn: Connection) -> str:
 
 
 def move_head(conn: Connection, last_event_id: int, last_hash: str) -> None:
-    conn.execute(
-        statement(conn, "chain.move", _move_statement), {"event_id": last_event_id, "hash": last_hash}
-    )
+    fetch(conn, "chain.move", _move_statement, event_id=last_event_id, hash=last_hash)
 
 
 def _lock_statement(_conn: Connection) -> Any:

@@ -18,9 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from airflow_lineage_provider.core.events import parse_time
 from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
-from airflow_lineage_provider.store import schema
+from airflow_lineage_provider.store import schema, visibility
 from airflow_lineage_provider.store.engine import sqlite_path
 from airflow_lineage_provider.store.tables import Run
+from airflow_lineage_provider.store.visibility import Scope
 
 
 class Database:
@@ -92,16 +93,20 @@ class Database:
             raise StoreError(f"lineage store {self.url}: {exc}") from exc
 
 
-def as_of_time(conn: Connection, value: datetime | str | None) -> datetime | None:
+def as_of_time(conn: Connection, value: datetime | str | None, scope: Scope | None = None) -> datetime | None:
     """The time ``value`` names: a datetime, an ISO-8601 time, or a stored run (``run:<uuid>`` or its
-    id), whose end (else last state change, else start) is taken."""
+    id), whose end (else last state change, else start) is taken. A run the reader (``scope``, resolved)
+    may not read is answered like one never stored."""
     if value is None or isinstance(value, datetime):
         return None if value is None else parse_time(value.isoformat())
     text = value.removeprefix("run:")
     when = parse_time(text)
     if when is not None:
         return when
-    row = conn.execute(select(Run.ended_at, Run.state_time, Run.started_at).where(Run.run_id == text)).first()
+    query = select(Run.ended_at, Run.state_time, Run.started_at).where(Run.run_id == text)
+    if scope is not None:
+        query = query.where(visibility.run_condition(Run.run_id, scope))
+    row = conn.execute(query).first()
     if row is None:
         raise InvalidQueryError(f"as_of {value!r} is neither an ISO-8601 time nor a stored run id")
     found = row.ended_at or row.state_time or row.started_at

@@ -38,6 +38,21 @@ def _neighbours(conn: Connection, node_pk: int, upstream: bool) -> list[str]:
     return sorted(node_text(*row) for row in conn.execute(query))
 
 
+def _normalised(conn: Connection, *where: Any) -> list[dict[str, Any]]:
+    """What ingest read leniently in the events matching ``where`` (newest first, at most RECENT)."""
+    rows = conn.execute(
+        select(t.Event.event_type, t.Event.event_time, t.Event.normalised)
+        .where(t.Event.normalised.is_not(None), *where)
+        .order_by(t.Event.id.desc())
+        .limit(RECENT)
+    ).all()
+    return [
+        {"eventType": r.event_type, "eventTime": iso(r.event_time), **note}
+        for r in rows
+        for note in r.normalised or []
+    ]
+
+
 def describe(conn: Connection, node_id: str) -> dict[str, Any]:
     node, row = resolve(conn, node_id)
     if node.kind == "run":
@@ -83,6 +98,9 @@ def describe(conn: Connection, node_id: str) -> dict[str, Any]:
             latestRuns=[_run_summary(r) for r in runs],
             inputs=_neighbours(conn, row.id, upstream=True),
             outputs=_neighbours(conn, row.id, upstream=False),
+            normalised=_normalised(
+                conn, t.Event.job_namespace == row.namespace, t.Event.job_name == row.name
+            ),
         )
     return base
 
@@ -114,6 +132,7 @@ def _describe_run(conn: Connection, run: Any) -> dict[str, Any]:
         "facets": run.facets or {},
         "inputs": side("input"),
         "outputs": side("output"),
+        "normalised": _normalised(conn, t.Event.run_id == run.run_id),
     }
 
 

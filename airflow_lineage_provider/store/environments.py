@@ -42,7 +42,7 @@ def detach(event: ParsedEvent) -> tuple[ParsedEvent, tuple[str, list[str]] | Non
     kept = {k: v for k, v in environment.items() if k != "distributions"}
     facets = {**run["facets"], FACET: {**facet, "environment": kept}}
     payload = {**event.payload, "run": {**run, "facets": facets}}
-    return replace(event, payload=payload), (environment["distributionsHash"], sorted(listed))
+    return replace(event, payload=payload, encoded=None), (environment["distributionsHash"], sorted(listed))
 
 
 def _insert_new(conn: Connection) -> Any:

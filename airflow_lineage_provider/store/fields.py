@@ -19,6 +19,7 @@ from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store import visibility
 from airflow_lineage_provider.store.marquez import fields as schema_fields
 from airflow_lineage_provider.store.reads import find_node_row
+from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.visibility import Scope
 
 Key = tuple[int, str]  # (dataset primary key, field name)
@@ -30,19 +31,22 @@ class ColumnGraph:
     is_partial: bool
 
 
-def _start(conn: Connection, row: Any, field: str | None, downstream: bool) -> set[Key]:
+def _start(conn: Connection, scope: Scope, row: Any, field: str | None, downstream: bool) -> set[Key]:
     if field is not None:
         return {(row.id, field)}
-    names = {f["name"] for f in schema_fields(row.facets)}
+    names = {f["name"] for f in schema_fields(dataset_views(conn, scope, [row])[row.id].facets)}
     cl = t.ColumnLineage
-    names.update(conn.execute(select(cl.output_field).where(cl.output_dataset_id == row.id)).scalars())
+    shown = visibility.run_condition(cl.run_id, scope)
+    names.update(conn.execute(select(cl.output_field).where(cl.output_dataset_id == row.id, shown)).scalars())
     if downstream:
-        names.update(conn.execute(select(cl.input_field).where(cl.input_dataset_id == row.id)).scalars())
+        names.update(
+            conn.execute(select(cl.input_field).where(cl.input_dataset_id == row.id, shown)).scalars()
+        )
     return {(row.id, name) for name in names}
 
 
-def _step(conn: Connection, frontier: set[Key], upstream: bool) -> list[Any]:
-    """Column lineage rows one hop from the frontier fields."""
+def _step(conn: Connection, scope: Scope, frontier: set[Key], upstream: bool) -> list[Any]:
+    """Column lineage rows one hop from the frontier fields, recorded by runs the reader may see."""
     cl = t.ColumnLineage
     ds_col, field_col = (
         (cl.output_dataset_id, cl.output_field) if upstream else (cl.input_dataset_id, cl.input_field)
@@ -50,7 +54,9 @@ def _step(conn: Connection, frontier: set[Key], upstream: bool) -> list[Any]:
     rows: list[Any] = []
     pks = sorted({pk for pk, _ in frontier})
     for start in range(0, len(pks), 1000):
-        query = select(cl).where(ds_col.in_(pks[start : start + 1000]))
+        query = select(cl).where(
+            ds_col.in_(pks[start : start + 1000]), visibility.run_condition(cl.run_id, scope)
+        )
         rows.extend(
             r for r in conn.execute(query) if (getattr(r, ds_col.key), getattr(r, field_col.key)) in frontier
         )
@@ -66,14 +72,14 @@ def column_lineage(
     row = find_node_row(conn, node)
     if row is None or row.kind != "dataset" or not visibility.visible_node_pks(conn, [row.id], scope):
         raise NodeNotFoundError(node_id)
-    seen = _start(conn, row, node.field, downstream)
+    seen = _start(conn, scope, row, node.field, downstream)
     edges: dict[tuple[Key, Key], list[Any]] = {}
     frontiers = {True: set(seen), False: set(seen) if downstream else set()}
     partial = False
     for _ in range(depth):
         for upstream, frontier in frontiers.items():
             found: set[Key] = set()
-            for r in _step(conn, frontier, upstream) if frontier else []:
+            for r in _step(conn, scope, frontier, upstream) if frontier else []:
                 src, dst = (r.input_dataset_id, r.input_field), (r.output_dataset_id, r.output_field)
                 edges[(src, dst)] = r.transformations or []
                 found.add(src if upstream else dst)
@@ -96,7 +102,8 @@ def _nodes(
         for r in conn.execute(select(t.Node).where(t.Node.id.in_(pks[start : start + 1000])))
         if r.id in shown
     }
-    types = {pk: {f["name"]: f["type"] for f in schema_fields(row.facets)} for pk, row in datasets.items()}
+    views = dataset_views(conn, scope, datasets.values())
+    types = {pk: {f["name"]: f["type"] for f in schema_fields(views[pk].facets)} for pk in datasets}
 
     def ident(key: Key) -> str:
         ds = datasets[key[0]]

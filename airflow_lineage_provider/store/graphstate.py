@@ -71,6 +71,7 @@ class GraphState:
     conn: Connection
     now: datetime
     ids: dict[str, int] = field(default_factory=dict)
+    by_name: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (kind, ns, name) -> id
     nodes: dict[int, dict[str, Any]] = field(default_factory=dict)
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     dirty_nodes: set[int] = field(default_factory=set)
@@ -108,6 +109,7 @@ class GraphState:
         for chunk in _chunks(keys):
             for row in self.conn.execute(query, {"keys": list(chunk)}).mappings():
                 self.ids[row["node_key"]] = row["id"]
+                self.by_name[(row["kind"], row["namespace"], row["name"])] = row["id"]
                 self.nodes[row["id"]] = dict(row)
 
     def load_runs(self, run_ids: Iterable[str]) -> None:
@@ -119,7 +121,7 @@ class GraphState:
 
     # -- changing ---------------------------------------------------------------------------------
     def node(self, kind: str, namespace: str, name: str, type_: str | None = None) -> int:
-        node_id = self.ids[node_key(kind, namespace, name)]
+        node_id = self.by_name[(kind, namespace, name)]
         if type_ and self.nodes[node_id]["type"] != type_:
             self.set_node(node_id, type=type_)
         return node_id

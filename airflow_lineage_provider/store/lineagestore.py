@@ -27,9 +27,18 @@ from sqlalchemy import Engine
 from airflow_lineage_provider.core.events import ParsedEvent, parse_event
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
 from airflow_lineage_provider.exceptions import InvalidQueryError, StoreError
-from airflow_lineage_provider.store import chain, details, environments, reads, retention, taskruns
+from airflow_lineage_provider.store import (
+    chain,
+    details,
+    environments,
+    reads,
+    retention,
+    taskruns,
+    visibility,
+)
 from airflow_lineage_provider.store.database import Database, as_of_time
 from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine
+from airflow_lineage_provider.store.visibility import Scope
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
 
 if TYPE_CHECKING:
@@ -47,8 +56,12 @@ def _is_transient(exc: StoreError) -> bool:
 
 @dataclass(frozen=True)
 class RecordResult:
+    """How many events were new and how many already stored; ``normalised``: what was read
+    leniently in the new ones, ``{"index", "field", "note"}`` each (see ``core.normalisation``)."""
+
     stored: int
     duplicates: int
+    normalised: tuple[dict[str, Any], ...] = ()
 
 
 class LineageStore:
@@ -95,9 +108,15 @@ class LineageStore:
     ) -> RecordResult:
         """Store events in one transaction; an invalid event stores nothing of the call.
 
+        A :class:`ParsedEvent` (what ``parse_event`` returned in this process) is taken as validated.
+
         ``progress`` is called with 1 for each new event applied to the graph (a progress bar).
         """
-        return self.record_validated([parse_event(e, index=i) for i, e in enumerate(events)], progress)
+        parsed = [e if isinstance(e, ParsedEvent) else parse_event(e, index=i) for i, e in enumerate(events)]
+        return self.record_validated(parsed, progress)
+
+    # The outbox hands this method the ParsedEvents it validated while reading (emit.outbox).
+    record_many.accepts_parsed_events = True  # type: ignore[attr-defined]
 
     def record_validated(
         self, parsed: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None
@@ -116,7 +135,13 @@ class LineageStore:
                 if attempt == _WRITE_ATTEMPTS or not _is_transient(exc):
                     raise
                 time.sleep(0.05 * attempt)
-        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied))
+        notes = tuple(
+            {"index": index, **note}
+            for index, event in enumerate(parsed)
+            if event.key in applied
+            for note in event.normalised
+        )
+        return RecordResult(stored=len(applied), duplicates=len(parsed) - len(applied), normalised=notes)
 
     def _write(self, parsed: list[ParsedEvent], progress: Callable[[int], None] | None = None) -> set[str]:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -162,11 +187,14 @@ class LineageStore:
         depth: int = 20,
         as_of: datetime | str | None = None,
         limit: int | None = None,
+        scope: Scope | None = None,
     ) -> LineageGraph:
         """Nodes and directed edges around ``node_id``, up to ``depth`` hops (dataset -> job -> dataset = 2).
 
         ``as_of`` (a datetime, an ISO time or a ``run:<uuid>``/run id) keeps only edges that existed
-        then; ``limit`` caps the nodes returned (nearest first) and sets ``is_partial``.
+        then; ``limit`` caps the nodes returned (nearest first) and sets ``is_partial``. ``scope``: the
+        graph as one reader may see it (:mod:`.visibility`; ``as_of`` then names only runs they may
+        read); the caller checks that the root is visible.
         """
         if direction not in DIRECTIONS:
             raise InvalidQueryError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
@@ -175,7 +203,9 @@ class LineageStore:
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise InvalidQueryError(f"limit must be a positive integer, not {limit!r}")
         with self.database.connect(write=False) as conn:
-            return reads.lineage(conn, node_id, direction, depth, as_of_time(conn, as_of), limit)
+            scope = None if scope is None else visibility.resolve(conn, scope)
+            when = as_of_time(conn, as_of, scope)
+            return reads.lineage(conn, node_id, direction, depth, when, limit, scope)
 
     def describe(self, node_id: str) -> dict[str, Any]:
         """Details of a dataset, job or run: facets, schema, versions, runs, inputs and outputs."""
@@ -217,9 +247,13 @@ class LineageStore:
     @property
     def ml(self) -> MLLineage:
         """Model lineage: provenance, impact, reproducibility, run diffs, approvals and audits."""
+        return self.ml_for(None)
+
+    def ml_for(self, scope: Scope | None) -> MLLineage:
+        """:attr:`ml` as one reader (``scope``) sees it: versions and runs they may not read are left out."""
         from airflow_lineage_provider.store.ml import MLLineage
 
-        return MLLineage(self.database, self.record)
+        return MLLineage(self.database, self.record, scope)
 
     def events(
         self, *, after_id: int | None = None, limit: int | None = None, run_id: str | None = None

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store.scoped import DatasetView
 
 
 def _facet(facets: dict[str, Any] | None, name: str, key: str) -> Any:
@@ -36,30 +37,35 @@ def fields(facets: dict[str, Any] | None) -> list[dict[str, Any]]:
     ]
 
 
-def dataset(row: Any) -> dict[str, Any]:
-    facets = row.facets or {}
+def dataset(row: Any, view: DatasetView) -> dict[str, Any]:
+    """A Marquez Dataset as one reader sees it (:mod:`.scoped`)."""
+    facets = view.facets
     return {
         "id": {"namespace": row.namespace, "name": row.name},
         "type": row.type or "DB_TABLE",
         "name": row.name,
         "physicalName": row.name,
         "createdAt": iso(row.created_at),
-        "updatedAt": iso(row.updated_at),
+        # restricted: when the store last changed the dataset could be a hidden run's write
+        "updatedAt": iso((view.version_time or row.created_at) if view.restricted else row.updated_at),
         "namespace": row.namespace,
         "sourceName": row.namespace,
         "fields": fields(facets),
         "tags": [],
-        "lastModifiedAt": iso(row.current_version_time),
+        "lastModifiedAt": iso(view.version_time),
         "lastLifecycleState": _facet(facets, "lifecycleStateChange", "lifecycleStateChange"),
         "description": _facet(facets, "documentation", "description"),
-        "currentVersion": row.current_version,
+        "currentVersion": view.version,
         "columnLineage": None,
         "facets": facets,
         "deleted": False,
+        "restricted": view.restricted,
     }
 
 
-def dataset_version(node: Any, version: Any, created_by: dict[str, Any] | None) -> dict[str, Any]:
+def dataset_version(
+    node: Any, view: DatasetView, version: Any, created_by: dict[str, Any] | None
+) -> dict[str, Any]:
     facets = version.facets or {}
     return {
         "id": {"namespace": node.namespace, "name": node.name, "version": version.version},
@@ -70,7 +76,7 @@ def dataset_version(node: Any, version: Any, created_by: dict[str, Any] | None) 
         "version": version.version,
         "namespace": node.namespace,
         "sourceName": node.namespace,
-        "fields": fields(facets) or fields(node.facets),
+        "fields": fields(facets) or fields(view.facets),
         "tags": [],
         "lifecycleState": _facet(facets, "lifecycleStateChange", "lifecycleStateChange"),
         "description": _facet(facets, "documentation", "description"),

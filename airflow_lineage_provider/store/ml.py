@@ -24,10 +24,12 @@ from airflow_lineage_provider.core.events import iso, parse_time
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
 from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
-from airflow_lineage_provider.store import approvals, chain, provenance, runrecords
+from airflow_lineage_provider.store import approvals, chain, provenance, runrecords, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.database import Database, as_of_time
 from airflow_lineage_provider.store.reads import resolve
+from airflow_lineage_provider.store.scoped import dataset_views
+from airflow_lineage_provider.store.visibility import Scope
 
 MODEL_TYPE = "MODEL"
 METRICS_TYPE = "METRICS"
@@ -37,9 +39,17 @@ class MLLineage:
     """Model lineage queries over one store's :class:`Database` (see the module docstring); ``record``
     stores an event as ``LineageStore.record`` does (approvals are events)."""
 
-    def __init__(self, database: Database, record: Callable[[Any], bool]) -> None:
+    def __init__(self, database: Database, record: Callable[[Any], bool], scope: Scope | None = None) -> None:
         self._database = database
         self._record = record
+        self._scope = scope  # a reader's: versions and runs they may not read are left out
+
+    def _shown(self, conn: Connection) -> provenance.Shown:
+        """Whether the reader may see a run."""
+        if self._scope is None or self._scope.unrestricted:
+            return lambda _run_id: True
+        scope = visibility.resolve(conn, self._scope)
+        return lambda run_id: visibility.run_visible(conn, run_id, scope)
 
     # -- lookups --------------------------------------------------------------------------------
     @staticmethod
@@ -58,10 +68,13 @@ class MLLineage:
             )
         return row
 
-    @staticmethod
-    def _version(conn: Connection, row: Any, version: str | None, as_of: datetime | None = None) -> str:
-        """The version asked for, else the one current at ``as_of``, else the current one."""
+    def _version(self, conn: Connection, row: Any, version: str | None, as_of: datetime | None = None) -> str:
+        """The version asked for, else the one current at ``as_of``, else the current one (of the
+        versions the reader may see)."""
         versions = select(t.DatasetVersion.version).where(t.DatasetVersion.dataset_id == row.id)
+        if self._scope is not None and not self._scope.unrestricted:
+            scope = visibility.resolve(conn, self._scope)
+            versions = versions.where(visibility.run_condition(t.DatasetVersion.run_id, scope))
         node_id = node_text(row.kind, row.namespace, row.name)
         if version is not None:
             if conn.execute(versions.where(t.DatasetVersion.version == version)).first() is None:
@@ -80,23 +93,32 @@ class MLLineage:
             raise NodeNotFoundError(f"{node_id}: no version written{when}")
         return str(found)
 
+    def _as_of(self, conn: Connection, as_of: datetime | str | None) -> datetime | None:
+        scope = None if self._scope is None else visibility.resolve(conn, self._scope)
+        return as_of_time(conn, as_of, scope)
+
     # -- queries --------------------------------------------------------------------------------
     def models(self, limit: int = 1000) -> list[dict[str, Any]]:
-        """Model datasets, newest first, with their current version and framework."""
+        """Model datasets, newest first, with their current version and framework (as the reader
+        sees them: :mod:`.scoped`)."""
+        scope = self._scope or Scope("")
         with self._database.connect(write=False) as conn:
+            scope = visibility.resolve(conn, scope)
             rows = conn.execute(
                 select(t.Node)
                 .where(t.Node.kind == "dataset", t.Node.type == MODEL_TYPE)
+                .where(visibility.dataset_condition(t.Node, scope))
                 .order_by(t.Node.updated_at.desc(), t.Node.id)
                 .limit(limit)
             ).all()
+            views = dataset_views(conn, scope, rows)
         return [
             {
                 "id": node_text(r.kind, r.namespace, r.name),
                 "namespace": r.namespace,
                 "name": r.name,
-                "currentVersion": r.current_version,
-                "framework": ((r.facets or {}).get(runrecords.MODEL) or {}).get("framework"),
+                "currentVersion": views[r.id].version,
+                "framework": (views[r.id].facets.get(runrecords.MODEL) or {}).get("framework"),
                 "updatedAt": iso(r.updated_at),
             }
             for r in rows
@@ -108,8 +130,8 @@ class MLLineage:
         """The runs back from a dataset (model) version to raw sources, with exact versions read."""
         with self._database.connect(write=False) as conn:
             row = self._dataset(conn, node_id)
-            chosen = self._version(conn, row, version, as_of_time(conn, as_of))
-            found = provenance.provenance(conn, row.id, chosen)
+            chosen = self._version(conn, row, version, self._as_of(conn, as_of))
+            found = provenance.provenance(conn, row.id, chosen, self._shown(conn))
         root = node_text(row.kind, row.namespace, row.name)
         return {"root": root, "type": row.type, "version": chosen, **found}
 
@@ -119,7 +141,7 @@ class MLLineage:
             row = self._dataset(conn, node_id)
             if version is not None:
                 self._version(conn, row, version)
-            found = provenance.impact(conn, row.id, version)
+            found = provenance.impact(conn, row.id, version, self._shown(conn))
         return {"root": node_text(row.kind, row.namespace, row.name), "version": version, **found}
 
     def run_record(self, run_id: str) -> dict[str, Any]:
@@ -139,13 +161,14 @@ class MLLineage:
             return self._reproducible(conn, row, self._version(conn, row, version))
 
     def _reproducible(self, conn: Connection, row: Any, version: str) -> dict[str, Any]:
-        run_id = provenance.producer(conn, row.id, version)
+        shown = self._shown(conn)
+        run_id = provenance.producer(conn, row.id, version, shown)
         root = node_text(row.kind, row.namespace, row.name)
         if run_id is None:
             checks = [runrecords._check("made by a recorded run", False, "", "no run recorded writing it")]
             return {"model": root, "version": version, "runId": None, "reproducible": False, "checks": checks}
         record = runrecords.run_record(conn, run_id)
-        unversioned = provenance.provenance(conn, row.id, version)["unversionedInputs"]
+        unversioned = provenance.provenance(conn, row.id, version, shown)["unversionedInputs"]
         checks = runrecords.checklist(record, unversioned)
         ok = all(c["ok"] for c in checks if c["required"])
         missing = [c["detail"] for c in checks if c["required"] and not c["ok"]]
@@ -197,7 +220,18 @@ class MLLineage:
             row = self._model(conn, node_id)
             if version is not None:
                 self._version(conn, row, version)
-            return approvals.listing(conn, row.id, version)
+            return self._approvals(conn, row, version)
+
+    def _approvals(self, conn: Connection, row: Any, version: str | None = None) -> list[dict[str, Any]]:
+        """Approvals of the model versions the reader may see (and of no version in particular)."""
+        found = approvals.listing(conn, row.id, version)
+        if self._scope is None or self._scope.unrestricted:
+            return found
+        scope = visibility.resolve(conn, self._scope)
+        dv = t.DatasetVersion
+        query = select(dv.version).where(dv.dataset_id == row.id, visibility.run_condition(dv.run_id, scope))
+        shown = set(conn.execute(query).scalars())
+        return [a for a in found if a["version"] is None or a["version"] in shown]
 
     # -- audit ----------------------------------------------------------------------------------
     def audit(self, node_id: str, version: str | None = None) -> dict[str, Any]:
@@ -205,9 +239,10 @@ class MLLineage:
         with self._database.connect(write=False) as conn:
             row = self._model(conn, node_id)
             chosen = self._version(conn, row, version)
-            run_id = provenance.producer(conn, row.id, chosen)
+            shown = self._shown(conn)
+            run_id = provenance.producer(conn, row.id, chosen, shown)
             record = runrecords.run_record(conn, run_id) if run_id else None
-            found = provenance.provenance(conn, row.id, chosen)
+            found = provenance.provenance(conn, row.id, chosen, shown)
             root = node_text(row.kind, row.namespace, row.name)
             return {
                 "model": root,
@@ -217,9 +252,9 @@ class MLLineage:
                 "modelFacet": runrecords._plain(_version_facets(conn, row.id, chosen).get(runrecords.MODEL)),
                 "training": record,
                 "provenance": {"root": root, "version": chosen, **found},
-                "metrics": _metrics_of(conn, row, chosen),
+                "metrics": [m for m in _metrics_of(conn, row, chosen) if m["runId"] and shown(m["runId"])],
                 "reproducibility": self._reproducible(conn, row, chosen),
-                "approvals": approvals.listing(conn, row.id),
+                "approvals": self._approvals(conn, row),
                 "chain": chain.verify(conn).to_dict(),
             }
 

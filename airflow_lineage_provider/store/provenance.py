@@ -10,6 +10,7 @@ which run used which version.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -19,16 +20,21 @@ from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.store import tables as t
 
 MAX_RUNS = 1000
+Shown = Callable[[str], bool]  # whether the reader may see a run (store.visibility); default: all
 
 
-def producer(conn: Connection, dataset_pk: int, version: str) -> str | None:
-    """The run that wrote ``version`` of a dataset, when the store knows it."""
+def _all(_run_id: str) -> bool:
+    return True
+
+
+def producer(conn: Connection, dataset_pk: int, version: str, shown: Shown = _all) -> str | None:
+    """The run that wrote ``version`` of a dataset, when the store knows it and the reader may see it."""
     found: str | None = conn.execute(
         select(t.DatasetVersion.run_id).where(
             t.DatasetVersion.dataset_id == dataset_pk, t.DatasetVersion.version == version
         )
     ).scalar()
-    return found
+    return found if found is not None and shown(found) else None
 
 
 def _node_ids(conn: Connection, pks: set[int]) -> dict[int, tuple[str, str | None]]:
@@ -72,7 +78,7 @@ def _step(conn: Connection, run_id: str) -> dict[str, Any]:
     }
 
 
-def _named(conn: Connection, steps: list[dict[str, Any]]) -> None:
+def _named(conn: Connection, steps: list[dict[str, Any]], shown: Shown = _all) -> None:
     """Replace dataset primary keys in steps by node ids, with each input's producing run."""
     pks = {pk for s in steps for side in ("inputs", "outputs") for pk, _ in s[side]}
     names = _node_ids(conn, pks)
@@ -84,7 +90,7 @@ def _named(conn: Connection, steps: list[dict[str, Any]]) -> None:
                     "type": names[pk][1],
                     "version": version,
                     **(
-                        {"producedBy": producer(conn, pk, version) if version else None}
+                        {"producedBy": producer(conn, pk, version, shown) if version else None}
                         if side == "inputs"
                         else {}
                     ),
@@ -93,21 +99,21 @@ def _named(conn: Connection, steps: list[dict[str, Any]]) -> None:
             ]
 
 
-def provenance(conn: Connection, dataset_pk: int, version: str) -> dict[str, Any]:
+def provenance(conn: Connection, dataset_pk: int, version: str, shown: Shown = _all) -> dict[str, Any]:
     """Runs back from one dataset version to its raw sources, with the exact versions each run read."""
     steps: list[dict[str, Any]] = []
     seen: set[str] = set()
     queue: deque[tuple[int, str]] = deque([(dataset_pk, version)])
     while queue and len(seen) < MAX_RUNS:
         pk, ver = queue.popleft()
-        run_id = producer(conn, pk, ver)
+        run_id = producer(conn, pk, ver, shown)
         if run_id is None or run_id in seen:
             continue
         seen.add(run_id)
         step = _step(conn, run_id)
         steps.append(step)
         queue.extend((in_pk, in_ver) for in_pk, in_ver in step["inputs"] if in_ver)
-    _named(conn, steps)
+    _named(conn, steps, shown)
     inputs = [i for s in steps for i in s["inputs"]]
     return {
         "steps": steps,
@@ -117,7 +123,7 @@ def provenance(conn: Connection, dataset_pk: int, version: str) -> dict[str, Any
     }
 
 
-def impact(conn: Connection, dataset_pk: int, version: str | None) -> dict[str, Any]:
+def impact(conn: Connection, dataset_pk: int, version: str | None, shown: Shown = _all) -> dict[str, Any]:
     """Runs fed by a dataset (one version, or any), transitively, and every model version they made."""
     steps: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -131,12 +137,12 @@ def impact(conn: Connection, dataset_pk: int, version: str | None) -> dict[str, 
         readers = select(t.RunIO.run_id).where(t.RunIO.dataset_id == pk, t.RunIO.direction == "input")
         if ver is not None:
             readers = readers.where(t.RunIO.version == ver)
-        for run_id in sorted(set(conn.execute(readers).scalars()) - seen):
+        for run_id in sorted(r for r in set(conn.execute(readers).scalars()) - seen if shown(r)):
             seen.add(run_id)
             step = _step(conn, run_id)
             steps.append(step)
             queue.extend((out_pk, out_ver) for out_pk, out_ver in step["outputs"] if out_ver)
-    _named(conn, steps)
+    _named(conn, steps, shown)
     models = {
         (o["id"], o["version"], s["runId"]): {
             "id": o["id"],

@@ -20,8 +20,11 @@ from airflow_lineage_provider.core.graph import Direction, Edge, LineageGraph, N
 from airflow_lineage_provider.core.ids import NodeId, node_text, parse, splits
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store import visibility
 from airflow_lineage_provider.store.graphstate import node_key
+from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.upserts import statement
+from airflow_lineage_provider.store.visibility import Scope
 
 _IN_CHUNK = 5000
 
@@ -181,6 +184,7 @@ def walk(
     depth: int,
     as_of: datetime | None,
     limit: int | None,
+    scope: Scope | None = None,
 ) -> tuple[dict[int, int], dict[tuple[int, int], tuple[Any, Any]]]:
     """Breadth-first from ``seeds`` (node id -> depth), one indexed ``IN`` query per level.
 
@@ -188,7 +192,9 @@ def walk(
     caller the answer is partial; the kept ones are the nearest, lowest ids first, as a recursive
     ``ORDER BY depth, node LIMIT`` would give) and the edges seen on the way, (src, dst) ->
     (first_seen, last_seen). No node is expanded twice and the walk stops as soon as the limit is
-    reached, so the work is bounded by the answer, not by the graph."""
+    reached, so the work is bounded by the answer, not by the graph. With a restricted ``scope`` the
+    walk neither reaches nor goes through nodes the reader may not see, so the limit and
+    ``is_partial`` count visible nodes only."""
     cap = None if not limit else limit + 1
     found = dict(seeds)
     edges: dict[tuple[int, int], tuple[Any, Any]] = {}
@@ -201,6 +207,8 @@ def walk(
             node = src if upstream else dst
             if node not in found:
                 reached.add(node)
+        if scope is not None and not scope.unrestricted:
+            reached = visibility.visible_node_pks(conn, reached, scope)
         new = sorted(reached)
         if cap is not None:
             new = new[: cap - len(found)]
@@ -217,7 +225,10 @@ def lineage(
     depth: int,
     as_of: datetime | None,
     limit: int | None,
+    scope: Scope | None = None,
 ) -> LineageGraph:
+    """The graph around a node; with a restricted ``scope``, as that reader may see it (the caller
+    checks that the root is visible)."""
     node, row = resolve(conn, node_id)
     run_nodes: list[Node] = []
     run_io: list[tuple[int, str]] = []
@@ -231,10 +242,13 @@ def lineage(
                 select(t.RunIO.dataset_id).where(t.RunIO.run_id == row.run_id, t.RunIO.direction == io_dir)
             ).scalars()
             seeds = {int(d): 1 for d in ids}
+            if scope is not None and not scope.unrestricted:
+                shown = visibility.visible_node_pks(conn, seeds, scope)
+                seeds = {d: level for d, level in seeds.items() if d in shown}
             run_io.extend((d, io_dir) for d in seeds)
         else:
             seeds = {row.id: 0}
-        reached, seen = walk(conn, seeds, up, depth, as_of, limit)
+        reached, seen = walk(conn, seeds, up, depth, as_of, limit, scope)
         for node_pk, d in reached.items():
             found[node_pk] = min(d, found.get(node_pk, d))
         walked.update(seen)
@@ -243,7 +257,7 @@ def lineage(
     is_partial = bool(limit) and len(found) > (limit or 0)
     if limit and is_partial:
         found = dict(sorted(found.items(), key=lambda kv: (kv[1], kv[0]))[:limit])
-    nodes, names, kinds = _load_nodes(conn, found)
+    nodes, names, kinds = _load_nodes(conn, found, scope)
     if len(ways) == 1:  # the walk saw every edge of the nodes it expanded; fetch the rest's
         expanded = {d if ways[0] else s for s, d in walked}
         spans = _edges_among(conn, found, walked, [n for n in found if n not in expanded], ways[0], as_of)
@@ -269,15 +283,27 @@ def lineage(
     )
 
 
-def _load_nodes(conn: Connection, found: dict[int, int]) -> tuple[list[Node], dict[int, str], dict[int, str]]:
-    """The found nodes (columns a lineage answer shows, not whole facets), their ids and kinds."""
+def _load_nodes(
+    conn: Connection, found: dict[int, int], scope: Scope | None = None
+) -> tuple[list[Node], dict[int, str], dict[int, str]]:
+    """The found nodes (columns a lineage answer shows, not whole facets), their ids and kinds;
+    datasets as a restricted reader sees them (:mod:`.scoped`)."""
     sql = _NODES_SQL.format(fields=_FIELDS[conn.dialect.name], ids="{ids}")
     rows = _fetch(conn, sql, list(found))
+    views = {}
+    if scope is not None and not scope.unrestricted:
+        datasets = [r[0] for r in rows if r[1] == "dataset"]
+        stored = [n for c in _chunks(datasets) for n in conn.execute(select(t.Node).where(t.Node.id.in_(c)))]
+        views = dataset_views(conn, scope, stored)
     runs = _run_states(conn, [r[6] for r in rows if r[1] == "job" and r[6]])
     nodes, names, kinds = [], {}, {}
     for pk, kind, namespace, name, type_, version, latest, fields in rows:
         data: dict[str, Any] = {"type": type_}
-        if kind == "dataset":
+        if kind == "dataset" and pk in views:
+            view = views[pk]
+            data.update(version=view.version, restricted=view.restricted)
+            data["fields"] = [f.get("name") for f in view.schema_fields]
+        elif kind == "dataset":
             fields = json.loads(fields) if isinstance(fields, str) else fields
             data["version"] = version
             data["fields"] = [f.get("name") for f in fields or [] if isinstance(f, dict)]

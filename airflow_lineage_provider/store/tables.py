@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,6 +39,19 @@ class Event(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime())
     # sha256 of the previous event's chain_hash and this event (see store.chain): tamper evidence.
     chain_hash: Mapped[str | None] = mapped_column(String(64))
+    # What ingest read leniently (core.normalisation): [{"field", "note"}], or NULL when nothing.
+    normalised: Mapped[list[Any] | None] = mapped_column(JsonType)
+
+    __table_args__ = (
+        # only the few events read leniently: `show job:...` lists them without scanning the log
+        Index(
+            "ix_lineage_events_normalised_job",
+            "job_namespace",
+            "job_name",
+            sqlite_where=text("normalised IS NOT NULL"),
+            postgresql_where=text("normalised IS NOT NULL"),
+        ),
+    )
 
 
 class Node(Base):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Table
@@ -31,6 +32,29 @@ def statement(conn: Connection, name: str, build: Callable[[Connection], Any]) -
     if found is None:
         found = _BUILT[key] = build(conn)
     return found
+
+
+_PLAIN: dict[tuple[str, str], tuple[str, dict[str, Any], list[str] | None]] = {}
+
+
+def fetch(conn: Connection, name: str, build: Callable[[Connection], Any], **params: Any) -> list[Any]:
+    """Run a small statement (no expanding parameters; results of plain types: text, integers) through
+    the DB-API cursor, compiled once per dialect; return its rows. A commit of one event runs a few of
+    these, and SQLAlchemy's execution layer cost more than each of them."""
+    key = (conn.dialect.name, name)
+    found = _PLAIN.get(key)
+    if found is None:
+        compiled = statement(conn, name, build).compile(dialect=conn.dialect)
+        order = list(compiled.positiontup or ()) if conn.dialect.paramstyle == "qmark" else None
+        found = _PLAIN[key] = (compiled.string, dict(compiled.params), order)
+    sql, defaults, order = found
+    values = {**defaults, **params}
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(values[n] for n in order) if order is not None else values)
+        return list(cursor.fetchall()) if cursor.description else []
+    finally:
+        cursor.close()
 
 
 _PAGE = 1000
@@ -77,26 +101,52 @@ def bulk(
     build: Callable[[Connection], Any],
     rows: Sequence[Mapping[str, Any]],
     names: Sequence[str] | None = None,
+    raw: frozenset[str] = frozenset(),
 ) -> None:
     """Run the INSERT ``build`` makes for every row, through this connection's DB-API cursor.
 
     SQLAlchemy compiles the statement once (per dialect and column list) and its bind processors
     turn values into what the driver takes (JSON text; SQLite's datetime text); the rows then skip
     SQLAlchemy's per-row execution layer: ``executemany`` on SQLite, multi-row ``VALUES`` pages of
-    1,000 rows on PostgreSQL. Rows are written in list order (ids follow it)."""
+    1,000 rows on PostgreSQL. Rows are written in list order (ids follow it). Columns named in
+    ``raw`` hold what the driver takes already (JSON text made by the caller): not processed."""
     if not rows:
         return
     sql, template, binds = _compiled(conn, name, build, tuple(names or rows[0]))
+    if raw:
+        binds = [(n, None if n in raw else p) for n, p in binds]
+    values = _values(rows, binds)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if not template:
-            cursor.executemany(
-                sql, [tuple(row[n] if p is None else p(row[n]) for n, p in binds) for row in rows]
-            )
+            cursor.executemany(sql, values)
             return
         from psycopg2.extras import execute_values
 
-        values = [{n: row[n] if p is None else p(row[n]) for n, p in binds} for row in rows]
-        execute_values(cursor, sql, values, template=template, page_size=_PAGE)
+        names = [n for n, _ in binds]
+        execute_values(
+            cursor,
+            sql,
+            [dict(zip(names, v, strict=True)) for v in values],
+            template=template,
+            page_size=_PAGE,
+        )
     finally:
         cursor.close()
+
+
+def _values(rows: Sequence[Mapping[str, Any]], binds: list[tuple[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows as tuples in bind order, each value through its bind processor; built column by
+    column with C-level ``itemgetter``/``map``/``zip`` (a per-cell Python loop cost more than the
+    statement)."""
+    getter = itemgetter(*(n for n, _ in binds))
+    tuples: list[tuple[Any, ...]] = (
+        [(getter(row),) for row in rows] if len(binds) == 1 else list(map(getter, rows))
+    )
+    processed = [(i, p) for i, (_, p) in enumerate(binds) if p is not None]
+    if not processed:
+        return tuples
+    columns = list(zip(*tuples, strict=True))
+    for i, process in processed:
+        columns[i] = tuple(map(process, columns[i]))
+    return list(zip(*columns, strict=True))

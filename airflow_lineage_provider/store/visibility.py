@@ -213,3 +213,15 @@ def event_condition(scope: Scope) -> ColumnElement[bool]:
     if scope.dag_ids is None:
         return true()
     return and_(t.Event.job_name.is_not(None), _rule(t.Event.job_namespace, t.Event.job_name, scope))
+
+
+def run_condition(run_id: Any, scope: Scope) -> ColumnElement[bool]:
+    """SQL condition on a run id column: the run is stored and its job is visible.
+
+    What a restricted reader sees of a dataset (its versions, facets, fields, current version and
+    column lineage) comes only from rows whose run passes this condition."""
+    if scope.dag_ids is None:
+        return true()
+    job, run = aliased(t.Node), aliased(t.Run)
+    runs = select(run.run_id).join(job, job.id == run.job_id)
+    return exists(runs.where(run.run_id == run_id, job_condition(job, scope)))

@@ -10,6 +10,7 @@ statements, not a few dozen per event.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -21,7 +22,7 @@ from airflow_lineage_provider.core.events import ParsedEvent, parse_time
 from airflow_lineage_provider.store import approvals, chain
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.tables import Event
-from airflow_lineage_provider.store.upserts import bulk, insert, statement
+from airflow_lineage_provider.store.upserts import bulk, fetch, insert, statement
 
 __all__ = ["GraphWriter", "insert_raw", "node_key"]
 
@@ -29,6 +30,7 @@ TERMINAL = {"COMPLETE": "COMPLETED", "FAIL": "FAILED", "ABORT": "ABORTED"}
 ACTIVE = {"START": "RUNNING", "RUNNING": "RUNNING"}
 TERMINAL_STATES = set(TERMINAL.values())
 _CHUNK = 200
+_RAW_COLUMNS = frozenset({"payload", "normalised"})
 
 
 def _merge(
@@ -38,8 +40,18 @@ def _merge(
     return {**old, **new} if old_time is None or t >= old_time else {**new, **old}
 
 
+def _payload_text(event: ParsedEvent) -> str:
+    """The JSON text stored for an event: the canonical text validation made, else made here."""
+    if event.encoded is not None:
+        return event.encoded
+    return json.dumps(event.payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
 def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -> set[str]:
-    """Append the raw events, each chained to the one before (:mod:`.chain`); return the new keys."""
+    """Append the raw events, each chained to the one before (:mod:`.chain`); return the new keys.
+
+    The payload is written as its canonical JSON text (sorted keys; PostgreSQL's JSONB keeps no key
+    order either), the same text the chain hash covers, so an event is encoded once."""
     unique = {e.key: e for e in events}
     previous = chain.lock_head(conn)  # from here on no other writer appends until we commit
     stored: set[str] = set()
@@ -51,7 +63,8 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
     for e in unique.values():
         if e.key in stored:
             continue
-        previous = chain.link(previous, e.key, e.payload)
+        text = _payload_text(e)
+        previous = chain.link(previous, e.key, e.payload, text)
         rows.append(
             {
                 "event_key": e.key,
@@ -61,15 +74,17 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
                 "run_id": e.run_id,
                 "job_namespace": e.job_namespace,
                 "job_name": e.job_name,
-                "payload": e.payload,
+                "payload": text,
                 "received_at": now,
                 "chain_hash": previous,
+                "normalised": json.dumps(list(e.normalised)) if e.normalised else None,
             }
         )
-    bulk(conn, "events.new", lambda c: insert(c, Event), rows)  # ids follow the order the chain was built in
+    # ids follow the order the chain was built in; payload and normalised are JSON text already
+    bulk(conn, "events.new", lambda c: insert(c, Event), rows, raw=_RAW_COLUMNS)
     if rows:
         last_key = rows[-1]["event_key"]
-        last_id = conn.execute(statement(conn, "events.id", _event_id), {"key": last_key}).scalar_one()
+        last_id = fetch(conn, "events.id", _event_id, key=last_key)[0][0]
         chain.move_head(conn, last_id, previous)
     return {str(row["event_key"]) for row in rows}
 
@@ -91,25 +106,22 @@ def _datasets(event: ParsedEvent) -> list[dict[str, Any]]:
 
 def _node_keys(events: Sequence[ParsedEvent]) -> dict[str, tuple[str, str, str]]:
     """Every node the events name: jobs, parent jobs, datasets and column-lineage sources."""
-    wanted: dict[str, tuple[str, str, str]] = {}
-
-    def add(kind: str, namespace: str, name: str) -> None:
-        wanted.setdefault(node_key(kind, namespace, name), (kind, namespace, name))
-
+    wanted: dict[tuple[str, str, str], None] = {}  # in the order named: new nodes get ids in it
+    add = wanted.setdefault
     for event in events:
         payload = event.payload
         if event.kind != "dataset":
-            add("job", payload["job"]["namespace"], payload["job"]["name"])
+            add(("job", payload["job"]["namespace"], payload["job"]["name"]))
             parent = ((payload.get("run") or {}).get("facets") or {}).get("parent") or {}
             if parent.get("run") and parent.get("job"):
-                add("job", parent["job"]["namespace"], parent["job"]["name"])
+                add(("job", parent["job"]["namespace"], parent["job"]["name"]))
         for ds in _datasets(event):
-            add("dataset", ds["namespace"], ds["name"])
+            add(("dataset", ds["namespace"], ds["name"]))
             facet = (ds.get("facets") or {}).get("columnLineage") or {}
             for spec in (facet.get("fields") or {}).values():
                 for source in spec.get("inputFields") or []:
-                    add("dataset", source["namespace"], source["name"])
-    return wanted
+                    add(("dataset", source["namespace"], source["name"]))
+    return {node_key(*named): named for named in wanted}
 
 
 def _run_ids(events: Sequence[ParsedEvent]) -> set[str]:

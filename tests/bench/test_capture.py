@@ -94,9 +94,20 @@ def test_percentiles_interpolate_between_ranks_and_are_nan_for_nothing() -> None
 
 def test_the_table_compares_each_mode_with_off_and_leaves_unmeasured_cells_empty() -> None:
     rows = [
-        figures.Row("off", 20, 0.100, 0.200, late=1, adj_p50=0.100, adj_p99=0.150),
         figures.Row(
-            "ours", 20, 0.150, 0.400, adj_p50=0.150, adj_p99=0.400, listener_p50=0.02, listener_p99=0.03
+            "off", 20, 0.100, 0.200, late=1, adj_p50=0.100, adj_p99=0.150, cpu_p50=0.05, cpu_p99=0.06
+        ),
+        figures.Row(
+            "ours",
+            20,
+            0.150,
+            0.400,
+            adj_p50=0.150,
+            adj_p99=0.400,
+            listener_p50=0.02,
+            listener_p99=0.03,
+            cpu_p50=0.053,
+            cpu_p99=0.07,
         ),
     ]
 
@@ -106,7 +117,8 @@ def test_the_table_compares_each_mode_with_off_and_leaves_unmeasured_cells_empty
     assert table[2].startswith("| off | 20 | 100.0 / 200.0 | 0 / 0 | 1.00x / 1.00x | 1 of 20 |")
     ours = table[3]
     assert "| +50.0 / +200.0 | 1.50x / 2.00x | 0 of 20 |" in ours
-    assert "| 20.0 / 30.0 | - | - |" in ours
+    assert "| 20.0 / 30.0 | - | - | 53.0 / 70.0 | +3.0 / +10.0 |" in ours
+    assert table[2].endswith("| 50.0 / 60.0 | 0 / 0 |")
 
 
 def test_hook_times_add_up_per_task_attempt_and_split_by_event(tmp_path: Path) -> None:
@@ -120,11 +132,13 @@ def test_hook_times_add_up_per_task_attempt_and_split_by_event(tmp_path: Path) -
     hooktimes.appender(str(tasks))("ours", "on_task_instance_running", {"task_instance": TI()}, 0.010)
     hooktimes.appender(str(tasks))("ours", "on_task_instance_success", {"task_instance": TI()}, 0.002)
     hooktimes.appender(str(tasks))("official", "on_task_instance_running", {"task_instance": TI()}, 0.5)
+    hooktimes.appender(str(tasks))("process", hooktimes.TASK_CPU, {"task_instance": TI()}, 0.07)
     hooktimes.appender(str(dags))("ours", "on_dag_run_running", {"dag_run": DagRun(), "msg": "x"}, 0.001)
 
     times, dag_times = hooktimes.read(tasks), hooktimes.read(dags)
 
     assert times.per_task == {"ours": [pytest.approx(0.012)], "official": [0.5]}
+    assert times.task_cpu == [0.07] and hooktimes.read(tasks, runs={"warm-up"}).task_cpu == []
     assert times.by_event["ours"] == {"START": [0.010], "COMPLETE": [0.002]}
     assert dag_times.by_event == {"ours": {"START": [0.001]}} and dag_times.per_task == {}
     assert tasks.read_text().splitlines()[0] == (
@@ -251,6 +265,8 @@ def test_capture_under_real_task_processes_prints_numbers_for_off_and_ours(tmp_p
     assert re.search(rf"scheduler DAG-run hooks \(ours\), per event.*: .*p50 {number}", out)
     assert re.search(r"delivery, task end .* p50 -?\d+ ms, p95 -?\d+ ms, max -?\d+ ms over 20 tasks", out)
     assert out.count("check OK") == 2
+    cpu = rf"CPU time of each task process \(fork to its last listener call\): p50 {number} ms, p99 {number}"
+    assert len(re.findall(cpu + " ms over 20 tasks", out)) == 2  # off too: the timer runs in every mode
     assert re.search(rf"local added per task vs off, ours: p50 [+-]{number} ms", out)
     table = [line for line in out.splitlines() if line.startswith("| ")]
     assert [line.split(" | ")[0] for line in table[1:]] == ["| off", "| ours"]

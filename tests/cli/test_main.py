@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from airflow_lineage_provider import LineageStore
@@ -16,6 +17,7 @@ from tests.cli.shell import (
     stored_events,
     write_jsonl,
 )
+from tests.store.events import ds, run_event
 
 
 def test_upstream_prints_an_indented_tree_marking_node_types_versions_and_run_states(shop_url: str) -> None:
@@ -204,7 +206,7 @@ def test_ingest_of_an_invalid_event_names_line_and_field_and_stores_nothing(
     store_url: str, tmp_path: Path
 ) -> None:
     events = shop_events()
-    events[2]["eventTime"] = "2026-01-01T00:20:00"  # no time zone
+    events[2]["eventTime"] = "2026-01-01 at noon"  # not a time
     path = write_jsonl(tmp_path / "bad.jsonl", ["", *(json.dumps(e) for e in events)])
     LineageStore.from_url(store_url).upgrade()  # an existing, empty store, so "nothing stored" can be read
 
@@ -259,3 +261,28 @@ def test_export_writes_jsonl_to_stdout_by_default(shop_url: str) -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == len(shop_events())
     assert all(json.loads(line)["job"]["namespace"] == "airflow" for line in lines)
+
+
+def test_ingest_reads_events_as_marquez_does_and_show_lists_what_it_read_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    run_id = str(uuid.uuid4())
+    no_url = run_event("START", "lenient.cli", run_id, inputs=[ds("cli_in")])
+    del no_url["schemaURL"]
+    naive = run_event(
+        "COMPLETE", "lenient.cli", run_id, minute=1, inputs=[ds("cli_in")], outputs=[ds("cli_out")]
+    )
+    naive["eventTime"] = "2026-01-01T00:01:00"
+    path = write_jsonl(tmp_path / "lenient.jsonl", [json.dumps(no_url), json.dumps(naive)])
+
+    ingested = cli("ingest", str(path), "--store-url", url)
+    shown = cli("show", f"run:{run_id}", "--json", "--store-url", url)
+
+    assert ingested.returncode == 0, ingested.stderr
+    assert shown.returncode == 0, shown.stderr
+    details = json.loads(shown.stdout)
+    assert details["state"] == "COMPLETED"
+    assert {(n["eventType"], n["field"]) for n in details["normalised"]} == {
+        ("START", "schemaURL"),
+        ("COMPLETE", "eventTime"),
+    }
+    assert stored_events(url) == [no_url, naive]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_lineage_provider.core.events import parse_event
-from airflow_lineage_provider.emit.outbox import Outbox
+from airflow_lineage_provider.emit.outbox import ACCEPTS_PARSED, Outbox
 from airflow_lineage_provider.exceptions import InvalidEventError, StoreError
 from tests.emit.logs import LineageLog
 from tests.store.events import new_run, run_event
@@ -173,3 +173,45 @@ def test_drain_stops_at_its_limit(tmp_path: Path, limit: int) -> None:
     result = outbox.drain(Collector(), limit=limit)
 
     assert result.delivered == limit and result.remaining == 3 - limit
+
+
+def test_a_deliver_that_accepts_parsed_events_gets_those_reading_validated(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    events = [_event(minute=m) for m in range(3)]
+    for event in events:
+        _put(outbox, event)
+    plain, parsed = Collector(), Collector()
+    setattr(parsed, ACCEPTS_PARSED, True)
+
+    Outbox(tmp_path).drain(parsed)
+    for event in events:
+        _put(outbox, event)
+    Outbox(tmp_path).drain(plain)
+
+    assert [p.key for p in parsed.events] == [parse_event(e).key for e in events]
+    assert [p.payload for p in parsed.events] == plain.events == events
+
+
+def test_a_drain_adds_whether_the_dags_repository_is_dirty_before_it_validates(tmp_path: Path) -> None:
+    from airflow_lineage_provider.capture import mlfacets
+    from tests.core.test_gitstate import repository_with_a_dag
+
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    head = repository_with_a_dag(repository)
+    (repository / "dag.py").write_text("x = 2\n")  # an uncommitted edit
+    git = {"repository": str(repository), "commit": head}  # what a task process writes
+    record = mlfacets.reproducibility({"dagFile": str(repository / "dag.py"), "git": git}, {}, {}, {}, [])
+    events = [run_event("COMPLETE", "dag.train", new_run(), run_facets={mlfacets.REPRODUCIBILITY: record})]
+    events.append(_event())  # no record at all: left as it is
+    outbox = Outbox(tmp_path / "outbox")
+    for event in events:
+        _put(outbox, event)
+    parsed = Collector()
+    setattr(parsed, ACCEPTS_PARSED, True)
+
+    outbox.drain(parsed)
+
+    (stored,) = [p.payload for p in parsed.events if mlfacets.REPRODUCIBILITY in p.payload["run"]["facets"]]
+    found = stored["run"]["facets"][mlfacets.REPRODUCIBILITY]["code"]["git"]
+    assert found["commit"] == head and found["dirty"] is True and len(found["diffHash"]) == 64

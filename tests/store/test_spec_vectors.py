@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import SPEC_DIR
-from tests.spec import spec_errors
-from tests.store.events import ds, new_run, run_event
-
-VECTORS = sorted((SPEC_DIR / "tests").glob("*/*.json"))
-
-
-def _wrap(path: Path) -> dict:
-    facets = json.loads(path.read_text())
-    kind = path.parent.name
-    event = run_event("COMPLETE", "spec.vectors", new_run(), inputs=[ds("in")], outputs=[ds("out")])
-    if kind.endswith("InputDatasetFacet"):
-        event["inputs"][0]["inputFacets"] = facets
-    elif kind.endswith("OutputDatasetFacet"):
-        event["outputs"][0]["outputFacets"] = facets
-    elif kind.endswith("DatasetFacet"):
-        event["outputs"][0]["facets"] = facets
-    elif kind.endswith("RunFacet"):
-        event["run"]["facets"] = facets
-    elif kind.endswith("JobFacet"):
-        event["job"]["facets"] = facets
-    return event
+from tests.spec import VECTORS, spec_errors, wrap_vector
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.parent.name + "/" + p.name)
 def test_every_spec_facet_example_is_stored_and_exported_unchanged(store, path):
-    event = _wrap(path)
+    event = wrap_vector(path)
     assert spec_errors(event) == []
     assert store.record(event) is True
     assert list(store.events()) == [event]

@@ -6,10 +6,17 @@ Field names are Marquez's (camelCase on the wire); the store fills them
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from airflow_lineage_provider.core.nesting import clip
+
+# Free-form JSON from stored events, held to the nesting limit every response shares (core.nesting).
+JsonObject = Annotated[dict[str, Any], AfterValidator(clip)]
+JsonList = Annotated[list[Any], AfterValidator(clip)]
+JsonObjects = Annotated[list[dict[str, Any]], AfterValidator(clip)]
 
 
 class Model(BaseModel):
@@ -71,9 +78,14 @@ class DatasetResponse(Model):
     last_lifecycle_state: str | None
     description: str | None
     current_version: str | None
-    column_lineage: list[dict[str, Any]] | None
-    facets: dict[str, Any]
+    column_lineage: JsonObjects | None
+    facets: JsonObject
     deleted: bool
+    restricted: bool = Field(
+        False,
+        description="Something stored about this dataset came from runs you may not read: facets, "
+        "fields, versions and current version are those of the runs you may read only.",
+    )
 
 
 class DatasetCollectionResponse(Model):
@@ -83,7 +95,7 @@ class DatasetCollectionResponse(Model):
 
 class DatasetVersionRef(Model):
     dataset_version_id: DatasetVersionId
-    facets: dict[str, Any]
+    facets: JsonObject
 
 
 class RunResponse(Model):
@@ -96,13 +108,13 @@ class RunResponse(Model):
     started_at: str | None
     ended_at: str | None
     duration_ms: int | None
-    args: dict[str, Any]
+    args: JsonObject
     job_version: JobVersionId | None
     input_dataset_versions: list[DatasetVersionRef]
     output_dataset_versions: list[DatasetVersionRef]
     parent_run_id: str | None
-    context: dict[str, Any]
-    facets: dict[str, Any]
+    context: JsonObject
+    facets: JsonObject
 
 
 class RunCollectionResponse(Model):
@@ -125,8 +137,8 @@ class DatasetVersionResponse(Model):
     description: str | None
     created_by_run_uuid: str | None
     created_by_run: RunResponse | None
-    facets: dict[str, Any]
-    column_lineage: list[dict[str, Any]] | None
+    facets: JsonObject
+    column_lineage: JsonObjects | None
 
 
 class DatasetVersionCollectionResponse(Model):
@@ -151,7 +163,7 @@ class JobResponse(Model):
     description: str | None
     latest_run: RunResponse | None
     latest_runs: list[RunResponse]
-    facets: dict[str, Any]
+    facets: JsonObject
     current_version: str | None
     labels: list[str]
     tags: list[str]
@@ -177,4 +189,4 @@ class SearchResultCollectionResponse(Model):
 
 class LineageEventCollectionResponse(Model):
     total_count: int
-    events: list[dict[str, Any]] = Field(description="Raw OpenLineage events, as received.")
+    events: list[JsonObject] = Field(description="Raw OpenLineage events, as received.")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from airflow_lineage_provider.api.datamodels.catalog import Model
+from airflow_lineage_provider.api.datamodels.catalog import JsonList, JsonObject, Model
 from airflow_lineage_provider.core.graph import LineageGraph, Node
 
 
@@ -29,7 +29,7 @@ class LineageEdge(Model):
 class LineageNode(Model):
     id: str
     type: Literal["DATASET", "JOB", "RUN"]
-    data: dict[str, Any] = Field(description="Marquez-style Dataset or Job summary, plus ``depth``.")
+    data: JsonObject = Field(description="Marquez-style Dataset or Job summary, plus ``depth``.")
     in_edges: list[LineageEdge]
     out_edges: list[LineageEdge]
 
@@ -90,6 +90,7 @@ def _data(node: Node) -> dict[str, Any]:
             type=node.data.get("type") or "DB_TABLE",
             currentVersion=node.data.get("version"),
             fields=[{"name": f} for f in node.data.get("fields") or []],
+            restricted=bool(node.data.get("restricted")),
         )
     else:
         data.update(type="BATCH", jobType=node.data.get("type"), latestRun=node.data.get("latestRun"))
@@ -103,7 +104,7 @@ class InputField(Model):
     field: str
     transformation_description: str | None
     transformation_type: str | None
-    transformations: list[Any]
+    transformations: JsonList
 
 
 class ColumnFieldData(Model):
@@ -179,9 +180,20 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+class NormalisationResponse(Model):
+    index: int = Field(description="Position of the event in the request (0 for a single event).")
+    field: str = Field(description="JSON path of the field read leniently.")
+    note: str = Field(description="What was read or filled in (the raw event is stored as sent).")
+
+
 class IngestResponse(Model):
     stored: int = Field(description="Events stored by this request.")
     duplicates: int = Field(description="Events already stored before (ingest is idempotent).")
+    normalised: list[NormalisationResponse] | None = Field(
+        None,
+        description="Present when a new event was read leniently, as Marquez reads it: no schemaURL "
+        "(filled in from the event's shape), a time without a time zone (read as UTC), ...",
+    )
 
 
 class ErrorResponse(Model):

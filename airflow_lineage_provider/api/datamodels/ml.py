@@ -5,12 +5,13 @@ Nested objects are those of :class:`airflow_lineage_provider.store.ml.MLLineage`
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
-from airflow_lineage_provider.api.datamodels.catalog import Model
+from airflow_lineage_provider.api.datamodels.catalog import JsonObject, JsonObjects, Model
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
+from airflow_lineage_provider.core.nesting import clip
 
 Framework = Literal[FRAMEWORKS]  # type: ignore[valid-type]
 
@@ -32,7 +33,7 @@ class ProvenanceResponse(Model):
     root: str
     type: str | None
     version: str
-    steps: list[dict[str, Any]] = Field(
+    steps: JsonObjects = Field(
         description="Runs, nearest first: runId, job, state, startedAt, endedAt, inputs "
         "[{id, type, version, producedBy}], outputs [{id, type, version}]."
     )
@@ -44,8 +45,8 @@ class ProvenanceResponse(Model):
 class ModelImpactResponse(Model):
     root: str
     version: str | None
-    models: list[dict[str, Any]] = Field(description="Model versions downstream: id, version, runId, job.")
-    steps: list[dict[str, Any]]
+    models: JsonObjects = Field(description="Model versions downstream: id, version, runId, job.")
+    steps: JsonObjects
     is_partial: bool
 
 
@@ -54,17 +55,15 @@ class ReproducibleResponse(Model):
     version: str
     run_id: str | None
     reproducible: bool
-    checks: list[dict[str, Any]] = Field(
-        description="check, ok, required, detail (what is missing when not ok)."
-    )
+    checks: JsonObjects = Field(description="check, ok, required, detail (what is missing when not ok).")
     missing: list[str] = []
 
 
 class DiffResponse(Model):
-    run_a: dict[str, Any]
-    run_b: dict[str, Any]
+    run_a: JsonObject
+    run_b: JsonObject
     identical: bool
-    differences: dict[str, list[dict[str, Any]]] = Field(
+    differences: Annotated[dict[str, list[dict[str, Any]]], AfterValidator(clip)] = Field(
         description="By section (inputs, code, params, environment, hardware, seeds, hyperparameters, "
         "metrics): [{key, a, b}], empty where the runs agree."
     )
@@ -78,6 +77,11 @@ class RunRecordResponse(Model):
     job: str
     state: str
     recorded: bool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clip(cls, data: Any) -> Any:
+        return clip(data)
 
 
 class ApprovalResponse(Model):

@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from airflow_lineage_provider.api.datamodels.graph import ErrorResponse, IngestResponse
+from airflow_lineage_provider.api.datamodels.graph import ErrorResponse, IngestResponse, NormalisationResponse
 from airflow_lineage_provider.api.deps import EditorDep, StoreDep
 from airflow_lineage_provider.api.payload import MAX_BODY_BYTES, EventBatch, OneEvent
+from airflow_lineage_provider.store.lineagestore import RecordResult
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["OpenLineage ingest"])
 
@@ -20,9 +21,12 @@ _DATASET = {
 EVENT_SCHEMA: dict[str, Any] = {
     "title": "OpenLineage event",
     "description": "A RunEvent, DatasetEvent or JobEvent of the OpenLineage spec "
-    "(https://openlineage.io/spec/2-0-2/OpenLineage.json); facets are free-form objects.",
+    "(https://openlineage.io/spec/2-0-2/OpenLineage.json); facets are free-form objects. Read as "
+    "leniently as Marquez reads it: an absent schemaURL is filled in from the event's shape, a time "
+    "without a zone is UTC, `#/definitions/` and `#/$defs/` schemaURLs of any spec version 1-0-0 and "
+    "later name the event type; the response lists each such reading (`normalised`).",
     "type": "object",
-    "required": ["eventTime", "producer", "schemaURL"],
+    "required": ["eventTime", "producer"],
     "properties": {
         "eventType": {"type": "string", "enum": ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]},
         "eventTime": {"type": "string", "format": "date-time"},
@@ -53,6 +57,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _response(result: RecordResult) -> IngestResponse:
+    notes = [NormalisationResponse.model_validate(note) for note in result.normalised]
+    return IngestResponse(stored=result.stored, duplicates=result.duplicates, normalised=notes or None)
+
+
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
@@ -61,23 +70,23 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     "",
     status_code=status.HTTP_201_CREATED,
     responses=_ERRORS,
+    response_model_exclude_none=True,
     openapi_extra=_body(EVENT_SCHEMA),
     summary="Record one OpenLineage event",
 )
 def record_event(_: EditorDep, event: OneEvent, store: StoreDep) -> IngestResponse:
     """Validate and store one event; storing the same event again changes nothing (``duplicates: 1``)."""
-    result = store.record_many([event])
-    return IngestResponse(stored=result.stored, duplicates=result.duplicates)
+    return _response(store.record_many([event]))
 
 
 @router.post(
     "/batch",
     status_code=status.HTTP_201_CREATED,
     responses=_ERRORS,
+    response_model_exclude_none=True,
     openapi_extra=_body({"type": "array", "items": EVENT_SCHEMA}),
     summary="Record a JSON array of OpenLineage events, all or nothing",
 )
 def record_batch(_: EditorDep, events: EventBatch, store: StoreDep) -> IngestResponse:
     """Validate every event first; if one is invalid (422, ``index`` names it) nothing is stored."""
-    result = store.record_many(events)
-    return IngestResponse(stored=result.stored, duplicates=result.duplicates)
+    return _response(store.record_many(events))

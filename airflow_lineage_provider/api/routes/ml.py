@@ -3,7 +3,8 @@
 All under ``/api/v1/ml``. Reads need a reader of the node asked about (a node you may not see is not
 found, 404); recording an approval needs permission to edit every DAG, like ingest, and records the
 authenticated user as the approver. ``verify`` checks the whole event log, so it needs a reader of
-every DAG. The answers are those of :class:`airflow_lineage_provider.store.ml.MLLineage`.
+every DAG. The answers are those of :class:`airflow_lineage_provider.store.ml.MLLineage` built with the
+reader's scope: it chooses versions and follows runs the reader may read.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from airflow_lineage_provider.api.datamodels.ml import (
     VerifyResponse,
 )
 from airflow_lineage_provider.api.deps import EditorDep, ScopeDep, StoreDep
+from airflow_lineage_provider.core.nesting import clip
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store.catalog import Catalog
 from airflow_lineage_provider.store.lineagestore import LineageStore
@@ -71,23 +73,9 @@ def _root(store: LineageStore, scope: Scope, node_id: str) -> str:
     return found
 
 
-def _keep_visible_steps(store: LineageStore, scope: Scope, answer: dict[str, Any]) -> dict[str, Any]:
-    if scope.unrestricted:
-        return answer
-    shown = Catalog(store).visible_ids(scope, [f"run:{s['runId']}" for s in answer["steps"]])
-    answer["steps"] = [s for s in answer["steps"] if f"run:{s['runId']}" in shown]
-    if "models" in answer:
-        answer["models"] = [m for m in answer["models"] if f"run:{m['runId']}" in shown]
-    return answer
-
-
 @router.get("/models", responses=_ERRORS, summary="Models: datasets typed MODEL")
 def get_models(scope: ScopeDep, store: StoreDep) -> ModelCollectionResponse:
-    models = store.ml.models()
-    if not scope.unrestricted:
-        shown = Catalog(store).visible_ids(scope, [m["id"] for m in models])
-        models = [m for m in models if m["id"] in shown]
-    return ModelCollectionResponse.model_validate({"models": models})
+    return ModelCollectionResponse.model_validate({"models": store.ml_for(scope).models()})
 
 
 @router.get(
@@ -101,8 +89,8 @@ def get_provenance(
     as_of: Annotated[str | None, Query(alias="asOf", max_length=64)] = None,
 ) -> ProvenanceResponse:
     _root(store, scope, node_id)
-    answer = store.ml.provenance(node_id, version, as_of)
-    return ProvenanceResponse.model_validate(_keep_visible_steps(store, scope, answer))
+    answer = store.ml_for(scope).provenance(node_id, version, as_of)
+    return ProvenanceResponse.model_validate(answer)
 
 
 @router.get(
@@ -112,8 +100,8 @@ def get_impact(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ModelImpactResponse:
     _root(store, scope, node_id)
-    answer = store.ml.impact(node_id, version)
-    return ModelImpactResponse.model_validate(_keep_visible_steps(store, scope, answer))
+    answer = store.ml_for(scope).impact(node_id, version)
+    return ModelImpactResponse.model_validate(answer)
 
 
 @router.get("/reproducible", responses=_ERRORS, summary="Reproducibility checklist of a model version")
@@ -121,7 +109,7 @@ def get_reproducible(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ReproducibleResponse:
     _root(store, scope, node_id)
-    return ReproducibleResponse.model_validate(store.ml.reproducible(node_id, version))
+    return ReproducibleResponse.model_validate(store.ml_for(scope).reproducible(node_id, version))
 
 
 @router.get("/diff", responses=_ERRORS, summary="What differs between two runs")
@@ -148,7 +136,9 @@ def get_approvals(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ApprovalCollectionResponse:
     _root(store, scope, node_id)
-    return ApprovalCollectionResponse.model_validate({"approvals": store.ml.approvals(node_id, version)})
+    return ApprovalCollectionResponse.model_validate(
+        {"approvals": store.ml_for(scope).approvals(node_id, version)}
+    )
 
 
 @router.post(
@@ -178,7 +168,7 @@ def get_audit(
     output: Annotated[Literal["json", "markdown", "html"], Query(alias="format")] = "json",
 ) -> Any:
     _root(store, scope, node_id)
-    audit = store.ml.audit(node_id, version)
+    audit = clip(store.ml_for(scope).audit(node_id, version))
     if output == "json":
         return audit
     if output == "html":
