@@ -102,9 +102,12 @@ def outbox_dir() -> str:
     return os.path.abspath(os.path.expanduser(path))
 
 
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024  # 1 MiB; provider info and the emitters' fallback read it here
+
+
 @functools.cache
 def max_event_bytes() -> int:
-    return int(_number("max_event_bytes", "1048576", 1024, 4 * 1024 * 1024, "bytes"))
+    return int(_number("max_event_bytes", str(DEFAULT_MAX_EVENT_BYTES), 1024, 4 * 1024 * 1024, "bytes"))
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_lineage_provider import __version__
+from airflow_lineage_provider.conf import DEFAULT_MAX_EVENT_BYTES
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -94,7 +95,7 @@ def get_provider_info() -> dict[str, Any]:
                         "version_added": "0.1.0",
                         "type": "integer",
                         "example": "262144",
-                        "default": "1048576",
+                        "default": str(DEFAULT_MAX_EVENT_BYTES),
                     },
                     "outbox_drain_interval": {
                         "description": "Seconds between full retries of the outbox by a deliverer while "

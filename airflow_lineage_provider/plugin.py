@@ -79,9 +79,9 @@ class LineageProviderPlugin(AirflowPlugin):
     def hook_lineage_readers(self) -> list[Any]:  # type: ignore[override]
         if not _enabled():
             return []
-        from airflow.sdk.lineage import HookLineageReader
+        from airflow_lineage_provider import compat
 
-        return [HookLineageReader]
+        return [compat.hook_lineage().HookLineageReader]
 
     @property
     def external_views(self) -> list[dict[str, Any]]:  # type: ignore[override]

@@ -29,8 +29,7 @@ import httpx
 import psutil
 
 from bench import machine, queries, workload
-from tests.integration.apiserver import healthy, token
-from tests.integration.processes import free_port
+from bench.processes import free_port, healthy, token
 
 MAX_NODES = 10_000  # the REST route's largest node limit
 

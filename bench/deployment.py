@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine
-from bench.processes import BenchError, airflow, free_port, start, stop, wait_for
+from bench.processes import BenchError, airflow, free_port, healthy, start, stop, token, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 DAGS = Path(__file__).resolve().parent / "dags"
@@ -175,21 +175,8 @@ def start_components(
             "the Celery worker to be ready", lambda: " ready." in log.read_text(errors="replace"), 180, logs
         )
     base_url = env["AIRFLOW__API__BASE_URL"]
-    wait_for("the api-server", lambda: _healthy(base_url), 180, logs)
-    import httpx
-
-    login = httpx.post(f"{base_url}/auth/token", json={"username": "admin", "password": password}, timeout=30)
-    login.raise_for_status()
-    return str(login.json()["access_token"])
-
-
-def _healthy(base_url: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
+    wait_for("the api-server", lambda: healthy(base_url), 180, logs)
+    return token(base_url, "admin", password)
 
 
 def run_dag(api: Any, logs: Path, timeout: float = 600) -> str:

@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import delivery, hooktimes, report, workloadlog
@@ -44,26 +43,10 @@ from bench.deployment import (
     task_instances,
 )
 from bench.processes import BenchError, stop
-from bench.report import DELIVERY_TIMEOUT, TASKS
+from bench.report import DELIVERY_TIMEOUT, TASKS, Result
 
 MODES = ("off", "ours", "official-fork", "official-thread")
 STORES = ("sqlite", "postgres")
-
-
-@dataclass
-class Result:
-    """What one mode measured (seconds)."""
-
-    label: str
-    workloads: list[float] = field(default_factory=list)
-    run_walls: list[float] = field(default_factory=list)
-    hooks: hooktimes.HookTimes = field(default_factory=hooktimes.HookTimes)
-    dag_hooks: hooktimes.HookTimes = field(default_factory=hooktimes.HookTimes)
-    delivery: list[float] = field(default_factory=list)
-    undelivered: int = 0
-    check: str = ""
-    ok: bool = False
-    error: str | None = None
 
 
 def labels(modes: list[str], stores: list[str]) -> list[tuple[str, str, str | None]]:

@@ -1,5 +1,10 @@
-"""The processes a benchmark starts: free ports, Airflow commands with a timeout, waiting with a
-deadline, and stopping whole process groups by pid (never by name)."""
+"""The processes a benchmark or an integration test starts: free ports, Airflow commands with a
+timeout, waiting with a deadline, stopping whole process groups by pid (never by name), and an
+api-server's health and login.
+
+The one home of these helpers for ``bench/`` and ``tests/`` alike (bench never imports tests; the
+tests import from here). It lives in ``bench/`` because that is the repository's importable package of
+tools (run as ``python -m bench.<name>`` from the root), outside the wheel and outside the tests."""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from typing import Any
 
 
 class BenchError(RuntimeError):
-    """A benchmark step failed or timed out (the message carries the logs' tails)."""
+    """A benchmark or test step failed or timed out (the message carries the logs' tails)."""
 
 
 def free_port() -> int:
@@ -79,6 +84,21 @@ def start(
         )
 
 
+def start_all(
+    components: dict[str, list[str]], env: Mapping[str, str], home: Path, logs: Path
+) -> list[subprocess.Popen[bytes]]:
+    """:func:`start` for each named component (``{name: airflow args}``); all are stopped if one fails
+    to start. Stop them with :func:`stop`."""
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, args in components.items():
+            processes.append(start(name, args, env, home, logs))
+    except BaseException:
+        stop(processes)
+        raise
+    return processes
+
+
 def stop(processes: list[subprocess.Popen[bytes]], grace: float = 30) -> None:
     """SIGTERM each process group we started, then SIGKILL what is left after ``grace`` seconds."""
     for process in processes:
@@ -102,3 +122,38 @@ def stop(processes: list[subprocess.Popen[bytes]], grace: float = 30) -> None:
             process.wait(10)
         except subprocess.TimeoutExpired:
             pass
+
+
+def stop_group(pid: int, grace: float = 30) -> None:
+    """SIGTERM the process group led by ``pid`` (one we did not start as a Popen), SIGKILL what is left."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    os.killpg(pid, signal.SIGKILL)
+
+
+def healthy(base_url: str) -> bool:
+    """Whether the api-server at ``base_url`` answers its health check."""
+    import httpx
+
+    try:
+        return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def token(base_url: str, user: str, password: str) -> str:
+    """An API token of a SimpleAuthManager user (``POST /auth/token``)."""
+    import httpx
+
+    login = httpx.post(f"{base_url}/auth/token", json={"username": user, "password": password}, timeout=30)
+    login.raise_for_status()
+    return str(login.json()["access_token"])

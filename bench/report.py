@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
-from bench import figures, workloadlog
-
-if TYPE_CHECKING:
-    from bench.modes import Result
+from bench import figures, hooktimes, workloadlog
 
 TASKS = 20
 DELIVERY_TIMEOUT = 60.0
+
+
+@dataclass
+class Result:
+    """What one mode measured (seconds)."""
+
+    label: str
+    workloads: list[float] = field(default_factory=list)
+    run_walls: list[float] = field(default_factory=list)
+    hooks: hooktimes.HookTimes = field(default_factory=hooktimes.HookTimes)
+    dag_hooks: hooktimes.HookTimes = field(default_factory=hooktimes.HookTimes)
+    delivery: list[float] = field(default_factory=list)
+    undelivered: int = 0
+    check: str = ""
+    ok: bool = False
+    error: str | None = None
 
 
 def _provider(mode: str) -> str | None:

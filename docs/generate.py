@@ -76,7 +76,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse
 
 
 def cli() -> str:
-    from airflow_lineage_provider import cli as cli_module
+    from airflow_lineage_provider.cli import main as cli_module
 
     parser = cli_module.build_parser()
     doc = (cli_module.__doc__ or "").split("\n\n")

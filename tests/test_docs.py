@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from airflow_lineage_provider import cli
+from airflow_lineage_provider.cli import main as cli
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from airflow_lineage_provider import LineageStore
-from tests.test_cli import shop_events
+from tests.cli.shell import shop_events
 
 COMPARISON = Path(__file__).resolve().parent.parent / "docs" / "comparison.md"
 MARQUEZ = "http://marquez:5000"

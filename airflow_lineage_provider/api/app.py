@@ -30,7 +30,7 @@ from airflow_lineage_provider.api.headers import NoSniff
 from airflow_lineage_provider.api.paths import EncodedSlashes, no_nul
 from airflow_lineage_provider.api.payload import MAX_BODY_BYTES
 from airflow_lineage_provider.api.routes import catalog, ingest, lineage, ml, search
-from airflow_lineage_provider.store.api import LineageStore
+from airflow_lineage_provider.store.lineagestore import LineageStore
 
 DESCRIPTION = f"""OpenLineage ingest and Marquez-compatible lineage reads of airflow-lineage-provider.
 

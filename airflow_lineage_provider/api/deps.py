@@ -13,8 +13,8 @@ from fastapi import Depends, HTTPException, Request, status
 
 from airflow_lineage_provider import conf
 from airflow_lineage_provider.api import visibility
-from airflow_lineage_provider.store.api import LineageStore
 from airflow_lineage_provider.store.catalog import Catalog
+from airflow_lineage_provider.store.lineagestore import LineageStore
 from airflow_lineage_provider.store.visibility import Scope
 
 

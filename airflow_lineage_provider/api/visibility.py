@@ -24,8 +24,8 @@ from typing import Any
 
 from airflow_lineage_provider.core.graph import Direction, LineageGraph, merge_graphs
 from airflow_lineage_provider.exceptions import NodeNotFoundError
-from airflow_lineage_provider.store.api import LineageStore
 from airflow_lineage_provider.store.catalog import Catalog
+from airflow_lineage_provider.store.lineagestore import LineageStore
 from airflow_lineage_provider.store.visibility import Scope
 
 

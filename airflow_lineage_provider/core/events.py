@@ -26,10 +26,6 @@ RUN_EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 
 
-class _Facets(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
 class _Dataset(BaseModel):
     model_config = ConfigDict(extra="allow")
     namespace: str = Field(min_length=1)
@@ -172,6 +168,11 @@ def _field_path(error: dict[str, Any]) -> str:
         else:
             parts.append(("." if parts else "") + str(loc))
     return "".join(parts)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO-8601 text with ``Z``; the inverse of :func:`parse_time`."""
+    return None if value is None else value.isoformat() + "Z"
 
 
 def to_utc_naive(value: datetime) -> datetime:

@@ -104,3 +104,8 @@ def splits(node: NodeId) -> Iterator[NodeId]:
             candidate = NodeId(node.kind, rest[:index], rest[index + 1 :], node.field)
             if candidate != node:
                 yield candidate
+
+
+def node_text(kind: str, namespace: str, name: str) -> str:
+    """The id of a stored node as text (``dataset:<namespace>:<name>``; a run's uuid is its namespace)."""
+    return str(NodeId(kind, namespace, name))  # type: ignore[arg-type]

@@ -46,7 +46,7 @@ from airflow_lineage_provider.core.background import BackgroundService
 from airflow_lineage_provider.emit.outbox import Deliver, DrainResult, Outbox
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 log = logging.getLogger("airflow_lineage_provider.emit.deliverer")  # this name when run as __main__ too
 
@@ -371,7 +371,7 @@ def configured_deliver(timeout: float = 30.0) -> Deliver:
         from airflow_lineage_provider.emit.http import HttpEmitter
 
         return HttpEmitter(timeout=timeout).deliver
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
     return LineageStore.from_airflow_config(timeout=timeout).record_many
 

@@ -12,7 +12,7 @@ from airflow_lineage_provider.emit.outbox import Outbox
 
 if TYPE_CHECKING:
     from airflow_lineage_provider.core.events import ParsedEvent
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 
 class DirectEmitter(DurableEmitter):
@@ -38,7 +38,7 @@ class DirectEmitter(DurableEmitter):
             if self._given and self._store is not None:
                 return self._store
             if self._store is None or self._pid != os.getpid():
-                from airflow_lineage_provider.store.api import LineageStore
+                from airflow_lineage_provider.store.lineagestore import LineageStore
 
                 # The store's own busy/connect timeout follows the budget, so work abandoned by the
                 # budget does not linger much longer than the budget itself.

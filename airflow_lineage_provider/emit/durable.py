@@ -35,8 +35,7 @@ from airflow_lineage_provider.emit.budget import (
     run_within_budget,
 )
 from airflow_lineage_provider.emit.outbox import Outbox
-from airflow_lineage_provider.emit.serde import to_dict, utf8
-from airflow_lineage_provider.emit.spool import describe, max_event_bytes
+from airflow_lineage_provider.emit.serde import describe, max_event_bytes, to_dict, utf8
 from airflow_lineage_provider.exceptions import InvalidEventError, LineageError
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from airflow_lineage_provider.emit.outbox import DrainResult, Outbox, configured_outbox
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 
 def replay(store: LineageStore, outbox: Outbox | None = None, *, wait: bool = True) -> DrainResult:

@@ -27,21 +27,10 @@ from airflow_lineage_provider.emit import deliverer
 from airflow_lineage_provider.emit.base import Emitter
 from airflow_lineage_provider.emit.budget import budget_seconds, error_text, run_within_budget
 from airflow_lineage_provider.emit.outbox import Outbox
-from airflow_lineage_provider.emit.serde import to_dict, utf8
+from airflow_lineage_provider.emit.serde import describe, max_event_bytes, to_dict, utf8
 from airflow_lineage_provider.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
-
-
-def max_event_bytes() -> int:
-    """``[lineage_provider] max_event_bytes``; a bad value is reported and the default used."""
-    try:
-        return conf.max_event_bytes()
-    except ConfigError as exc:
-        log.warning("lineage: %s; using %d bytes", exc, DEFAULT_MAX_EVENT_BYTES)
-        return DEFAULT_MAX_EVENT_BYTES
 
 
 def _synced() -> bool:
@@ -70,21 +59,6 @@ def event_key(event: dict[str, Any]) -> str:
         when = when.astimezone(timezone.utc).replace(tzinfo=None)
     run_id = str(uuid.UUID(str(event["run"]["runId"])))
     return run_event_key(run_id, str(event.get("eventType") or "OTHER"), when.isoformat())
-
-
-def describe(event: Any) -> str:
-    """``COMPLETE of dag.task`` for a run event, ``an event`` when it cannot be told.
-
-    Reads the two fields from an event object or a dict; never serialises the event."""
-    if isinstance(event, dict):
-        event_type, job = event.get("eventType"), event.get("job")
-        name = job.get("name") if isinstance(job, dict) else None
-    else:
-        event_type, job = getattr(event, "eventType", None), getattr(event, "job", None)
-        name = getattr(job, "name", None)
-    if event_type is None or not isinstance(name, str):
-        return "an event"
-    return f"{getattr(event_type, 'value', event_type)} of {name}"
 
 
 class OutboxEmitter:

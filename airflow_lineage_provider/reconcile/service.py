@@ -31,7 +31,7 @@ from airflow_lineage_provider.core.background import BackgroundService
 from airflow_lineage_provider.exceptions import ConfigError, LineageError
 from airflow_lineage_provider.reconcile import attempts
 from airflow_lineage_provider.reconcile.events import Attempt, missing_events
-from airflow_lineage_provider.store.api import LineageStore
+from airflow_lineage_provider.store.lineagestore import LineageStore
 
 log = logging.getLogger(__name__)
 

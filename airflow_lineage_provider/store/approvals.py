@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from airflow_lineage_provider import __version__
-from airflow_lineage_provider.core.events import ParsedEvent, parse_time
+from airflow_lineage_provider.core.events import ParsedEvent, iso, parse_time
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.upserts import insert
 
@@ -75,8 +75,6 @@ def apply(conn: Connection, dataset_id: int, event: ParsedEvent) -> None:
 
 def listing(conn: Connection, dataset_id: int, version: str | None = None) -> list[dict[str, Any]]:
     """Approvals of a model, oldest first (of one version when ``version`` is given)."""
-    from airflow_lineage_provider.store.reads import iso  # reads -> writes -> approvals
-
     query = select(t.Approval).where(t.Approval.dataset_id == dataset_id)
     if version is not None:
         query = query.where(t.Approval.version == version)

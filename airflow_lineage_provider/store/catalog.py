@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, func, or_, select
 
-from airflow_lineage_provider.core.ids import NodeId, parse
+from airflow_lineage_provider.core.events import iso
+from airflow_lineage_provider.core.ids import NodeId, node_text, parse
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store import fields, marquez, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.fields import ColumnGraph
-from airflow_lineage_provider.store.reads import iso, node_text, suggest
+from airflow_lineage_provider.store.graphstate import node_key
+from airflow_lineage_provider.store.reads import suggest
 from airflow_lineage_provider.store.scoped import DatasetView, dataset_views
 from airflow_lineage_provider.store.visibility import Scope
-from airflow_lineage_provider.store.writes import node_key
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 Sort = Literal["name", "updated_at"]
 
@@ -48,7 +49,7 @@ class Catalog:
 
     @contextlib.contextmanager
     def _read(self, scope: Scope) -> Iterator[tuple[Connection, Scope]]:
-        with self._store._connect(write=False) as conn:
+        with self._store.database.connect(write=False) as conn:
             yield conn, visibility.resolve(conn, scope)
 
     @staticmethod

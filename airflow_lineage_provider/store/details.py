@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from airflow_lineage_provider.core.events import iso
+from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.reads import iso, node_text, resolve
+from airflow_lineage_provider.store.reads import resolve
 
 RECENT = 20
 

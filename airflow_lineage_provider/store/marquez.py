@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.reads import iso
 from airflow_lineage_provider.store.scoped import DatasetView
 
 

@@ -14,32 +14,34 @@ framework or an empty approver/reason is ``InvalidQueryError``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, select
 
-from airflow_lineage_provider.core.events import parse_time
+from airflow_lineage_provider.core.events import iso, parse_time
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
+from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
 from airflow_lineage_provider.store import approvals, chain, provenance, runrecords, visibility
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.reads import iso, node_text, resolve
+from airflow_lineage_provider.store.database import Database, as_of_time
+from airflow_lineage_provider.store.reads import resolve
 from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.visibility import Scope
-
-if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
 
 MODEL_TYPE = "MODEL"
 METRICS_TYPE = "METRICS"
 
 
 class MLLineage:
-    """Model lineage queries over one :class:`LineageStore` (see the module docstring)."""
+    """Model lineage queries over one store's :class:`Database` (see the module docstring); ``record``
+    stores an event as ``LineageStore.record`` does (approvals are events)."""
 
-    def __init__(self, store: LineageStore, scope: Scope | None = None) -> None:
-        self._store = store
+    def __init__(self, database: Database, record: Callable[[Any], bool], scope: Scope | None = None) -> None:
+        self._database = database
+        self._record = record
         self._scope = scope  # a reader's: versions and runs they may not read are left out
 
     def _shown(self, conn: Connection) -> provenance.Shown:
@@ -93,14 +95,14 @@ class MLLineage:
 
     def _as_of(self, conn: Connection, as_of: datetime | str | None) -> datetime | None:
         scope = None if self._scope is None else visibility.resolve(conn, self._scope)
-        return self._store._as_of(conn, as_of, scope)
+        return as_of_time(conn, as_of, scope)
 
     # -- queries --------------------------------------------------------------------------------
     def models(self, limit: int = 1000) -> list[dict[str, Any]]:
         """Model datasets, newest first, with their current version and framework (as the reader
         sees them: :mod:`.scoped`)."""
         scope = self._scope or Scope("")
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             scope = visibility.resolve(conn, scope)
             rows = conn.execute(
                 select(t.Node)
@@ -126,7 +128,7 @@ class MLLineage:
         self, node_id: str, version: str | None = None, as_of: datetime | str | None = None
     ) -> dict[str, Any]:
         """The runs back from a dataset (model) version to raw sources, with exact versions read."""
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             row = self._dataset(conn, node_id)
             chosen = self._version(conn, row, version, self._as_of(conn, as_of))
             found = provenance.provenance(conn, row.id, chosen, self._shown(conn))
@@ -135,7 +137,7 @@ class MLLineage:
 
     def impact(self, node_id: str, version: str | None = None) -> dict[str, Any]:
         """Downstream model versions of a dataset (of one version of it), with the runs that made them."""
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             row = self._dataset(conn, node_id)
             if version is not None:
                 self._version(conn, row, version)
@@ -144,17 +146,17 @@ class MLLineage:
 
     def run_record(self, run_id: str) -> dict[str, Any]:
         """The reproducibility record of one run (code, environment, hardware, inputs, ...)."""
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             return runrecords.run_record(conn, _run_id(run_id))
 
     def diff(self, run_a: str, run_b: str) -> dict[str, Any]:
         """What differs between two runs."""
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             return runrecords.diff(conn, _run_id(run_a), _run_id(run_b))
 
     def reproducible(self, node_id: str, version: str | None = None) -> dict[str, Any]:
         """Whether the run that made a model version can be reproduced: checks and what is missing."""
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             row = self._model(conn, node_id)
             return self._reproducible(conn, row, self._version(conn, row, version))
 
@@ -195,14 +197,14 @@ class MLLineage:
             raise InvalidQueryError("an approval needs a reason (--reason)")
         if framework is not None and framework not in FRAMEWORKS:
             raise InvalidQueryError(f"unknown framework {framework!r}; use one of {', '.join(FRAMEWORKS)}")
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             row = self._model(conn, node_id)
             chosen = self._version(conn, row, version)
         now = datetime.now(timezone.utc)
         event = approvals.approval_event(
             row.namespace, row.name, chosen, by.strip(), reason.strip(), framework, now
         )
-        self._store.record(event)
+        self._record(event)
         return {
             "model": node_text(row.kind, row.namespace, row.name),
             "version": chosen,
@@ -214,7 +216,7 @@ class MLLineage:
 
     def approvals(self, node_id: str, version: str | None = None) -> list[dict[str, Any]]:
         """Approvals of a model (of one version when given), oldest first."""
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             row = self._model(conn, node_id)
             if version is not None:
                 self._version(conn, row, version)
@@ -234,7 +236,7 @@ class MLLineage:
     # -- audit ----------------------------------------------------------------------------------
     def audit(self, node_id: str, version: str | None = None) -> dict[str, Any]:
         """Everything an auditor asks of one model version, plus whether the event chain verifies."""
-        with self._store._connect(write=False) as conn:
+        with self._database.connect(write=False) as conn:
             row = self._model(conn, node_id)
             chosen = self._version(conn, row, version)
             shown = self._shown(conn)

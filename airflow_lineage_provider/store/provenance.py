@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from airflow_lineage_provider.core.events import iso
+from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.reads import iso, node_text
 
 MAX_RUNS = 1000
 Shown = Callable[[str], bool]  # whether the reader may see a run (store.visibility); default: all

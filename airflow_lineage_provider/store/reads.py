@@ -15,15 +15,16 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, bindparam, or_, select
 
+from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.graph import Direction, Edge, LineageGraph, Node
-from airflow_lineage_provider.core.ids import NodeId, parse, splits
+from airflow_lineage_provider.core.ids import NodeId, node_text, parse, splits
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store import visibility
+from airflow_lineage_provider.store.graphstate import node_key
 from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.upserts import statement
 from airflow_lineage_provider.store.visibility import Scope
-from airflow_lineage_provider.store.writes import node_key
 
 _IN_CHUNK = 5000
 
@@ -31,17 +32,9 @@ _DIR = {True: "upstream", False: "downstream"}
 _EDGE_TYPE = {"dataset": "input", "job": "output"}  # by the kind of the edge's source
 
 
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat() + "Z"
-
-
 def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(ids), _IN_CHUNK):
         yield ids[start : start + _IN_CHUNK]
-
-
-def node_text(kind: str, namespace: str, name: str) -> str:
-    return str(NodeId(kind, namespace, name))  # type: ignore[arg-type]
 
 
 def find_node_row(conn: Connection, node: NodeId) -> Any | None:

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from airflow_lineage_provider.core.events import iso
+from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.exceptions import NodeNotFoundError
 from airflow_lineage_provider.store import environments
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.reads import iso, node_text
 
 REPRODUCIBILITY = "airflowLineage_reproducibility"
 MODEL = "airflowLineage_model"

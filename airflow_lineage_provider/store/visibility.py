@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.writes import node_key
+from airflow_lineage_provider.store.graphstate import node_key
 
 
 @dataclass(frozen=True)

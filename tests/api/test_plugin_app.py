@@ -31,3 +31,10 @@ def test_loading_the_plugin_as_a_task_process_does_not_import_fastapi():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_schema_of_the_api_has_a_name_of_its_own():
+    # two response models of one name get module-qualified OpenAPI names (a__b__ImpactResponse)
+    names = list(cached_app().openapi()["components"]["schemas"])
+
+    assert names and not [name for name in names if "__" in name]

@@ -132,6 +132,6 @@ def test_only_events_capture_just_validated_skip_the_stores_validation() -> None
     """REST bodies, replayed outbox files and imported files all reach the store through record_many."""
     assert sorted(set(_calls("record_validated"))) == [
         ("emit/direct.py", "deliver_validated"),
-        ("store/api.py", "record_many"),
+        ("store/lineagestore.py", "record_many"),
     ]
     assert sorted(set(_calls("deliver_validated"))) == [("emit/durable.py", "_emit")]

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.processes import free_port, stop, wait_for
+from bench.processes import free_port, healthy, stop, token, wait_for
 
 USERS = {"admin": "admin", "viewer": "viewer"}
 
@@ -55,13 +55,6 @@ def airflow_env(home: Path, dags_folder: Path, store_url: str, port: int) -> dic
     return env
 
 
-def healthy(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def airflow(
     env: Mapping[str, str], *args: str, timeout: float = 300, python: str = sys.executable
 ) -> subprocess.CompletedProcess[str]:
@@ -81,13 +74,6 @@ def airflow(
             f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         )
     return done
-
-
-def token(base_url: str, user: str, password: str) -> str:
-    """An API token of a SimpleAuthManager user (``POST /auth/token``)."""
-    login = httpx.post(f"{base_url}/auth/token", json={"username": user, "password": password}, timeout=30)
-    login.raise_for_status()
-    return str(login.json()["access_token"])
 
 
 def trigger(api: httpx.Client, dag_id: str, logs: Path) -> str:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
+from bench.processes import free_port, healthy, start, stop, token, wait_for
 from tests.conftest import REPO, fresh_postgres_database, redis_server_url
-from tests.integration.apiserver import USERS, airflow, airflow_env, healthy, token
-from tests.integration.processes import free_port, stop, wait_for
+from tests.integration.apiserver import USERS, airflow, airflow_env
 from tests.integration.test_capture_scheduler import COMPONENTS
 
 BIN = Path(sys.executable).parent
@@ -46,20 +46,6 @@ class Cluster:
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.admin_token}"}
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=60)
-
-
-def _start(
-    name: str, args: list[str], env: Mapping[str, str], cwd: Path, logs: Path
-) -> subprocess.Popen[bytes]:
-    with open(logs / f"{name}.log", "wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "airflow", *args],
-            env=dict(env),
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stop() ends it with its children
-        )
 
 
 def _forget(broker: str, prefix: str) -> None:
@@ -119,7 +105,7 @@ def running_cluster(base: Path) -> Iterator[Cluster]:
         processes: list[subprocess.Popen[bytes]] = []
         stack.callback(stop, processes)
         for name, args in COMPONENTS.items():
-            processes.append(_start(name, args, env, home, logs))
+            processes.append(start(name, args, env, home, logs))
         base_url = env["AIRFLOW__API__BASE_URL"]
         wait_for("the api-server", lambda: healthy(base_url), 180, logs)
         yield Cluster(
@@ -161,7 +147,7 @@ def running_workers(
                 "--without-mingle",
                 "--without-gossip",
             ]
-            processes.append(_start(f"worker-{name}", args, env, cluster.home, cluster.logs))
+            processes.append(start(f"worker-{name}", args, env, cluster.home, cluster.logs))
         for name in names:
             log = cluster.logs / f"worker-{name}.log"
             wait_for(

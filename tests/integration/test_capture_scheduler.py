@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.apiserver import finished_state, healthy, trigger
+from bench.processes import free_port, healthy, start_all, stop, wait_for
+from tests.integration.apiserver import finished_state, trigger
 from tests.integration.pipeline import (
     DAG_ID,
     TASKS,
@@ -25,7 +26,6 @@ from tests.integration.pipeline import (
     stored_events,
     summary,
 )
-from tests.integration.processes import free_port, start_components, stop, wait_for
 from tests.spec import validate_event
 
 pytestmark = pytest.mark.integration
@@ -78,7 +78,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     }
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    processes = start_components(COMPONENTS, env, home, logs)
+    processes = start_all(COMPONENTS, env, home, logs)
     try:
         pids = {name: process.pid for name, process in zip(COMPONENTS, processes, strict=True)}
         yield Deployment(base_url, env, home, logs, pids)

@@ -15,9 +15,9 @@ import pytest
 
 from airflow_lineage_provider.core import runids
 from airflow_lineage_provider.emit.outbox import Outbox
+from bench.processes import wait_for
 from tests.integration.apiserver import finished_state, trigger
 from tests.integration.cluster import Cluster, running_cluster, running_workers
-from tests.integration.processes import wait_for
 from tests.integration.test_example_dags import EXAMPLES, JOB_NAMESPACE, ExampleRun, expected_lineage
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.timeout(1200)]

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from airflow_lineage_provider.emit.outbox import Outbox
+from bench.processes import free_port
 from tests.figures import report
 from tests.integration.pipeline import assert_pipeline_lineage, clean_environ, stored_events
-from tests.integration.processes import free_port
 from tests.integration.test_api_server import api_server  # noqa: F401 - the real api-server fixture
 from tests.integration.test_fault_injection import BIN, EVENTS_PER_RUN, _pipeline, dags_test
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.processes import free_port, stop_group
+from bench.processes import free_port, stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from airflow_lineage_provider.core import runids
-from tests.integration.apiserver import finished_state, healthy, trigger
+from bench.processes import healthy, wait_for
+from tests.integration.apiserver import finished_state, trigger
 from tests.integration.pipeline import clean_environ, stored_events
-from tests.integration.processes import wait_for
 from tests.integration.test_capture_scheduler import COMPONENTS, Deployment
 from tests.spec import validate_event
 
@@ -37,7 +37,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     import subprocess
     import sys
 
-    from tests.integration.processes import free_port, start_components, stop
+    from bench.processes import free_port, start_all, stop
 
     home, logs, dags, plugins = (tmp_path / name for name in ("home", "logs", "dags", "plugins"))
     for folder in (home, logs, dags, plugins):
@@ -67,7 +67,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     }
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    processes = start_components(COMPONENTS, env, home, logs)
+    processes = start_all(COMPONENTS, env, home, logs)
     try:
         pids = {name: process.pid for name, process in zip(COMPONENTS, processes, strict=True)}
         yield Deployment(base_url, env, home, logs, pids)

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.processes import free_port
 from tests.integration.apiserver import ApiServer, running_api_server
-from tests.integration.processes import free_port
 from tests.ui.test_lineage_ui import CHROMIUM_ARGS, _chromium
 
 pytestmark = pytest.mark.integration

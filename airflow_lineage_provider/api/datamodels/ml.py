@@ -42,7 +42,7 @@ class ProvenanceResponse(Model):
     is_partial: bool
 
 
-class ImpactResponse(Model):
+class ModelImpactResponse(Model):
     root: str
     version: str | None
     models: JsonObjects = Field(description="Model versions downstream: id, version, runId, job.")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from airflow_lineage_provider.api.datamodels.graph import ErrorResponse, IngestResponse, NormalisationResponse
 from airflow_lineage_provider.api.deps import EditorDep, StoreDep
 from airflow_lineage_provider.api.payload import MAX_BODY_BYTES, EventBatch, OneEvent
-from airflow_lineage_provider.store.api import RecordResult
+from airflow_lineage_provider.store.lineagestore import RecordResult
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["OpenLineage ingest"])
 

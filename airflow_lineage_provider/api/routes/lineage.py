@@ -20,7 +20,7 @@ from airflow_lineage_provider.api.datamodels.graph import (
 from airflow_lineage_provider.api.deps import CatalogDep, ScopeDep, StoreDep
 from airflow_lineage_provider.api.visibility import visible_dag_lineage, visible_lineage
 from airflow_lineage_provider.core.graph import Direction
-from airflow_lineage_provider.store.api import MAX_DEPTH
+from airflow_lineage_provider.store.lineagestore import MAX_DEPTH
 
 router = APIRouter(prefix="/api/v1", tags=["Lineage"])
 

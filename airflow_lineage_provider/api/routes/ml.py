@@ -21,8 +21,8 @@ from airflow_lineage_provider.api.datamodels.ml import (
     ApprovalRequest,
     ApprovedResponse,
     DiffResponse,
-    ImpactResponse,
     ModelCollectionResponse,
+    ModelImpactResponse,
     ProvenanceResponse,
     ReproducibleResponse,
     RunRecordResponse,
@@ -31,9 +31,8 @@ from airflow_lineage_provider.api.datamodels.ml import (
 from airflow_lineage_provider.api.deps import EditorDep, ScopeDep, StoreDep
 from airflow_lineage_provider.core.nesting import clip
 from airflow_lineage_provider.exceptions import NodeNotFoundError
-from airflow_lineage_provider.store.api import LineageStore
 from airflow_lineage_provider.store.catalog import Catalog
-from airflow_lineage_provider.store.ml import MLLineage
+from airflow_lineage_provider.store.lineagestore import LineageStore
 from airflow_lineage_provider.store.visibility import Scope
 
 router = APIRouter(prefix="/api/v1/ml", tags=["Models"])
@@ -76,7 +75,7 @@ def _root(store: LineageStore, scope: Scope, node_id: str) -> str:
 
 @router.get("/models", responses=_ERRORS, summary="Models: datasets typed MODEL")
 def get_models(scope: ScopeDep, store: StoreDep) -> ModelCollectionResponse:
-    return ModelCollectionResponse.model_validate({"models": MLLineage(store, scope).models()})
+    return ModelCollectionResponse.model_validate({"models": store.ml_for(scope).models()})
 
 
 @router.get(
@@ -90,7 +89,7 @@ def get_provenance(
     as_of: Annotated[str | None, Query(alias="asOf", max_length=64)] = None,
 ) -> ProvenanceResponse:
     _root(store, scope, node_id)
-    answer = MLLineage(store, scope).provenance(node_id, version, as_of)
+    answer = store.ml_for(scope).provenance(node_id, version, as_of)
     return ProvenanceResponse.model_validate(answer)
 
 
@@ -99,10 +98,10 @@ def get_provenance(
 )
 def get_impact(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
-) -> ImpactResponse:
+) -> ModelImpactResponse:
     _root(store, scope, node_id)
-    answer = MLLineage(store, scope).impact(node_id, version)
-    return ImpactResponse.model_validate(answer)
+    answer = store.ml_for(scope).impact(node_id, version)
+    return ModelImpactResponse.model_validate(answer)
 
 
 @router.get("/reproducible", responses=_ERRORS, summary="Reproducibility checklist of a model version")
@@ -110,7 +109,7 @@ def get_reproducible(
     scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
 ) -> ReproducibleResponse:
     _root(store, scope, node_id)
-    return ReproducibleResponse.model_validate(MLLineage(store, scope).reproducible(node_id, version))
+    return ReproducibleResponse.model_validate(store.ml_for(scope).reproducible(node_id, version))
 
 
 @router.get("/diff", responses=_ERRORS, summary="What differs between two runs")
@@ -138,7 +137,7 @@ def get_approvals(
 ) -> ApprovalCollectionResponse:
     _root(store, scope, node_id)
     return ApprovalCollectionResponse.model_validate(
-        {"approvals": MLLineage(store, scope).approvals(node_id, version)}
+        {"approvals": store.ml_for(scope).approvals(node_id, version)}
     )
 
 
@@ -169,7 +168,7 @@ def get_audit(
     output: Annotated[Literal["json", "markdown", "html"], Query(alias="format")] = "json",
 ) -> Any:
     _root(store, scope, node_id)
-    audit = clip(MLLineage(store, scope).audit(node_id, version))
+    audit = clip(store.ml_for(scope).audit(node_id, version))
     if output == "json":
         return audit
     if output == "html":

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from airflow_lineage_provider import diagram
+from airflow_lineage_provider.cli import diagram
 from airflow_lineage_provider.core.graph import LineageGraph
 
 FORMATS = ("table", "tree", "json", "dot", "mermaid")
@@ -93,12 +93,18 @@ def _encoding(stream: IO[str]) -> str:
     return getattr(stream, "encoding", None) or "utf-8"
 
 
+def print_json(data: Any, stream: IO[str] | None = None) -> None:
+    """``data`` as indented JSON (what every command prints for ``--json``)."""
+    stream = stream or sys.stdout
+    json.dump(data, stream, indent=2, default=str)
+    stream.write("\n")
+
+
 def write(view: View, fmt: str, stream: IO[str] | None = None) -> None:
     """Print ``view`` in format ``fmt`` (one of :data:`FORMATS`)."""
     stream = stream or sys.stdout
     if fmt == "json":
-        json.dump(view.data, stream, indent=2, default=str)
-        stream.write("\n")
+        print_json(view.data, stream)
     elif fmt == "dot":
         stream.write(diagram.to_dot(view.graph) + "\n")
     elif fmt == "mermaid":

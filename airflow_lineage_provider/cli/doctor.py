@@ -23,7 +23,7 @@ UPGRADE = "run `airflow-lineage db upgrade`"
 # The Airflow minors the compatibility tests run on (tests/integration/test_compat.py). The range pip
 # allows is the package's own requirement on apache-airflow (pyproject.toml), which also admits the
 # next minor.
-TESTED_AIRFLOW = ("3.2", "3.3")
+TESTED_AIRFLOW = ("3.1", "3.2", "3.3")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def airflow_support(version: str, declared: str) -> Check:
     from packaging.specifiers import SpecifierSet
     from packaging.version import InvalidVersion, Version
 
-    tested = " and ".join(TESTED_AIRFLOW)
+    tested = ", ".join(TESTED_AIRFLOW[:-1]) + f" and {TESTED_AIRFLOW[-1]}"
     try:
         parsed = Version(version)
     except InvalidVersion:
@@ -114,9 +114,9 @@ def check_provider(ctx: Context) -> list[Check]:
 
 
 def check_plugin(ctx: Context) -> list[Check]:
-    from airflow import plugins_manager
+    from airflow_lineage_provider import compat
 
-    plugins, errors = plugins_manager._get_plugins()  # what every Airflow process loads
+    plugins, errors = compat.plugins()  # what every Airflow process loads
     ours = [p for p in plugins if p.name == PLUGIN]
     failed = {name: error for name, error in errors.items() if PLUGIN in name or PACKAGE in name}
     if failed:
@@ -150,10 +150,9 @@ def check_plugin(ctx: Context) -> list[Check]:
 
 
 def check_hook_lineage(ctx: Context) -> list[Check]:
-    from airflow.sdk.lineage import HookLineageReader
-    from airflow.sdk.plugins_manager import get_hook_lineage_readers_plugins
+    from airflow_lineage_provider import compat
 
-    if HookLineageReader in get_hook_lineage_readers_plugins():
+    if compat.hook_lineage().HookLineageReader in compat.hook_lineage_readers():
         return [Check("hook lineage", "ok", "a hook lineage reader is registered: SQL hooks report lineage")]
     return [
         Check(
@@ -386,25 +385,25 @@ def summary(results: list[Check]) -> str:
 
 def command(args: argparse.Namespace) -> int:
     """``airflow-lineage doctor``: print the checks (a table, or ``--json``); exit 1 when one fails."""
-    from airflow_lineage_provider import output, render
+    from airflow_lineage_provider.cli import formats, views
     from airflow_lineage_provider.core.graph import LineageGraph
 
     results = run(Context(store_url=getattr(args, "store_url", None)))
     failed = any(r.status == "fail" for r in results)
-    view = output.View(
+    view = formats.View(
         data={"ok": not failed, "checks": [r.to_dict() for r in results]},
         graph=LineageGraph("", "both", 0, [], []),
-        tree=lambda: render.checks_table(results),
-        table=lambda: render.checks_table(results),
+        tree=lambda: views.checks_table(results),
+        table=lambda: views.checks_table(results),
         summary=summary(results),
     )
-    output.write(view, args.format)
+    formats.write(view, args.format)
     return 1 if failed else 0
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add ``doctor`` to the CLI's subcommands."""
-    from airflow_lineage_provider import output
+    from airflow_lineage_provider.cli import formats
 
     sub = commands.add_parser(
         "doctor",
@@ -415,4 +414,4 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "lineage and the outbox.",
     )
     sub.set_defaults(standalone=command)
-    output.add_format_option(sub, "table", choices=("table", "json"))
+    formats.add_format_option(sub, "table", choices=("table", "json"))

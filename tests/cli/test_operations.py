@@ -8,8 +8,8 @@ from pathlib import Path
 from airflow_lineage_provider import LineageStore
 from airflow_lineage_provider.core.events import parse_event
 from airflow_lineage_provider.emit.outbox import Outbox
+from tests.cli.shell import cli, stored_events
 from tests.store.events import ds, new_run, run_event
-from tests.test_cli import cli, stored_events
 
 DOWN = "postgresql+psycopg2://postgres@127.0.0.1:1/lineage"
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from airflow_lineage_provider import diagram
+from airflow_lineage_provider.cli import diagram
 from airflow_lineage_provider.core.graph import Edge, LineageGraph, Node
 from airflow_lineage_provider.exceptions import LineageError
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from airflow_lineage_provider import jsonl
+from airflow_lineage_provider.cli import eventfiles
 from airflow_lineage_provider.exceptions import InvalidEventError
 
 
 def test_read_events_keeps_line_numbers_and_skips_blank_lines() -> None:
     stream = io.BytesIO(b'{"a": 1}\n\n  \n{"b": 2}\n')
 
-    assert jsonl.read_events(stream, "events.jsonl") == [(1, {"a": 1}), (4, {"b": 2})]
+    assert eventfiles.read_events(stream, "events.jsonl") == [(1, {"a": 1}), (4, {"b": 2})]
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_read_events_keeps_line_numbers_and_skips_blank_lines() -> None:
 )
 def test_read_events_names_the_first_bad_line(text: str, message: str) -> None:
     with pytest.raises(InvalidEventError) as error:
-        jsonl.read_events(io.BytesIO(text.encode()), "events.jsonl")
+        eventfiles.read_events(io.BytesIO(text.encode()), "events.jsonl")
 
     assert str(error.value) == message
 
@@ -39,7 +39,7 @@ def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line_past_any_read_buffe
     stream = io.BytesIO(long_line * 29 + b'{"name": "caf\xe9"}\n' + long_line)
 
     with pytest.raises(InvalidEventError) as error:
-        jsonl.read_events(stream, "events.jsonl")
+        eventfiles.read_events(stream, "events.jsonl")
 
     assert str(error.value) == "events.jsonl line 30: not UTF-8 text (invalid continuation byte at byte 14)"
 
@@ -47,7 +47,7 @@ def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line_past_any_read_buffe
 def test_write_events_writes_one_compact_event_a_line() -> None:
     stream = io.StringIO()
 
-    count = jsonl.write_events([{"a": 1, "name": "café"}, {"b": [1, 2]}], stream)
+    count = eventfiles.write_events([{"a": 1, "name": "café"}, {"b": [1, 2]}], stream)
 
     assert count == 2
     assert stream.getvalue() == '{"a":1,"name":"café"}\n{"b":[1,2]}\n'
@@ -57,7 +57,7 @@ def test_atomic_text_file_leaves_the_old_file_when_writing_fails(tmp_path: Path)
     target = tmp_path / "export.jsonl"
     target.write_text("old\n")
 
-    with pytest.raises(RuntimeError), jsonl.atomic_text_file(str(target)) as stream:
+    with pytest.raises(RuntimeError), eventfiles.atomic_text_file(str(target)) as stream:
         stream.write("half")
         raise RuntimeError("store went away")
 
@@ -69,7 +69,7 @@ def test_atomic_text_file_replaces_the_file_when_done(tmp_path: Path) -> None:
     target = tmp_path / "export.jsonl"
     target.write_text("old\n")
 
-    with jsonl.atomic_text_file(str(target)) as stream:
+    with eventfiles.atomic_text_file(str(target)) as stream:
         stream.write("new\n")
 
     assert target.read_text() == "new\n"

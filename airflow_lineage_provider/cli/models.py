@@ -1,5 +1,5 @@
 """``airflow-lineage`` commands for models: provenance, impact, reproducible, diff, approve,
-approvals, models, verify and audit (registered by :func:`airflow_lineage_provider.cli.build_parser`).
+approvals, models, verify and audit (registered by :func:`airflow_lineage_provider.cli.main.build_parser`).
 
 Exit codes as for every command; ``verify`` also exits 1 when the chain does not verify.
 """
@@ -12,19 +12,20 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from airflow_lineage_provider import jsonl, reports
+from airflow_lineage_provider import reports
+from airflow_lineage_provider.cli.eventfiles import atomic_text_file
+from airflow_lineage_provider.cli.formats import print_json
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 MODEL_HELP = "model node id: dataset:<namespace>:<name> of a dataset typed MODEL"
 
 
 def _out(args: argparse.Namespace, data: Any, text: Callable[[Any], str]) -> int:
     if args.json:
-        json.dump(data, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        print_json(data)
     else:
         print(text(data))
     return 0
@@ -102,7 +103,7 @@ def _audit(store: LineageStore, args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
         return 0
-    with jsonl.atomic_text_file(args.output) as stream:
+    with atomic_text_file(args.output) as stream:
         stream.write(text)
     print(f"wrote the {args.format} audit report of {audit['model']} to {args.output}", file=sys.stderr)
     return 0

@@ -1,24 +1,23 @@
 """Operations commands of ``airflow-lineage``: ``status``, ``replay`` (the outbox), ``prune`` and ``erase``.
 
-Registered by :func:`airflow_lineage_provider.cli.build_parser` through :func:`register`.
+Registered by :func:`airflow_lineage_provider.cli.main.build_parser` through :func:`register`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_lineage_provider import conf
+from airflow_lineage_provider.cli.formats import print_json
 from airflow_lineage_provider.emit.outbox import Outbox
 from airflow_lineage_provider.exceptions import ConfigError, InvalidQueryError, StoreError
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhwm]?)\s*$")
 _UNITS = {"": "days", "d": "days", "h": "hours", "w": "weeks", "m": "minutes"}
@@ -39,11 +38,6 @@ def _outbox(args: argparse.Namespace) -> Outbox:
     return Outbox(args.outbox or conf.outbox_dir())
 
 
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
-
-
 def _cmd_status(store: LineageStore, args: argparse.Namespace) -> int:
     outbox = _outbox(args)
     found = outbox.inspect()
@@ -58,7 +52,7 @@ def _cmd_status(store: LineageStore, args: argparse.Namespace) -> int:
         "corrupt": corrupt,
     }
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     print(f"outbox:        {outbox.path}")
     print(f"pending:       {depth}" + (f" (oldest queued {oldest:%Y-%m-%d %H:%M:%S} UTC)" if oldest else ""))
@@ -92,7 +86,7 @@ def _cmd_replay(store: LineageStore, args: argparse.Namespace) -> int:
         "error": result.error,
     }
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print(
             f"replayed {result.delivered} events from {outbox.path}: {result.dead} dead-lettered, "
@@ -116,7 +110,7 @@ def _cmd_prune(store: LineageStore, args: argparse.Namespace) -> int:
     report = store.prune(older_than, dry_run=args.dry_run)
     data = report.to_dict()
     if args.json:
-        _print_json({**data, "dryRun": args.dry_run, "runIds": report.run_ids})
+        print_json({**data, "dryRun": args.dry_run, "runIds": report.run_ids})
         return 0
     verb = "would remove" if args.dry_run else "removed"
     print(
@@ -133,7 +127,7 @@ def _cmd_prune(store: LineageStore, args: argparse.Namespace) -> int:
 def _cmd_erase(store: LineageStore, args: argparse.Namespace) -> int:
     result = store.erase(args.node, reason=args.reason)
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         print(
             f"erased {result['node']}: facets removed from the node, {result['versions']} versions and "

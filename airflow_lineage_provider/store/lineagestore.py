@@ -16,33 +16,28 @@ Contract:
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
-from airflow_lineage_provider.core.events import ParsedEvent, parse_event, parse_time
+from airflow_lineage_provider.core.events import ParsedEvent, parse_event
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
-from airflow_lineage_provider.exceptions import InvalidQueryError, LineageError, StoreError
+from airflow_lineage_provider.exceptions import InvalidQueryError, StoreError
 from airflow_lineage_provider.store import (
     chain,
     details,
     environments,
     reads,
     retention,
-    schema,
     taskruns,
     visibility,
 )
-from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine, sqlite_path
-from airflow_lineage_provider.store.tables import Run
+from airflow_lineage_provider.store.database import Database, as_of_time
+from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine
 from airflow_lineage_provider.store.visibility import Scope
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
 
@@ -73,9 +68,7 @@ class LineageStore:
     """The lineage store: raw OpenLineage events plus a versioned lineage graph derived from them."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._ready = False
-        self._lock = threading.Lock()
+        self.database = Database(engine)  # the connection scope every store module works in
         self._environments: set[str] = set()  # distribution-list hashes known to be stored
 
     @classmethod
@@ -92,62 +85,18 @@ class LineageStore:
 
     @property
     def url(self) -> str:
-        return self._engine.url.render_as_string(hide_password=True)
+        return self.database.url
 
     def close(self) -> None:
-        self._engine.dispose()
-
-    @contextlib.contextmanager
-    def _connect(self, write: bool) -> Iterator[Connection]:
-        try:
-            if write and not self._ready:  # once: a directory that held the migrated store exists
-                self._make_dirs()
-            elif not write:
-                self._check_exists()
-            if not self._ready:
-                with self._lock:
-                    if not self._ready:
-                        schema.ensure_schema(self._engine)
-                        self._ready = True
-            with self._engine.begin() if write else self._engine.connect() as conn:
-                yield conn
-        except LineageError:
-            raise
-        except SQLAlchemyError as exc:
-            cause = getattr(exc, "orig", None) or exc
-            raise StoreError(f"lineage store {self.url}: {type(cause).__name__}: {cause}") from exc
-
-    def _check_exists(self) -> None:
-        """Reading a SQLite store that is not there is an error, not a reason to create one."""
-        path = sqlite_path(str(self._engine.url))
-        if path is not None and not os.path.exists(path):
-            raise StoreError(
-                f"no lineage store at {path}: check [lineage_provider] store_url, or create it with "
-                "`airflow-lineage db upgrade`"
-            )
-
-    def _make_dirs(self) -> None:
-        path = sqlite_path(str(self._engine.url))
-        if path is not None:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.database.close()
 
     def upgrade(self) -> str:
         """Apply pending migrations; return the schema revision the store is now at."""
-        try:
-            self._make_dirs()
-            revision = schema.upgrade(self._engine)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"lineage store {self.url}: cannot migrate: {exc}") from exc
-        self._ready = True
-        return revision
+        return self.database.upgrade()
 
     def revision(self) -> str | None:
         """The schema revision the store is at (None for an empty database)."""
-        try:
-            with self._engine.connect() as conn:
-                return schema.current_revision(conn)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"lineage store {self.url}: {exc}") from exc
+        return self.database.revision()
 
     # -- writes ---------------------------------------------------------------------------------
     def record(self, event: Any) -> bool:
@@ -199,7 +148,7 @@ class LineageStore:
         detached = [environments.detach(event) for event in parsed]
         parsed = [event for event, _ in detached]
         found = dict(env for _, env in detached if env is not None)
-        with self._connect(write=True) as conn:
+        with self.database.connect(write=True) as conn:
             fresh = insert_raw(conn, parsed, now)
             environments.save(conn, found, now, self._environments)
             todo: dict[str, ParsedEvent] = {}
@@ -216,7 +165,7 @@ class LineageStore:
         if older_than <= timedelta(0):
             raise InvalidQueryError(f"older_than must be positive, not {older_than}")
         cutoff = datetime.now(timezone.utc).replace(tzinfo=None) - older_than
-        with self._connect(write=True) as conn:
+        with self.database.connect(write=True) as conn:
             report = retention.prune(conn, cutoff, dry_run=dry_run)
             if not dry_run and report.events:
                 chain.reseal(conn)  # the removed events leave the chain sealed over what remains
@@ -225,7 +174,7 @@ class LineageStore:
     def erase(self, node_id: str, reason: str = "erased on request") -> dict[str, Any]:
         """Remove a dataset's facets everywhere, keeping a tombstone node (see ``store.retention``)."""
         now = datetime.now(timezone.utc).replace(tzinfo=None)
-        with self._connect(write=True) as conn:
+        with self.database.connect(write=True) as conn:
             result = retention.erase(conn, node_id, reason=reason, now=now)
             chain.reseal(conn)  # scrubbed events are resealed; verify keeps detecting later tampering
             return result
@@ -253,77 +202,62 @@ class LineageStore:
             raise InvalidQueryError(f"depth must be an integer from 0 to {MAX_DEPTH}, not {depth!r}")
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise InvalidQueryError(f"limit must be a positive integer, not {limit!r}")
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             scope = None if scope is None else visibility.resolve(conn, scope)
-            when = self._as_of(conn, as_of, scope)
+            when = as_of_time(conn, as_of, scope)
             return reads.lineage(conn, node_id, direction, depth, when, limit, scope)
-
-    @staticmethod
-    def _as_of(conn: Connection, as_of: datetime | str | None, scope: Scope | None = None) -> datetime | None:
-        if as_of is None or isinstance(as_of, datetime):
-            return None if as_of is None else parse_time(as_of.isoformat())
-        text = as_of.removeprefix("run:")
-        when = parse_time(text)
-        if when is not None:
-            return when
-        query = select(Run.ended_at, Run.state_time, Run.started_at).where(Run.run_id == text)
-        if scope is not None:  # a run the reader may not read is answered like one never stored
-            query = query.where(visibility.run_condition(Run.run_id, scope))
-        row = conn.execute(query).first()
-        if row is None:
-            raise InvalidQueryError(f"as_of {as_of!r} is neither an ISO-8601 time nor a stored run id")
-        found = row.ended_at or row.state_time or row.started_at
-        if found is None:
-            raise InvalidQueryError(f"as_of run {text} has no recorded time yet")
-        return found  # type: ignore[no-any-return]
 
     def describe(self, node_id: str) -> dict[str, Any]:
         """Details of a dataset, job or run: facets, schema, versions, runs, inputs and outputs."""
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             return details.describe(conn, node_id)
 
     def column_lineage(self, node_id: str) -> list[dict[str, Any]]:
         """For each field of a dataset, the input fields it was computed from."""
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             return details.column_lineage(conn, node_id)
 
     def dag_jobs(self, namespace: str, dag_id: str) -> list[str]:
         """Node ids of the jobs of one Airflow DAG: the DAG's own job and its tasks' (``<dag_id>.*``)."""
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             return reads.dag_jobs(conn, namespace, dag_id)
 
     def search(self, text: str, limit: int = 20, kind: str | None = None) -> list[Node]:
         """Nodes whose name or namespace contains ``text`` (case-insensitive)."""
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             return reads.search(conn, text, limit, kind)
 
     def open_task_runs(self, namespace: str, since: datetime, limit: int = 500) -> list[taskruns.OpenTaskRun]:
         """Airflow task runs in ``namespace`` started since ``since`` with no terminal event yet."""
         if since.tzinfo is not None:
             since = since.astimezone(timezone.utc).replace(tzinfo=None)
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             return taskruns.open_task_runs(conn, namespace, since, limit)
 
     def event_types(self, run_ids: Iterable[str]) -> dict[str, set[str]]:
         """The run event types stored for each run id (runs without events are left out)."""
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             return taskruns.event_types(conn, run_ids)
 
     def verify(self) -> chain.Verification:
         """Re-check the hash chain of every stored raw event; the first event that does not match."""
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             return chain.verify(conn)
 
     @property
     def ml(self) -> MLLineage:
         """Model lineage: provenance, impact, reproducibility, run diffs, approvals and audits."""
+        return self.ml_for(None)
+
+    def ml_for(self, scope: Scope | None) -> MLLineage:
+        """:attr:`ml` as one reader (``scope``) sees it: versions and runs they may not read are left out."""
         from airflow_lineage_provider.store.ml import MLLineage
 
-        return MLLineage(self)
+        return MLLineage(self.database, self.record, scope)
 
     def events(
         self, *, after_id: int | None = None, limit: int | None = None, run_id: str | None = None
     ) -> Iterator[dict[str, Any]]:
         """Raw stored events in the order they were received."""
-        with self._connect(write=False) as conn:
+        with self.database.connect(write=False) as conn:
             yield from details.events(conn, after_id, limit, run_id)

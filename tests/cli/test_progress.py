@@ -9,8 +9,8 @@ import subprocess
 import uuid
 from pathlib import Path
 
+from tests.cli.shell import BIN
 from tests.store.events import ds, run_event
-from tests.test_cli import BIN
 
 EVENTS = 400
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_lineage_provider import cli_ops, completion, doctor, jsonl, mlcommands, output, render
+from airflow_lineage_provider.cli import completion, doctor, eventfiles, formats, models, operations, views
 from airflow_lineage_provider.core.graph import LineageGraph
 from airflow_lineage_provider.exceptions import (
     ConfigError,
@@ -33,7 +32,7 @@ from airflow_lineage_provider.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from airflow_lineage_provider.store.api import LineageStore
+    from airflow_lineage_provider.store.lineagestore import LineageStore
 
 T = TypeVar("T")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -41,62 +40,57 @@ NODE_IDS = "dataset:<namespace>:<name>, job:<namespace>:<name> or run:<uuid>"
 NODE_HELP = f"node id: {NODE_IDS}"
 
 
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
-
-
 def _cmd_lineage(store: LineageStore, args: argparse.Namespace) -> int:
     graph = store.lineage(
         args.node, direction=args.command, depth=args.depth, as_of=args.as_of, limit=args.limit
     )
-    view = output.View(
+    view = formats.View(
         data=graph.to_dict(),
         graph=graph,
-        tree=lambda: render.lineage_tree(graph, args.command),
-        table=lambda: render.nodes_table(graph.nodes, with_depth=True),
-        summary=render.lineage_summary(graph, args.command),
+        tree=lambda: views.lineage_tree(graph, args.command),
+        table=lambda: views.nodes_table(graph.nodes, with_depth=True),
+        summary=views.lineage_summary(graph, args.command),
     )
-    output.write(view, args.format)
+    formats.write(view, args.format)
     return EXIT_OK
 
 
 def _cmd_show(store: LineageStore, args: argparse.Namespace) -> int:
     details = store.describe(args.node)
-    view = output.View(
+    view = formats.View(
         data=details,
-        graph=render.neighbourhood(details),
-        tree=lambda: render.data_tree(str(details.get("id")), details),
-        table=lambda: render.key_values(details),
+        graph=views.neighbourhood(details),
+        tree=lambda: views.data_tree(str(details.get("id")), details),
+        table=lambda: views.key_values(details),
     )
-    output.write(view, args.format)
+    formats.write(view, args.format)
     return EXIT_OK
 
 
 def _cmd_search(store: LineageStore, args: argparse.Namespace) -> int:
     nodes = store.search(args.text, limit=args.limit)
-    view = output.View(
-        data=[render.node_dict(node) for node in nodes],
+    view = formats.View(
+        data=[views.node_dict(node) for node in nodes],
         graph=LineageGraph("", "both", 0, nodes, []),
-        tree=lambda: render.search_tree(nodes) if nodes else "",
-        table=lambda: render.nodes_table(nodes) if nodes else "",
+        tree=lambda: views.search_tree(nodes) if nodes else "",
+        table=lambda: views.nodes_table(nodes) if nodes else "",
         summary=None if nodes else f"nothing matches {args.text!r}",
     )
-    output.write(view, args.format)
+    formats.write(view, args.format)
     return EXIT_OK
 
 
 def _cmd_ingest(store: LineageStore, args: argparse.Namespace) -> int:
     source = "<stdin>" if args.file == "-" else args.file
     if args.file == "-":
-        with output.progress("reading", None, "bytes") as advance:
-            numbered = jsonl.read_events(sys.stdin.buffer, source, advance)
+        with formats.progress("reading", None, "bytes") as advance:
+            numbered = eventfiles.read_events(sys.stdin.buffer, source, advance)
     else:
         with open(args.file, "rb") as stream:
-            with output.progress("reading", os.path.getsize(args.file), "bytes") as advance:
-                numbered = jsonl.read_events(stream, source, advance)
+            with formats.progress("reading", os.path.getsize(args.file), "bytes") as advance:
+                numbered = eventfiles.read_events(stream, source, advance)
     try:
-        with output.progress("storing", len(numbered), "events") as advance:
+        with formats.progress("storing", len(numbered), "events") as advance:
             result = store.record_many([event for _, event in numbered], progress=advance)
     except InvalidEventError as exc:
         detail, where = str(exc), ""
@@ -107,7 +101,7 @@ def _cmd_ingest(store: LineageStore, args: argparse.Namespace) -> int:
         located.field, located.index = exc.field, exc.index
         raise located from exc
     if args.json:
-        _print_json({"file": source, "stored": result.stored, "duplicates": result.duplicates})
+        formats.print_json({"file": source, "stored": result.stored, "duplicates": result.duplicates})
     else:
         print(f"{source}: {result.stored} events stored, {result.duplicates} duplicates skipped")
     return EXIT_OK
@@ -116,14 +110,14 @@ def _cmd_ingest(store: LineageStore, args: argparse.Namespace) -> int:
 def _cmd_export(store: LineageStore, args: argparse.Namespace) -> int:
     to_stdout = args.output in (None, "-")
     # A bar on the terminal the events are printed to would mix with them.
-    show_bar = not (to_stdout and output.is_terminal(sys.stdout))
-    with output.progress("exporting", None, "events", enabled=show_bar) as advance:
+    show_bar = not (to_stdout and formats.is_terminal(sys.stdout))
+    with formats.progress("exporting", None, "events", enabled=show_bar) as advance:
         events = _counted(store.events(), advance)
         if to_stdout:
-            jsonl.write_events(events, sys.stdout)
+            eventfiles.write_events(events, sys.stdout)
             return EXIT_OK
-        with jsonl.atomic_text_file(args.output) as stream:
-            count = jsonl.write_events(events, stream)
+        with eventfiles.atomic_text_file(args.output) as stream:
+            count = eventfiles.write_events(events, stream)
     print(f"exported {count} events to {args.output}", file=sys.stderr)
     return EXIT_OK
 
@@ -137,7 +131,7 @@ def _counted(items: Iterable[T], advance: Callable[[float], None]) -> Iterator[T
 def _cmd_db_upgrade(store: LineageStore, args: argparse.Namespace) -> int:
     revision = store.upgrade()
     if args.json:
-        _print_json({"revision": revision})
+        formats.print_json({"revision": revision})
     else:
         print(f"lineage store is at revision {revision}")
     return EXIT_OK
@@ -215,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, parents=[common], help=text, description=text)
         sub.set_defaults(handler=handler, reads=reads or bool(view))
         if view:  # a read command: every output format, `view` by default
-            output.add_format_option(sub, view)
+            formats.add_format_option(sub, view)
         elif json_flag:
             sub.add_argument("--json", action="store_true", help="print JSON instead of text")
         return sub
@@ -259,8 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
         reads=True,
     )
     sub.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
-    cli_ops.register(add)
-    mlcommands.register(functools.partial(add, reads=True))  # every model command reads the store
+    operations.register(add)
+    models.register(functools.partial(add, reads=True))  # every model command reads the store
     doctor.register(commands, common)
     completion.register(commands)
     db = commands.add_parser("db", parents=[common], help="manage the store's schema")

@@ -11,13 +11,11 @@ from pathlib import Path
 import pydot
 import pytest
 
-from airflow_lineage_provider import LineageStore, output
-from tests import test_cli
+from airflow_lineage_provider import LineageStore
+from airflow_lineage_provider.cli import formats
+from tests.cli.shell import cli, dataset, job
+from tests.cli.test_diagram import parse_mermaid  # also loads pydot's parser quietly
 from tests.store.events import ds, run_event
-from tests.test_cli import cli, dataset, job
-from tests.test_diagram import parse_mermaid  # also loads pydot's parser quietly
-
-shop_url = test_cli.shop_url  # the shop pipeline's store, a module fixture
 
 READS = {
     "upstream": lambda: ["upstream", dataset("order_report")],
@@ -127,8 +125,8 @@ def test_format_and_json_together_are_a_usage_error(shop_url: str) -> None:
 
 
 def test_on_a_terminal_the_tree_is_coloured_and_says_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_lineage_provider import render
-    from tests.test_render import diamond
+    from airflow_lineage_provider.cli import views
+    from tests.cli.test_views import diamond
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -137,13 +135,13 @@ def test_on_a_terminal_the_tree_is_coloured_and_says_the_same(monkeypatch: pytes
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
     graph = diamond()
-    view = output.View(
-        data=None, graph=graph, tree=lambda: render.lineage_tree(graph, "upstream"), table=lambda: ""
+    view = formats.View(
+        data=None, graph=graph, tree=lambda: views.lineage_tree(graph, "upstream"), table=lambda: ""
     )
     terminal, pipe = Terminal(), io.StringIO()
 
-    output.write(view, "tree", terminal)
-    output.write(view, "tree", pipe)
+    formats.write(view, "tree", terminal)
+    formats.write(view, "tree", pipe)
 
     assert "\x1b[" in terminal.getvalue()
     plain = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())

@@ -6,10 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests import test_cli
-from tests.test_cli import BIN, cli, dataset
-
-shop_url = test_cli.shop_url  # the shop pipeline's store, a module fixture
+from tests.cli.shell import BIN, cli, dataset
 
 
 def complete(line: str, tmp_path: Path) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow_lineage_provider import output, render
+from airflow_lineage_provider.cli import formats, views
 from airflow_lineage_provider.core.graph import Edge, LineageGraph, Node
 
 NS = "sqlite:///data/shop.db"
@@ -33,7 +33,7 @@ def diamond() -> LineageGraph:
 
 
 def test_upstream_tree_expands_a_shared_ancestor_once() -> None:
-    assert output.plain(render.lineage_tree(diamond(), "upstream")) == "\n".join(
+    assert formats.plain(views.lineage_tree(diamond(), "upstream")) == "\n".join(
         [
             f"[dataset] final  ({NS})",
             "└── [job] combine  (airflow)",
@@ -52,7 +52,7 @@ def test_downstream_tree_follows_edges_with_the_data_in_ascii_on_an_ascii_stream
     raw = dataset("raw").id
     downstream = LineageGraph(raw, "downstream", 20, graph.nodes, graph.edges)
 
-    lines = output.plain(render.lineage_tree(downstream, "downstream"), encoding="ascii").splitlines()
+    lines = formats.plain(views.lineage_tree(downstream, "downstream"), encoding="ascii").splitlines()
 
     assert lines[0] == f"[dataset] raw  ({NS})"
     assert lines[1] == "+-- [job] make_a  (airflow)"
@@ -63,8 +63,8 @@ def test_downstream_tree_follows_edges_with_the_data_in_ascii_on_an_ascii_stream
 def test_summary_counts_the_nodes_beyond_the_root_and_says_when_there_are_none() -> None:
     lonely = LineageGraph(dataset("raw").id, "upstream", 5, [dataset("raw")], [])
 
-    assert render.lineage_summary(diamond(), "upstream") == "6 upstream nodes within depth 20"
-    assert render.lineage_summary(lonely, "upstream") == f"no upstream lineage recorded for dataset:{NS}:raw"
+    assert views.lineage_summary(diamond(), "upstream") == "6 upstream nodes within depth 20"
+    assert views.lineage_summary(lonely, "upstream") == f"no upstream lineage recorded for dataset:{NS}:raw"
 
 
 def test_key_values_lists_facets_by_name_and_long_lists_one_value_a_line() -> None:
@@ -80,7 +80,7 @@ def test_key_values_lists_facets_by_name_and_long_lists_one_value_a_line() -> No
         ],
     }
 
-    assert render.key_values(details).splitlines() == [
+    assert views.key_values(details).splitlines() == [
         "id: job:airflow:etl.clean",
         "facets: jobType, sql",
         "latestRuns:",
@@ -102,8 +102,8 @@ def test_names_that_look_like_markup_or_html_print_as_written() -> None:
     html = Node("job:airflow:<img src=x onerror=alert(1)>", "job", "airflow", "<img src=x onerror=alert(1)>")
     graph = LineageGraph(odd.id, "upstream", 2, [odd, html], [Edge(html.id, odd.id, "output")])
 
-    lines = output.plain(render.lineage_tree(graph, "upstream")).splitlines()
-    table = output.plain(render.nodes_table(graph.nodes, with_depth=True))
+    lines = formats.plain(views.lineage_tree(graph, "upstream")).splitlines()
+    table = formats.plain(views.nodes_table(graph.nodes, with_depth=True))
 
     assert lines == [
         f"[dataset] [bold red]x[/]  ({NS})  version 01234567",

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from airflow_lineage_provider import LineageStore
-from airflow_lineage_provider import doctor as doctor_module
+from airflow_lineage_provider.cli import doctor as doctor_module
 from airflow_lineage_provider.get_provider_info import get_provider_info
 from airflow_lineage_provider.store import schema
-from tests.test_cli import cli
+from tests.cli.shell import cli
 
 
 def doctor(
@@ -98,7 +98,7 @@ def test_a_disabled_plugin_fails_capture_and_hook_lineage_with_the_setting_to_ch
 
 
 def test_a_postgres_store_on_a_closed_port_is_unreachable(home: Path) -> None:
-    from tests.integration.processes import free_port
+    from bench.processes import free_port
 
     url = f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/lineage"
 
@@ -186,26 +186,26 @@ def test_the_installed_airflow_is_checked_against_the_range_the_package_declares
 
     code, checks = doctor(home)
 
-    assert doctor_module.declared_airflow() == ">=3.2,<3.5"
-    expected = f"Airflow {airflow.__version__} is supported (tested on 3.2 and 3.3)"
+    assert doctor_module.declared_airflow() == ">=3.1,<3.5"
+    expected = f"Airflow {airflow.__version__} is supported (tested on 3.1, 3.2 and 3.3)"
     assert (code, checks["airflow"]["detail"]) == (0, expected)
 
 
-@pytest.mark.parametrize("version", ["3.1.8", "3.0.6", "2.11.0", "3.5.0", "3.5.0rc1", "4.0.0"])
+@pytest.mark.parametrize("version", ["3.0.6", "3.1.0rc1", "2.11.0", "3.5.0", "3.5.0rc1", "4.0.0"])
 def test_an_airflow_outside_the_declared_range_fails_and_says_which_is_needed(version: str) -> None:
-    check = doctor_module.airflow_support(version, ">=3.2,<3.5")
+    check = doctor_module.airflow_support(version, ">=3.1,<3.5")
 
     assert check.status == "fail"
     assert check.detail.startswith(f"Airflow {version} is not supported: airflow-lineage-provider needs ")
-    assert "apache-airflow>=3.2,<3.5" in check.detail and "apache-airflow>=3.2,<3.5" in check.fix
+    assert "apache-airflow>=3.1,<3.5" in check.detail and "apache-airflow>=3.1,<3.5" in check.fix
 
 
 def test_the_next_minor_is_allowed_but_warned_as_untested() -> None:
-    check = doctor_module.airflow_support("3.4.0", ">=3.2,<3.5")
+    check = doctor_module.airflow_support("3.4.0", ">=3.1,<3.5")
 
     assert check.status == "warn" and "not yet tested" in check.detail
 
 
-@pytest.mark.parametrize("version", ["3.2.0", "3.2.2", "3.3.2"])
+@pytest.mark.parametrize("version", ["3.1.0", "3.1.8", "3.2.0", "3.2.2", "3.3.2"])
 def test_the_tested_minors_pass(version: str) -> None:
-    assert doctor_module.airflow_support(version, ">=3.2,<3.5").status == "ok"
+    assert doctor_module.airflow_support(version, ">=3.1,<3.5").status == "ok"

@@ -9,7 +9,7 @@ import warnings
 import pydot
 import pytest
 
-from airflow_lineage_provider import diagram
+from airflow_lineage_provider.cli import diagram
 from airflow_lineage_provider.core.graph import Edge, LineageGraph, Node
 
 with warnings.catch_warnings():  # pydot's grammar still calls pyparsing's pre-3.0 names on import

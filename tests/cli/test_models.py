@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from airflow_lineage_provider import LineageStore, reports
+from tests.cli.shell import cli
 from tests.store.mlworld import FEATURES_ID, MODEL_ID, PREDICTIONS_ID, RAW_ID, SOURCE_ID, World, world
-from tests.test_cli import cli
 
 
 @pytest.fixture
