@@ -306,19 +306,16 @@ class HostDelivererKeeper(BackgroundService):
         super().__init__()
         self.outbox = outbox
         self._wait = wait
+        self._previous_role: Role | None = None
         self.child: subprocess.Popen[bytes] | None = None
 
     @classmethod
     def from_config(cls, get_store: Callable[[], LineageStore]) -> HostDelivererKeeper | _Off:
         """The API server's keeper (``get_store`` is not used: the deliverer opens the configured
-        store itself); off when ``outbox_drain_interval`` is 0.
-
-        Called when the API server's app starts: the process is long-lived, so the DAG-run events it
-        sends (a run marked failed in the UI) are left to a deliverer, not delivered in the request."""
+        store itself); off when ``outbox_drain_interval`` is 0."""
         from airflow_lineage_provider import conf
         from airflow_lineage_provider.exceptions import ConfigError
 
-        set_role("component")
         try:
             interval = conf.outbox_drain_interval()
         except ConfigError as exc:
@@ -344,7 +341,17 @@ class HostDelivererKeeper(BackgroundService):
                 log.warning("lineage: the deliverer of %s exited (%s)", where, child.returncode)
                 self._stop.wait(1.0)
 
+    def start(self) -> None:
+        """Also marks this process long-lived while the keeper runs: the DAG-run events the API server
+        sends (a run marked failed in the UI) are left to the deliverer, not delivered in the request."""
+        if self._thread is None:
+            self._previous_role = role()
+            set_role("component")
+        super().start()
+
     def stop(self) -> None:
+        if self._thread is not None:
+            set_role(self._previous_role)
         super().stop()
         child = self.child
         if child is not None and child.poll() is None:

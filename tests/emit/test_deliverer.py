@@ -380,9 +380,11 @@ def test_the_api_servers_keeper_runs_one_deliverer_process_below_the_tasks_prior
         assert niceness(child.pid) == niceness(os.getpid()) + deliverer.NICENESS
         time.sleep(4)  # longer than deliverer_idle_timeout (3 s): it delivers as long as the API server runs
         assert child.poll() is None and lock_is_held(outbox)
+        assert deliverer.role() == "component"  # the API server is a long-lived process while it runs
     finally:
         keeper.stop()
     assert child.poll() is not None and not lock_is_held(outbox)
+    assert deliverer.role() == "task"  # what it was before (host_env's)
 
 
 @pytest.mark.usefixtures("host_env")
