@@ -46,8 +46,12 @@ def run(command: list[str], cwd: Path, timeout: float, env: dict[str, str] | Non
 
 
 def clean_env() -> dict[str, str]:
-    """This process's environment without what would put the repository or the test venv in reach."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    """This process's environment without what would put the repository or the test venv in reach, and
+    without Airflow or OpenLineage settings: session fixtures of other tests set some (the API tests'
+    auth manager is a class in tests/, which a fresh venv cannot import)."""
+    dropped = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+    settings = ("AIRFLOW", "OPENLINEAGE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped and not k.startswith(settings)}
     env["PATH"] = os.pathsep.join(
         p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(sys.prefix)
     )
