@@ -98,16 +98,17 @@ def _holds_distributions(path: str) -> bool:
         return False
 
 
-def _site_key() -> str:
+def _site_key(times: frozenset[tuple[str, int]], holding: frozenset[str]) -> str:
     """What the installed set depends on: each directory on sys.path that holds distributions, with
-    its modification time.
+    its modification time (``times``: sys.path's directories, :func:`_path_times`; ``holding``: those
+    that hold distributions).
 
     Installing, upgrading or removing a distribution adds or removes its ``*.dist-info`` directory,
     which changes the modification time of the directory holding it. Directories that hold none (the
     DAGs folder, the working directory: their times change all the time) are left out.
     """
     parts = [sys.executable]
-    parts += [f"{path}\x00{mtime}" for path, mtime in sorted(_path_times()) if _holds_distributions(path)]
+    parts += [f"{path}\x00{mtime}" for path, mtime in sorted(times) if path in holding]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -130,7 +131,7 @@ def _boot_id() -> str:
         return ""
 
 
-def _read_installation() -> dict[str, Any]:
+def _read_installation(site_key: str) -> dict[str, Any]:
     """The installed distributions and the platform string, from a per-user cache file when it has them.
 
     Scanning the distributions costs a task process about 0.1 s and ``platform.platform()`` a few
@@ -138,7 +139,7 @@ def _read_installation() -> dict[str, Any]:
     boot id (the kernel the platform string names): a new process with the same installation on the
     same boot reads them instead."""
     directory = _cache_dir()
-    key = hashlib.sha256(f"{_site_key()}\x00{_boot_id()}".encode()).hexdigest()[:32]
+    key = hashlib.sha256(f"{site_key}\x00{_boot_id()}".encode()).hexdigest()[:32]
     path = None if directory is None else os.path.join(directory, f"installation-{key}.json")
     if path is not None:
         try:
@@ -214,8 +215,9 @@ def _installation() -> dict[str, Any]:
     if _known is not None and (_known.times == times or _still_holds(_known, times)):
         _known.times = times
         return _known.installation
-    found = _read_installation()
-    _known = _Known(times, frozenset(path for path, _ in times if _holds_distributions(path)), found)
+    holding = frozenset(path for path, _ in times if _holds_distributions(path))
+    found = _read_installation(_site_key(times, holding))
+    _known = _Known(times, holding, found)
     return found
 
 
