@@ -88,6 +88,16 @@ def _try_lock(outbox: Outbox) -> int | None:
     return fd
 
 
+def _lock_if_free(outbox: Outbox) -> int | None:
+    """For a long-lived deliverer: the outbox's lock (its directory made first), or None when another
+    process holds it or the directory cannot be made."""
+    try:
+        outbox.path.mkdir(parents=True, exist_ok=True)
+        return _try_lock(outbox)
+    except OSError:
+        return None
+
+
 def notify(outbox: Outbox) -> None:
     """After an event was written: make sure a deliverer will take it (see the module docstring)."""
     if _role is not None:
@@ -239,9 +249,7 @@ class Deliverer(BackgroundService):
         """Hold the deliverer lock and deliver until stopped (or idle, or the outbox is gone)."""
         fd = lock_fd
         while fd is None:
-            with contextlib.suppress(OSError):
-                self.outbox.path.mkdir(parents=True, exist_ok=True)
-                fd = _try_lock(self.outbox)
+            fd = _lock_if_free(self.outbox)
             if fd is None and (self._exit_when_gone or self._stop.wait(1.0)):
                 return  # a host deliverer leaves it to the one running; a stopped thread just ends
         try:
@@ -325,10 +333,7 @@ class HostDelivererKeeper(BackgroundService):
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            fd = None
-            with contextlib.suppress(OSError):
-                self.outbox.path.mkdir(parents=True, exist_ok=True)
-                fd = _try_lock(self.outbox)
+            fd = _lock_if_free(self.outbox)
             child = self.child = None if fd is None else _spawn(self.outbox, fd, parent=os.getpid())
             if child is None:
                 self._stop.wait(self._wait)  # another deliverer runs (or none could start): look later
