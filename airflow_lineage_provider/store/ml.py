@@ -96,19 +96,21 @@ class MLLineage:
         return as_of_time(conn, as_of, scope)
 
     # -- queries --------------------------------------------------------------------------------
-    def models(self, limit: int = 1000) -> list[dict[str, Any]]:
+    def models(self, limit: int = 1000, node_id: str | None = None) -> list[dict[str, Any]]:
         """Model datasets, newest first, with their current version, framework and that version's
-        metrics (as the reader sees them: :mod:`.scoped`)."""
+        metrics (as the reader sees them: :mod:`.scoped`); ``node_id``: that model only (a dataset
+        that is not a model: none)."""
         scope = self._scope or Scope("")
         with self._database.connect(write=False) as conn:
             scope = visibility.resolve(conn, scope)
-            rows = conn.execute(
+            query = (
                 select(t.Node)
                 .where(t.Node.kind == "dataset", t.Node.type == MODEL_TYPE)
                 .where(visibility.dataset_condition(t.Node, scope))
-                .order_by(t.Node.updated_at.desc(), t.Node.id)
-                .limit(limit)
-            ).all()
+            )
+            if node_id is not None:
+                query = query.where(t.Node.id == self._dataset(conn, node_id).id)
+            rows = conn.execute(query.order_by(t.Node.updated_at.desc(), t.Node.id).limit(limit)).all()
             views = dataset_views(conn, scope, rows)
             current = [(r, str(views[r.id].version)) for r in rows if views[r.id].version is not None]
             metrics = modelmetrics.metrics_of(conn, current, self._shown(conn))
