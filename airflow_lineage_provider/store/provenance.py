@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import node_text
@@ -83,10 +83,11 @@ def _named(
     conn: Connection, steps: list[dict[str, Any]], shown: Shown = _all, read: Read | None = None
 ) -> None:
     """Replace dataset primary keys in steps by node ids, with where each input's version came from
-    (``read``: what :func:`read_from` found for (run, dataset), else the exact version's producer)."""
+    (:func:`read_from`; ``read``: what it already found for (run, dataset))."""
     pks = {pk for s in steps for side in ("inputs", "outputs") for pk, _ in s[side]}
     names = _node_ids(conn, pks)
     for step in steps:
+        reader = step.pop("row", None)
         step["outputs"] = [
             {"id": names[pk][0], "type": names[pk][1], "version": version}
             for pk, version in sorted(step["outputs"], key=lambda io: names[io[0]][0])
@@ -95,7 +96,7 @@ def _named(
         for pk, version in sorted(step["inputs"], key=lambda io: names[io[0]][0]):
             found = (read or {}).get((step["runId"], pk))
             if found is None:
-                found = Origin(producer(conn, pk, version, shown) if version else None)
+                found = read_from(conn, pk, version, reader, shown) if version and reader else Origin(None)
             item = {"id": names[pk][0], "type": names[pk][1], "version": version, "producedBy": found.run}
             if found.observed is not None:
                 item["observedVersion"] = found.observed
@@ -166,7 +167,7 @@ def provenance(conn: Connection, dataset_pk: int, version: str, shown: Shown = _
         seen.add(run_id)
         step = _step(conn, run_id)
         steps.append(step)
-        reader = step.pop("row")
+        reader = step["row"]
         for in_pk, in_ver in step["inputs"]:
             if not in_ver or reader is None:
                 continue
@@ -201,13 +202,23 @@ def impact(conn: Connection, dataset_pk: int, version: str | None, shown: Shown 
         if (pk, ver) in visited:
             continue
         visited.add((pk, ver))
-        readers = select(t.RunIO.run_id).where(t.RunIO.dataset_id == pk, t.RunIO.direction == "input")
-        if ver is not None:
-            readers = readers.where(t.RunIO.version == ver)
-        for run_id in sorted(r for r in set(conn.execute(readers).scalars()) - seen if shown(r)):
-            seen.add(run_id)
+        readers = select(t.RunIO.run_id, t.RunIO.version).where(
+            t.RunIO.dataset_id == pk, t.RunIO.direction == "input"
+        )
+        if ver is not None:  # that version, or a label no run wrote that stood for it (read_from)
+            written = select(t.DatasetVersion.version).where(t.DatasetVersion.dataset_id == pk)
+            readers = readers.where(or_(t.RunIO.version == ver, t.RunIO.version.not_in(written)))
+        found = {r.run_id: r.version for r in conn.execute(readers)}
+        for run_id in sorted(r for r in set(found) - seen if shown(r)):
             step = _step(conn, run_id)
-            step.pop("row")
+            label = found[run_id]
+            if (
+                ver is not None
+                and label != ver
+                and read_from(conn, pk, label, step["row"], shown).observed != ver
+            ):
+                continue
+            seen.add(run_id)
             steps.append(step)
             queue.extend((out_pk, out_ver) for out_pk, out_ver in step["outputs"] if out_ver)
     _named(conn, steps, shown)

@@ -93,6 +93,24 @@ def test_a_label_no_run_produced_continues_through_the_version_current_when_it_w
     assert TRAINING_ID not in answer["sources"]
 
 
+def test_impact_of_the_version_a_label_stood_for_reaches_the_runs_that_read_the_label(
+    store: LineageStore, events: Events
+) -> None:
+    prepared = store.ml.run_record(run_of(events, "prepare"))["outputs"][TRAINING_ID]
+
+    answer = store.ml.impact(TRAINING_ID, prepared)
+
+    assert {s["runId"] for s in answer["steps"]} == {run_of(events, "train"), run_of(events, "train_two")}
+    assert {(m["id"], m["version"]) for m in answer["models"]} == {
+        (MODEL_ID, "m1"),
+        ("dataset:file:/srv/casual/a.pkl", "a1"),
+        ("dataset:file:/srv/casual/b.pkl", "b1"),
+    }
+    read = {i["id"]: i for s in answer["steps"] for i in s["inputs"] if s["runId"] == run_of(events, "train")}
+    assert read[TRAINING_ID]["observedVersion"] == prepared
+    assert store.ml.impact(LATE_ID, store.describe(LATE_ID)["currentVersion"])["steps"] == []  # read before
+
+
 def test_inputs_no_run_produced_are_named_for_what_they_are(store: LineageStore) -> None:
     answer = store.ml.provenance(MODEL_ID)
     read = {i["id"]: i for i in answer["steps"][0]["inputs"]}
