@@ -57,8 +57,10 @@ class Touched:
 
 
 def connection_key(hook: Any, namespace: str) -> tuple[str, str]:
-    conn_id = hook.get_conn_id() if hasattr(hook, "get_conn_id") else getattr(hook, "conn_name_attr", "")
-    return namespace, str(conn_id)
+    """(namespace, connection id) of a hook: what the cache and the one query are per."""
+    if hasattr(hook, "get_conn_id"):
+        return namespace, str(hook.get_conn_id())
+    return namespace, str(getattr(hook, str(getattr(hook, "conn_name_attr", "")), "") or "")
 
 
 def add_schemas(lineage: Lineage, touched: dict[tuple[str, str], Touched]) -> None:
