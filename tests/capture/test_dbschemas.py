@@ -16,6 +16,7 @@ from airflow.providers.common.sql.hooks.sql import DbApiHook
 from airflow.providers.postgres.hooks.postgres import PostgresHook
 from sqlalchemy.engine import make_url
 
+from airflow_lineage_provider import LineageStore
 from airflow_lineage_provider.capture.lineage import Lineage
 from airflow_lineage_provider.emit.budget import run_within_budget
 from airflow_lineage_provider.emit.memory import AccumulatingEmitter
@@ -102,6 +103,24 @@ def test_capture_makes_no_second_connection_where_the_hooks_own_is_open_or_none_
     assert held.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
     # read_only: the schema of the table it read was known already
     assert module.CONNECTIONS["read_only"] == 1
+
+
+def test_the_stored_tables_show_their_columns_on_a_sqlite_and_a_postgresql_store(
+    events: Events, database: str, store_url: str
+) -> None:
+    store = LineageStore.from_url(store_url)
+    try:
+        store.record_many(events.all)
+        totals = store.describe(f"dataset:{NAMESPACE}:{make_url(database).database}.mart.totals")
+    finally:
+        store.close()
+
+    # the latest writer (held, which added a column) wins
+    assert [(f["name"], f.get("type")) for f in totals["fields"]] == [
+        ("customer", "text"),
+        ("total", "numeric"),
+        ("note", "varchar"),
+    ]
 
 
 def test_a_transaction_the_task_left_open_is_not_touched(
