@@ -64,7 +64,7 @@ def prepare() -> None:
 
     import openlineage_sql  # noqa: F401 - SQL parsing
 
-    from airflow_lineage_provider.capture import facets, machine, sql  # noqa: F401
+    from airflow_lineage_provider.capture import dbschemas, facets, machine, sql  # noqa: F401
 
     with contextlib.suppress(ImportError):  # hook lineage's collector, which each task resets
         import airflow.sdk.lineage  # noqa: F401
