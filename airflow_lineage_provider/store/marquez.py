@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from airflow_lineage_provider.core.events import iso
+from airflow_lineage_provider.store import assertions
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.scoped import DatasetView
 
@@ -64,7 +65,11 @@ def dataset(row: Any, view: DatasetView) -> dict[str, Any]:
 
 
 def dataset_version(
-    node: Any, view: DatasetView, version: Any, created_by: dict[str, Any] | None
+    node: Any,
+    view: DatasetView,
+    version: Any,
+    created_by: dict[str, Any] | None,
+    checks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     facets = version.facets or {}
     return {
@@ -84,6 +89,7 @@ def dataset_version(
         "createdByRun": created_by,
         "facets": facets,
         "columnLineage": None,
+        "assertions": checks or [],
     }
 
 
@@ -113,7 +119,26 @@ def runs(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "facets": {},
             }
         )
-    return [_run(r, jobs.get(r.job_id), io.get(r.run_id, {})) for r in rows]
+    notes: dict[str, list[dict[str, Any]]] = {}
+    query = (
+        select(t.Event.run_id, t.Event.event_type, t.Event.event_time, t.Event.normalised)
+        .where(t.Event.run_id.in_(run_ids), t.Event.normalised.is_not(None))
+        .order_by(t.Event.id)
+    )
+    for r in conn.execute(query):
+        notes.setdefault(r.run_id, []).extend(
+            {"eventType": r.event_type, "eventTime": iso(r.event_time), **n} for n in r.normalised or []
+        )
+    checks = assertions.of_runs(conn, run_ids)
+    return [
+        {
+            **_run(r, jobs.get(r.job_id), io.get(r.run_id, {})),
+            "normalised": notes.get(r.run_id, []),
+            "assertions": checks.get(r.run_id, []),
+            "tests": ((r.facets or {}).get("test") or {}).get("tests") or [],
+        }
+        for r in rows
+    ]
 
 
 def _run(run: Any, job: Any, io: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:

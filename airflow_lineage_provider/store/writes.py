@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
-from airflow_lineage_provider.store import approvals, chain
+from airflow_lineage_provider.store import approvals, assertions, chain, declared
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.tables import Event
 from airflow_lineage_provider.store.upserts import bulk, fetch, insert, statement
@@ -121,6 +121,8 @@ def _node_keys(events: Sequence[ParsedEvent]) -> dict[str, tuple[str, str, str]]
             for spec in (facet.get("fields") or {}).values():
                 for source in spec.get("inputFields") or []:
                     add(("dataset", source["namespace"], source["name"]))
+        for named in declared.named(event):
+            add(named)
     return {node_key(*named): named for named in wanted}
 
 
@@ -144,6 +146,8 @@ class GraphWriter:
         self.conn = conn
         self.now = now
         self.state = GraphState(conn, now)
+        self.declared = declared.Declared()
+        self.assertions: dict[tuple[str, int], dict[str, Any]] = {}
 
     def apply_all(self, events: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None) -> None:
         """Apply events (already in the order to apply them) and write the changed rows."""
@@ -154,6 +158,8 @@ class GraphWriter:
             if progress is not None:
                 progress(1)
         self.state.flush()
+        self.declared.flush(self.conn)
+        assertions.flush(self.conn, self.assertions.values())
 
     def apply(self, event: ParsedEvent) -> None:
         payload, t = event.payload, event.event_time
@@ -162,12 +168,14 @@ class GraphWriter:
             dataset_id = self.dataset(ds)
             self.merge_node_facets(dataset_id, ds.get("facets"), t)
             approvals.apply(self.conn, dataset_id, event)
+            self.declared.add(self.state.by_name, event, None, t)
             return
         job = payload["job"]
         job_facets = job.get("facets") or {}
         job_type = (job_facets.get("jobType") or {}).get("jobType")
         job_id = self.state.node("job", job["namespace"], job["name"], job_type)
         self.merge_node_facets(job_id, job_facets, t)
+        self.declared.add(self.state.by_name, event, job_id, t)
         run_id = event.run_id
         if run_id is not None:
             self.run(event, job_id)
@@ -175,7 +183,9 @@ class GraphWriter:
             dataset_id = self.dataset(ds)
             self.state.edge(dataset_id, job_id, t, run_id)
             if run_id is not None:
-                self.state.add_run_io(run_id, dataset_id, "input", self._version_read(dataset_id, ds), t)
+                version = self._version_read(dataset_id, ds)
+                self.state.add_run_io(run_id, dataset_id, "input", version, t)
+                self._assertions(run_id, dataset_id, ds, version, t)
         for ds in payload.get("outputs") or []:
             dataset_id = self.dataset(ds)
             self.state.edge(job_id, dataset_id, t, run_id)
@@ -184,7 +194,16 @@ class GraphWriter:
                 if event.event_type in ("COMPLETE", "OTHER"):
                     version = self.dataset_version(dataset_id, ds, run_id, t)
                 self.state.add_run_io(run_id, dataset_id, "output", version, t)
+                self._assertions(run_id, dataset_id, ds, version, t)
             self.column_lineage(dataset_id, ds, run_id)
+
+    def _assertions(
+        self, run_id: str, dataset_id: int, ds: dict[str, Any], version: str | None, t: datetime
+    ) -> None:
+        found = assertions.reported(ds)
+        old = self.assertions.get((run_id, dataset_id))
+        if found is not None and (old is None or t >= old["event_time"]):
+            self.assertions[(run_id, dataset_id)] = assertions.row(run_id, dataset_id, version, found, t)
 
     def merge_node_facets(self, node_id: int, facets: dict[str, Any] | None, t: datetime) -> None:
         if not facets:

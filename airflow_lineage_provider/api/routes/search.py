@@ -60,4 +60,6 @@ def list_lineage_events(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> LineageEventCollectionResponse:
     page = catalog.events(scope, before, after, sort_direction == "desc", limit, offset)
-    return LineageEventCollectionResponse.model_validate({"events": page.items, "totalCount": page.total})
+    return LineageEventCollectionResponse.model_validate(
+        {"events": page.items, "totalCount": page.total, "normalised": page.normalised}
+    )

@@ -2,6 +2,7 @@
 // job's runs with state and duration and its SQL; and everything downstream of it (impact), to download.
 import { useEffect, useState } from "react";
 import {
+  type AssertionReport,
   apiUrl,
   type Dataset,
   type DatasetVersion,
@@ -13,7 +14,7 @@ import {
   type Run,
   seg,
 } from "./api";
-import { kindOf, type ViewGraph } from "./graph";
+import { assertionsOf, kindOf, type ViewGraph } from "./graph";
 
 interface Props {
   node: LineageNode;
@@ -98,6 +99,53 @@ function Runs({ runs }: { runs: Run[] }) {
   );
 }
 
+/** Data quality assertions of reports (a dataset version's, or a run's): failing ones first. */
+function Assertions({ reports }: { reports: AssertionReport[] }) {
+  if (!reports.length) return null;
+  return (
+    <ul className="assertions" data-testid="assertions">
+      {reports.flatMap((report) =>
+        [...report.assertions]
+          .sort((a, b) => Number(a.success !== false) - Number(b.success !== false))
+          .map((a, i) => (
+            <li key={`${report.runId}-${report.dataset ?? ""}-${i}`} className={a.success === false ? "failing" : "passing"}>
+              {a.success === false ? "✗" : "✓"} {a.name ?? a.assertion ?? "assertion"}
+              {a.column ? <span className="muted"> · {a.column}</span> : null}
+              {a.severity ? <span className="muted"> · {a.severity}</span> : null}
+              {report.dataset ? <span className="muted"> · {report.dataset}</span> : null}
+            </li>
+          )),
+      )}
+    </ul>
+  );
+}
+
+function RunChecks({ runs }: { runs: Run[] }) {
+  const checked = runs.filter((r) => (r.assertions ?? []).length || (r.tests ?? []).length).slice(0, 3);
+  if (!checked.length) return null;
+  return (
+    <div data-testid="run-checks">
+      <h4>Checks of the last runs</h4>
+      {checked.map((run) => (
+        <div key={run.id} title={`run ${run.id}`}>
+          <p className="muted">run {run.id.slice(0, 8)}</p>
+          <Assertions reports={run.assertions ?? []} />
+          {(run.tests ?? []).length ? (
+            <ul className="assertions" data-testid="tests">
+              {(run.tests ?? []).map((t, i) => (
+                <li key={i} className={t.status === "fail" ? "failing" : "passing"}>
+                  {t.status === "fail" ? "✗" : t.status === "skip" ? "–" : "✓"} {t.name ?? t.type ?? "test"}
+                  {t.severity ? <span className="muted"> · {t.severity}</span> : null}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ))}
+    </div>
+  );
+}
+
 function JobDetails({ namespace, name, title }: { namespace: string; name: string; title?: string }) {
   const { data: job, error } = useFetch<Job>(`namespaces/${seg(namespace)}/jobs/${seg(name)}`);
   if (error) return <p className="error">{error}</p>;
@@ -118,6 +166,7 @@ function JobDetails({ namespace, name, title }: { namespace: string; name: strin
       ) : null}
       <h4>Last runs</h4>
       <Runs runs={job.latestRuns.slice(0, 10)} />
+      <RunChecks runs={job.latestRuns} />
       {title ? null : (
         <>
           <h4>Facets</h4>
@@ -134,11 +183,19 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
   const { data: dataset, error } = useFetch<Dataset>(base);
   const { data: versions } = useFetch<{ versions: DatasetVersion[]; totalCount: number }>(`${base}/versions`, { limit: 10 });
   const producers = [...graph.edges.values()].filter((e) => e.target === node.id).map((e) => graph.nodes.get(e.source)).filter((n): n is LineageNode => Boolean(n && n.type === "JOB"));
+  const checks = assertionsOf(node);
   if (error) return <p className="error">{error}</p>;
   if (!dataset) return <p className="muted">Loading…</p>;
   return (
     <div>
       {dataset.description ? <p>{dataset.description}</p> : null}
+      {checks ? (
+        <p className={checks.failing ? "checks failing" : "muted"} data-testid="assertion-state">
+          {checks.failing
+            ? `${checks.failing} of ${checks.total} data quality assertions failed on the current version`
+            : `All ${checks.total} data quality assertions passed on the current version`}
+        </p>
+      ) : null}
       <h4>Schema</h4>
       {dataset.fields.length ? (
         <table className="schema" data-testid="schema">
@@ -167,6 +224,7 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
             <li key={v.version}>
               <code title={v.version}>{v.version.slice(0, 12)}</code> <span className="muted">{when(v.createdAt)}</span>
               {v.createdByRun ? <span className={`state ${v.createdByRun.state.toLowerCase()}`}>{v.createdByRun.state.toLowerCase()}</span> : null}
+              <Assertions reports={v.assertions ?? []} />
             </li>
           ))}
         </ul>
@@ -207,6 +265,7 @@ function Impact({ nodeId }: { nodeId: string }) {
               .map((n) => (
                 <li key={n.id} title={n.id}>
                   <span className={`badge ${n.type}`}>{n.type}</span> {n.name} <span className="muted">· {n.depth} hops</span>
+                  {n.failingAssertions ? <span className="checks failing"> ✗ {n.failingAssertions} failing</span> : null}
                 </li>
               ))}
             {data.isPartial ? <li className="muted">… and more (download for the full list).</li> : null}

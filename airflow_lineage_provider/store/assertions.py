@@ -1,0 +1,140 @@
+"""Data quality assertions (``dataQualityAssertions``, DataQualityAssertionsDatasetFacet 1-1-0).
+
+A run reports assertions on a dataset it read (an input facet, as Airflow's common-sql check
+operators report them through the official OpenLineage provider) or wrote (a dataset facet). Each
+(run, dataset) keeps its latest report, with the dataset version the run read or wrote. A dataset's
+*assertion state* is the latest report on its current version (any report when it has no version):
+``failing`` counts assertions with ``success: false``. A restricted reader sees only reports of
+runs they may read (:func:`.visibility.run_condition`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from airflow_lineage_provider.core.events import iso
+from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store.upserts import bulk, insert
+from airflow_lineage_provider.store.visibility import Scope, run_condition
+
+_CHUNK = 1000
+FACET = "dataQualityAssertions"
+
+
+def reported(ds: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The assertions of one input or output dataset of an event (None when it reports none)."""
+    for key in ("inputFacets", "facets"):
+        facet = (ds.get(key) or {}).get(FACET)
+        if isinstance(facet, dict) and isinstance(facet.get("assertions"), list):
+            return [a for a in facet["assertions"] if isinstance(a, dict)]
+    return None
+
+
+def row(
+    run_id: str, dataset_id: int, version: str | None, found: list[dict[str, Any]], when: datetime
+) -> dict[str, Any]:
+    failing = sum(1 for a in found if a.get("success") is False)
+    return {
+        "run_id": run_id,
+        "dataset_id": dataset_id,
+        "version": version,
+        "assertions": found,
+        "failing": failing,
+        "event_time": when,
+    }
+
+
+def flush(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    bulk(conn, "assertions.upsert", _upsert, list(rows))
+
+
+def _upsert(conn: Connection) -> Any:
+    stmt = insert(conn, t.Assertion)
+    ex = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=["run_id", "dataset_id"],
+        set_={c: ex[c] for c in ("version", "assertions", "failing", "event_time")},
+        where=ex.event_time >= t.Assertion.event_time,
+    )
+
+
+def _summary(r: Any) -> dict[str, Any]:
+    return {
+        "runId": r.run_id,
+        "version": r.version,
+        "time": iso(r.event_time),
+        "failing": r.failing,
+        "total": len(r.assertions or []),
+        "assertions": r.assertions or [],
+    }
+
+
+def _visible(query: Any, scope: Scope | None) -> Any:
+    if scope is None or scope.unrestricted:
+        return query
+    return query.where(run_condition(t.Assertion.run_id, scope))
+
+
+def of_dataset(conn: Connection, dataset_pk: int, scope: Scope | None = None) -> list[dict[str, Any]]:
+    """Every report on one dataset, newest first."""
+    a = t.Assertion
+    query = select(a).where(a.dataset_id == dataset_pk).order_by(a.event_time.desc(), a.run_id)
+    return [_summary(r) for r in conn.execute(_visible(query, scope))]
+
+
+def of_runs(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The reports of each run (run id -> reports, by dataset node id); one query per 1,000 runs."""
+    a, n = t.Assertion, t.Node
+    wanted = sorted(set(run_ids))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        query = (
+            select(a, n.namespace, n.name)
+            .join(n, n.id == a.dataset_id)
+            .where(a.run_id.in_(wanted[start : start + _CHUNK]))
+            .order_by(n.namespace, n.name)
+        )
+        for r in conn.execute(query):
+            found.setdefault(r.run_id, []).append(
+                {"dataset": f"dataset:{r.namespace}:{r.name}", **_summary(r)}
+            )
+    return found
+
+
+def by_version(
+    conn: Connection, dataset_pk: int, scope: Scope | None = None
+) -> dict[str | None, list[dict[str, Any]]]:
+    """The visible reports on one dataset, by the version they checked (newest first)."""
+    found: dict[str | None, list[dict[str, Any]]] = {}
+    for report in of_dataset(conn, dataset_pk, scope):
+        found.setdefault(report["version"], []).append(report)
+    return found
+
+
+def states(
+    conn: Connection, current: dict[int, str | None], scope: Scope | None = None
+) -> dict[int, dict[str, Any]]:
+    """The assertion state of each dataset (pk -> its current version): the latest visible report on
+    that version (on any version when the dataset has none); datasets without one are left out."""
+    a = t.Assertion
+    pks = sorted(current)
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(pks), _CHUNK):
+        query = select(a.dataset_id, a.version, a.failing, a.assertions, a.run_id, a.event_time).where(
+            a.dataset_id.in_(pks[start : start + _CHUNK])
+        )
+        for r in conn.execute(_visible(query.order_by(a.event_time, a.run_id), scope)):
+            version = current.get(r.dataset_id)
+            if version is not None and r.version != version:
+                continue
+            found[r.dataset_id] = {
+                "failing": r.failing,
+                "total": len(r.assertions or []),
+                "runId": r.run_id,
+                "version": r.version,
+            }
+    return found

@@ -1,0 +1,54 @@
+"""Declared lineage (the spec's ``lineage`` facet) and data quality assertions.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-07
+
+Both tables are derived from events applied after this revision; events stored before it keep their
+facets in the raw log (export shows them) but add no declared edges or assertions.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+BIG = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "lineage_declared_edges",
+        sa.Column("src", BIG, primary_key=True),
+        sa.Column("dst", BIG, primary_key=True),
+        sa.Column("declared_by", BIG, primary_key=True),
+        sa.Column("run_id", sa.String(36)),
+        sa.Column("first_seen", sa.DateTime(), nullable=False),
+        sa.Column("last_seen", sa.DateTime(), nullable=False),
+        sa.Column("columns", JSON, nullable=False),
+    )
+    op.create_index("ix_lineage_declared_edges_dst", "lineage_declared_edges", ["dst", "src"])
+    op.create_table(
+        "lineage_assertions",
+        sa.Column("run_id", sa.String(36), primary_key=True),
+        sa.Column("dataset_id", BIG, primary_key=True),
+        sa.Column("version", sa.String(64)),
+        sa.Column("assertions", JSON, nullable=False),
+        sa.Column("failing", sa.Integer(), nullable=False),
+        sa.Column("event_time", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_lineage_assertions_dataset", "lineage_assertions", ["dataset_id", "event_time"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_lineage_assertions_dataset", table_name="lineage_assertions")
+    op.drop_table("lineage_assertions")
+    op.drop_index("ix_lineage_declared_edges_dst", table_name="lineage_declared_edges")
+    op.drop_table("lineage_declared_edges")
