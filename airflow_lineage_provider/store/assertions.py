@@ -25,13 +25,44 @@ _CHUNK = 1000
 FACET = "dataQualityAssertions"
 
 
-def reported(ds: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The assertions of one input or output dataset of an event (None when it reports none)."""
+def reported(ds: dict[str, Any], run_facets: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+    """The assertions of one input or output dataset of an event (None when it reports none).
+
+    Besides ``dataQualityAssertions``, a run's test results (TestRunFacet ``test``) that name this
+    table (``params.tested_table``, matched as the official provider matches it: the whole name or
+    its last dotted part) count as its assertions: common-sql's check operators report there when
+    their own lineage has no dataset for the table (SQLite, for one)."""
     for key in ("inputFacets", "facets"):
         facet = (ds.get(key) or {}).get(FACET)
         if isinstance(facet, dict) and isinstance(facet.get("assertions"), list):
             return [a for a in facet["assertions"] if isinstance(a, dict)]
-    return None
+    tests = ((run_facets or {}).get("test") or {}).get("tests")
+    name = str(ds.get("name") or "").lower()
+    found = [
+        _from_test(test)
+        for test in (tests if isinstance(tests, list) else [])
+        if isinstance(test, dict)
+        and test.get("status") in ("pass", "fail")
+        and _names(name, (test.get("params") or {}).get("tested_table"))
+    ]
+    return found or None
+
+
+def _names(name: str, table: Any) -> bool:
+    table = str(table or "").lower()
+    return bool(table) and (name == table or name.endswith("." + table))
+
+
+def _from_test(test: dict[str, Any]) -> dict[str, Any]:
+    """A TestRunFacet test execution as a DataQualityAssertions assertion."""
+    column = (test.get("params") or {}).get("tested_column")
+    found = {
+        "assertion": test.get("type") or test.get("name") or "test",
+        "success": test.get("status") == "pass",
+        "column": column,
+        **{k: test[k] for k in ("name", "severity", "description", "expected", "actual") if k in test},
+    }
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def row(

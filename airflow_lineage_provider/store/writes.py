@@ -200,7 +200,7 @@ class GraphWriter:
     def _assertions(
         self, run_id: str, dataset_id: int, ds: dict[str, Any], version: str | None, t: datetime
     ) -> None:
-        found = assertions.reported(ds)
+        found = assertions.reported(ds, (self.state.runs[run_id] or {}).get("facets"))
         old = self.assertions.get((run_id, dataset_id))
         if found is not None and (old is None or t >= old["event_time"]):
             self.assertions[(run_id, dataset_id)] = assertions.row(run_id, dataset_id, version, found, t)
