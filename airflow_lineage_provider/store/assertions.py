@@ -56,12 +56,12 @@ def _names(name: str, table: Any) -> bool:
 def _from_test(test: dict[str, Any]) -> dict[str, Any]:
     """A TestRunFacet test execution as a DataQualityAssertions assertion."""
     column = (test.get("params") or {}).get("tested_column")
-    found = {
+    found: dict[str, Any] = {
         "assertion": test.get("type") or test.get("name") or "test",
         "success": test.get("status") == "pass",
         "column": column,
-        **{k: test[k] for k in ("name", "severity", "description", "expected", "actual") if k in test},
     }
+    found.update({k: test[k] for k in ("name", "severity", "description", "expected", "actual") if k in test})
     return {k: v for k, v in found.items() if v is not None}
 
 
