@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, or_, select
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import NodeId, node_text, parse
 from airflow_lineage_provider.exceptions import NodeNotFoundError
-from airflow_lineage_provider.store import assertions, fields, marquez, visibility
+from airflow_lineage_provider.store import assertions, fields, marquez, tags, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.fields import ColumnGraph
 from airflow_lineage_provider.store.graphstate import node_key
@@ -191,6 +191,7 @@ class Catalog:
                 or_(
                     t.Node.name.icontains(text, autoescape=True),
                     t.Node.namespace.icontains(text, autoescape=True),
+                    tags.matching(t.Node, text, scope),
                 ),
                 visibility.node_condition(t.Node, scope),
             )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from airflow_lineage_provider.core import facetviews
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.store import assertions
@@ -124,6 +125,7 @@ def describe(conn: Connection, node_id: str) -> dict[str, Any]:
             consumers=_neighbours(conn, row.id, upstream=False),
             columnLineage=column_lineage_rows(conn, row.id),
             assertions=assertions.of_dataset(conn, row.id),
+            **facetviews.dataset(row.facets),
             normalised=_normalised_dataset_events(conn, row.namespace, row.name),
         )
     else:
@@ -135,6 +137,7 @@ def describe(conn: Connection, node_id: str) -> dict[str, Any]:
             prow = conn.execute(select(t.Node).where(t.Node.id == row.parent_job_id)).first()
             parent = node_text(prow.kind, prow.namespace, prow.name) if prow else None
         base.update(
+            **facetviews.job(row.facets),
             parentJob=parent,
             latestRuns=[_run_summary(r) for r in runs],
             inputs=_neighbours(conn, row.id, upstream=True),
@@ -175,6 +178,7 @@ def _describe_run(conn: Connection, run: Any) -> dict[str, Any]:
         "outputs": side("output"),
         "assertions": assertions.of_runs(conn, [run.run_id]).get(run.run_id, []),
         "tests": ((run.facets or {}).get("test") or {}).get("tests") or [],
+        **facetviews.run(run.facets),
         "normalised": _normalised(conn, t.Event.run_id == run.run_id),
     }
 

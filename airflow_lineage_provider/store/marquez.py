@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from airflow_lineage_provider.core import facetviews
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.store import assertions
 from airflow_lineage_provider.store import tables as t
@@ -30,7 +31,7 @@ def fields(facets: dict[str, Any] | None) -> list[dict[str, Any]]:
         {
             "name": str(f.get("name")),
             "type": f.get("type"),
-            "tags": [],
+            "tags": facetviews.tag_names(facets, str(f.get("name"))),
             "description": f.get("description"),
         }
         for f in found
@@ -52,7 +53,7 @@ def dataset(row: Any, view: DatasetView) -> dict[str, Any]:
         "namespace": row.namespace,
         "sourceName": row.namespace,
         "fields": fields(facets),
-        "tags": [],
+        "tags": facetviews.tag_names(facets),
         "lastModifiedAt": iso(view.version_time),
         "lastLifecycleState": _facet(facets, "lifecycleStateChange", "lifecycleStateChange"),
         "description": _facet(facets, "documentation", "description"),
@@ -82,7 +83,7 @@ def dataset_version(
         "namespace": node.namespace,
         "sourceName": node.namespace,
         "fields": fields(facets) or fields(view.facets),
-        "tags": [],
+        "tags": facetviews.tag_names(facets),
         "lifecycleState": _facet(facets, "lifecycleStateChange", "lifecycleStateChange"),
         "description": _facet(facets, "documentation", "description"),
         "createdByRunUuid": version.run_id,
@@ -136,6 +137,8 @@ def runs(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
             "normalised": notes.get(r.run_id, []),
             "assertions": checks.get(r.run_id, []),
             "tests": ((r.facets or {}).get("test") or {}).get("tests") or [],
+            "root": facetviews.run(r.facets)["root"],
+            "parameters": facetviews.run(r.facets)["parameters"],
         }
         for r in rows
     ]
@@ -236,5 +239,5 @@ def _job(
         "facets": facets,
         "currentVersion": None,
         "labels": [],
-        "tags": [],
+        "tags": facetviews.tag_names(facets),
     }

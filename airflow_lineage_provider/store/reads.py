@@ -19,7 +19,7 @@ from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.graph import Direction, Edge, LineageGraph, Node
 from airflow_lineage_provider.core.ids import NodeId, node_text, parse, splits
 from airflow_lineage_provider.exceptions import NodeNotFoundError
-from airflow_lineage_provider.store import assertions, visibility
+from airflow_lineage_provider.store import assertions, tags, visibility
 from airflow_lineage_provider.store import declared as declared_edges
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.graphstate import node_key
@@ -76,7 +76,9 @@ def suggest(conn: Connection, node: NodeId) -> list[str]:
 
 def search(conn: Connection, needle: str, limit: int = 20, kind: str | None = None) -> list[Node]:
     matches = or_(
-        t.Node.name.icontains(needle, autoescape=True), t.Node.namespace.icontains(needle, autoescape=True)
+        t.Node.name.icontains(needle, autoescape=True),
+        t.Node.namespace.icontains(needle, autoescape=True),
+        tags.matching(t.Node, needle),
     )
     query = select(t.Node).where(matches)
     if kind:

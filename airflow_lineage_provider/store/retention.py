@@ -153,6 +153,7 @@ def erase(conn: Connection, node_id: str, *, reason: str, now: datetime) -> dict
         update(t.DatasetVersion).where(t.DatasetVersion.dataset_id == row.id).values(facets={})
     ).rowcount
     conn.execute(delete(t.Assertion).where(t.Assertion.dataset_id == row.id))  # they name its columns
+    conn.execute(delete(t.Tag).where(t.Tag.node_id == row.id))
     conn.execute(
         update(t.DeclaredEdge)
         .where(or_(t.DeclaredEdge.dst == row.id, t.DeclaredEdge.src == row.id))

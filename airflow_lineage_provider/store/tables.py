@@ -211,3 +211,18 @@ class Assertion(Base):
     event_time: Mapped[datetime] = mapped_column(DateTime())
 
     __table_args__ = (Index("ix_lineage_assertions_dataset", "dataset_id", "event_time"),)
+
+
+class Tag(Base):
+    """A tag of a dataset or job (``tags`` facet), or of one of a dataset's fields: searchable."""
+
+    __tablename__ = "lineage_tags"
+    node_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    field: Mapped[str] = mapped_column(String(512), primary_key=True)  # "" for the whole node
+    key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    event_time: Mapped[datetime] = mapped_column(DateTime())
+
+    __table_args__ = (Index("ix_lineage_tags_key", "key"),)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
-from airflow_lineage_provider.store import approvals, assertions, chain, declared
+from airflow_lineage_provider.store import approvals, assertions, chain, declared, tags
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.tables import Event
 from airflow_lineage_provider.store.upserts import bulk, fetch, insert, statement
@@ -147,6 +147,7 @@ class GraphWriter:
         self.now = now
         self.state = GraphState(conn, now)
         self.declared = declared.Declared()
+        self.tags = tags.Tags()
         self.assertions: dict[tuple[str, int], dict[str, Any]] = {}
 
     def apply_all(self, events: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None) -> None:
@@ -159,6 +160,7 @@ class GraphWriter:
                 progress(1)
         self.state.flush()
         self.declared.flush(self.conn)
+        self.tags.flush(self.conn)
         assertions.flush(self.conn, self.assertions.values())
 
     def apply(self, event: ParsedEvent) -> None:
@@ -167,6 +169,7 @@ class GraphWriter:
             ds = payload["dataset"]
             dataset_id = self.dataset(ds)
             self.merge_node_facets(dataset_id, ds.get("facets"), t)
+            self.tags.add(dataset_id, ds.get("facets"), None, t)
             approvals.apply(self.conn, dataset_id, event)
             self.declared.add(self.state.by_name, event, None, t)
             return
@@ -175,6 +178,7 @@ class GraphWriter:
         job_type = (job_facets.get("jobType") or {}).get("jobType")
         job_id = self.state.node("job", job["namespace"], job["name"], job_type)
         self.merge_node_facets(job_id, job_facets, t)
+        self.tags.add(job_id, job_facets, event.run_id, t)
         self.declared.add(self.state.by_name, event, job_id, t)
         run_id = event.run_id
         if run_id is not None:
@@ -239,6 +243,7 @@ class GraphWriter:
         )
         self.state.add_version(dataset_id, version, run_id, t, facets)
         self.merge_node_facets(dataset_id, facets, t)
+        self.tags.add(dataset_id, facets, run_id, t)
         current_time = self.state.nodes[dataset_id]["current_version_time"]
         if current_time is None or current_time <= t:
             self.state.set_node(dataset_id, current_version=version, current_version_time=t)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.world import segment
+from tests.spec import validate_facet
 from tests.store.events import PRODUCER, at, ds, new_run, run_event
 
 DB = "sqlite:///data/w.db"
@@ -22,6 +23,8 @@ def _declaring(job: str, source: str, target: str) -> dict[str, Any]:
         "type": "DATASET",
         "inputs": [{"namespace": DB, "name": source, "type": "DATASET"}],
     }
+    facet = {"_producer": PRODUCER, "_schemaURL": LINEAGE, "entries": [entry]}
+    validate_facet("lineage", facet)
     return {
         "eventTime": at(30),
         "producer": PRODUCER,
@@ -29,7 +32,7 @@ def _declaring(job: str, source: str, target: str) -> dict[str, Any]:
         "job": {
             "namespace": "airflow",
             "name": job,
-            "facets": {"lineage": {"_producer": PRODUCER, "_schemaURL": LINEAGE, "entries": [entry]}},
+            "facets": {"lineage": facet},
         },
     }
 
@@ -41,6 +44,8 @@ def _check(job: str, dataset: str, run_id: str, ok: bool) -> dict[str, Any]:
         "dataQualityAssertions": {"_producer": PRODUCER, "_schemaURL": DQ, "assertions": [assertion]}
     }
     tests = {"_producer": PRODUCER, "_schemaURL": TEST, "tests": [{"name": "rows", "status": "fail"}]}
+    validate_facet("test", tests)
+    validate_facet("dataQualityAssertions", source["facets"]["dataQualityAssertions"])
     return run_event("COMPLETE", job, run_id, minute=20, inputs=[source], run_facets={"test": tests})
 
 

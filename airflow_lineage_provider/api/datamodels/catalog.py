@@ -124,6 +124,12 @@ class RunResponse(Model):
         "dataset, runId, version, time, failing, total, assertions.",
     )
     tests: JsonObjects = Field([], description="The run's test results (TestRunFacet's tests).")
+    root: JsonObject | None = Field(
+        None, description="The root run of this run's hierarchy (ParentRunFacet 1-2-0): runId, job."
+    )
+    parameters: JsonObjects = Field(
+        [], description="Execution parameters (ExecutionParametersRunFacet): key, name, value, ..."
+    )
 
 
 class RunCollectionResponse(Model):

@@ -35,7 +35,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/search", responses=_ERRORS, summary="Datasets and jobs whose name or namespace contains q")
+@router.get(
+    "/search",
+    responses=_ERRORS,
+    summary="Datasets and jobs whose name, namespace or a tag (key or value) contains q",
+)
 def search(
     scope: ScopeDep,
     catalog: CatalogDep,

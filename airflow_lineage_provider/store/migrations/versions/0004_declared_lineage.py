@@ -1,10 +1,10 @@
-"""Declared lineage (the spec's ``lineage`` facet) and data quality assertions.
+"""Declared lineage (the spec's ``lineage`` facet), data quality assertions and searchable tags.
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07
 
-Both tables are derived from events applied after this revision; events stored before it keep their
+The tables are derived from events applied after this revision; events stored before it keep their
 facets in the raw log (export shows them) but add no declared edges or assertions.
 """
 
@@ -45,9 +45,22 @@ def upgrade() -> None:
         sa.Column("event_time", sa.DateTime(), nullable=False),
     )
     op.create_index("ix_lineage_assertions_dataset", "lineage_assertions", ["dataset_id", "event_time"])
+    op.create_table(
+        "lineage_tags",
+        sa.Column("node_id", BIG, primary_key=True),
+        sa.Column("field", sa.String(512), primary_key=True),
+        sa.Column("key", sa.String(256), primary_key=True),
+        sa.Column("value", sa.Text()),
+        sa.Column("source", sa.Text()),
+        sa.Column("run_id", sa.String(36)),
+        sa.Column("event_time", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_lineage_tags_key", "lineage_tags", ["key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_lineage_tags_key", table_name="lineage_tags")
+    op.drop_table("lineage_tags")
     op.drop_index("ix_lineage_assertions_dataset", table_name="lineage_assertions")
     op.drop_table("lineage_assertions")
     op.drop_index("ix_lineage_declared_edges_dst", table_name="lineage_declared_edges")
