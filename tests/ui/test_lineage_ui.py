@@ -382,3 +382,43 @@ def test_declared_lineage_is_dashed_and_failing_assertions_are_shown(
         "report_not_empty" in panel.get_by_test_id("versions").get_by_test_id("assertions").first.inner_text()
     )
     assert light.dialogs == []
+
+
+def test_tags_are_searchable_and_shown_with_the_fields_they_name(
+    light: Session, deployment: Deployment
+) -> None:
+    """A catalog tags s3://reports tagged_report (a DatasetEvent): the search box finds it by a tag's
+    value, and the side panel shows the dataset's tag and the field-level one beside its column."""
+    producer = "https://example.com/catalog"
+    facets = {
+        "schema": {
+            "_producer": producer,
+            "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+            "fields": [{"name": "email", "type": "TEXT"}],
+        },
+        "tags": {
+            "_producer": producer,
+            "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/TagsDatasetFacet.json#/$defs/TagsDatasetFacet",
+            "tags": [
+                {"key": "pii", "value": "true", "field": "email"},
+                {"key": "tier", "value": "goldilocks"},
+            ],
+        },
+    }
+    _post(
+        deployment,
+        {
+            "eventTime": "2026-01-01T00:00:00Z",
+            "producer": producer,
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+            "dataset": {"namespace": "s3://reports", "name": "tagged_report", "facets": facets},
+        },
+    )
+
+    light.page.goto(f"{light.base_url}/plugin/lineage")
+    _search_and_open(light, "goldilocks", "tagged_report")  # found by a tag value, not by its name
+    panel = light.frame().get_by_test_id("side-panel")
+    assert panel.get_by_role("heading").first.inner_text() == "tagged_report"
+    assert panel.get_by_test_id("tags").inner_text().split() == ["tier"]
+    assert panel.get_by_test_id("schema").get_by_test_id("field-tag").inner_text() == "pii"
+    assert light.dialogs == []

@@ -196,6 +196,15 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
             : `All ${checks.total} data quality assertions passed on the current version`}
         </p>
       ) : null}
+      {(dataset.tags ?? []).length ? (
+        <ul className="tags" data-testid="tags" aria-label="Tags">
+          {(dataset.tags ?? []).map((tag) => (
+            <li key={tag} className="tag">
+              {tag}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <h4>Schema</h4>
       {dataset.fields.length ? (
         <table className="schema" data-testid="schema">
@@ -208,7 +217,14 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
           <tbody>
             {dataset.fields.map((f) => (
               <tr key={f.name}>
-                <td>{f.name}</td>
+                <td>
+                  {f.name}
+                  {(f.tags ?? []).map((tag) => (
+                    <span key={tag} className="tag" data-testid="field-tag">
+                      {tag}
+                    </span>
+                  ))}
+                </td>
                 <td className="muted">{f.type ?? ""}</td>
               </tr>
             ))}

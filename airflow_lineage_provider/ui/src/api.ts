@@ -71,6 +71,7 @@ export interface Field {
   name: string;
   type: string | null;
   description: string | null;
+  tags?: string[];
 }
 
 export interface Dataset {
@@ -82,6 +83,7 @@ export interface Dataset {
   currentVersion: string | null;
   updatedAt: string | null;
   description: string | null;
+  tags?: string[];
 }
 
 export interface DatasetVersion {
