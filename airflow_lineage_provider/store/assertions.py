@@ -10,7 +10,8 @@ runs they may read (:func:`.visibility.run_condition`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -65,22 +66,36 @@ def _from_test(test: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v is not None}
 
 
-def row(
-    run_id: str, dataset_id: int, version: str | None, found: list[dict[str, Any]], when: datetime
-) -> dict[str, Any]:
-    failing = sum(1 for a in found if a.get("success") is False)
-    return {
-        "run_id": run_id,
-        "dataset_id": dataset_id,
-        "version": version,
-        "assertions": found,
-        "failing": failing,
-        "event_time": when,
-    }
+@dataclass
+class Reports:
+    """The latest report of each (run, dataset) of one batch, written with one upsert."""
 
+    rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
-def flush(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    bulk(conn, "assertions.upsert", _upsert, list(rows))
+    def add(
+        self,
+        run: dict[str, Any],
+        dataset_id: int,
+        ds: dict[str, Any],
+        version: str | None,
+        when: datetime,
+    ) -> None:
+        """What a run (its row: id and merged facets) reported on one dataset it read or wrote."""
+        found = reported(ds, run.get("facets"))
+        old = self.rows.get((run["run_id"], dataset_id))
+        if found is None or (old is not None and when < old["event_time"]):
+            return
+        self.rows[(run["run_id"], dataset_id)] = {
+            "run_id": run["run_id"],
+            "dataset_id": dataset_id,
+            "version": version,
+            "assertions": found,
+            "failing": sum(1 for a in found if a.get("success") is False),
+            "event_time": when,
+        }
+
+    def flush(self, conn: Connection) -> None:
+        bulk(conn, "assertions.upsert", _upsert, list(self.rows.values()))
 
 
 def _upsert(conn: Connection) -> Any:

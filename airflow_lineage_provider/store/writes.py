@@ -148,7 +148,7 @@ class GraphWriter:
         self.state = GraphState(conn, now)
         self.declared = declared.Declared()
         self.tags = tags.Tags()
-        self.assertions: dict[tuple[str, int], dict[str, Any]] = {}
+        self.assertions = assertions.Reports()
 
     def apply_all(self, events: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None) -> None:
         """Apply events (already in the order to apply them) and write the changed rows."""
@@ -161,7 +161,7 @@ class GraphWriter:
         self.state.flush()
         self.declared.flush(self.conn)
         self.tags.flush(self.conn)
-        assertions.flush(self.conn, self.assertions.values())
+        self.assertions.flush(self.conn)
 
     def apply(self, event: ParsedEvent) -> None:
         payload, t = event.payload, event.event_time
@@ -189,7 +189,7 @@ class GraphWriter:
             if run_id is not None:
                 version = self._version_read(dataset_id, ds)
                 self.state.add_run_io(run_id, dataset_id, "input", version, t)
-                self._assertions(run_id, dataset_id, ds, version, t)
+                self.assertions.add(self.state.runs[run_id], dataset_id, ds, version, t)
         for ds in payload.get("outputs") or []:
             dataset_id = self.dataset(ds)
             self.state.edge(job_id, dataset_id, t, run_id)
@@ -198,16 +198,8 @@ class GraphWriter:
                 if event.event_type in ("COMPLETE", "OTHER"):
                     version = self.dataset_version(dataset_id, ds, run_id, t)
                 self.state.add_run_io(run_id, dataset_id, "output", version, t)
-                self._assertions(run_id, dataset_id, ds, version, t)
+                self.assertions.add(self.state.runs[run_id], dataset_id, ds, version, t)
             self.column_lineage(dataset_id, ds, run_id)
-
-    def _assertions(
-        self, run_id: str, dataset_id: int, ds: dict[str, Any], version: str | None, t: datetime
-    ) -> None:
-        found = assertions.reported(ds, (self.state.runs[run_id] or {}).get("facets"))
-        old = self.assertions.get((run_id, dataset_id))
-        if found is not None and (old is None or t >= old["event_time"]):
-            self.assertions[(run_id, dataset_id)] = assertions.row(run_id, dataset_id, version, found, t)
 
     def merge_node_facets(self, node_id: int, facets: dict[str, Any] | None, t: datetime) -> None:
         if not facets:

@@ -2,7 +2,6 @@
 // job's runs with state and duration and its SQL; and everything downstream of it (impact), to download.
 import { useEffect, useState } from "react";
 import {
-  type AssertionReport,
   apiUrl,
   type Dataset,
   type DatasetVersion,
@@ -14,6 +13,7 @@ import {
   type Run,
   seg,
 } from "./api";
+import { Assertions, RunChecks } from "./Checks";
 import { assertionsOf, kindOf, type ViewGraph } from "./graph";
 
 interface Props {
@@ -96,53 +96,6 @@ function Runs({ runs }: { runs: Run[] }) {
         ))}
       </tbody>
     </table>
-  );
-}
-
-/** Data quality assertions of reports (a dataset version's, or a run's): failing ones first. */
-function Assertions({ reports }: { reports: AssertionReport[] }) {
-  if (!reports.length) return null;
-  return (
-    <ul className="assertions" data-testid="assertions">
-      {reports.flatMap((report) =>
-        [...report.assertions]
-          .sort((a, b) => Number(a.success !== false) - Number(b.success !== false))
-          .map((a, i) => (
-            <li key={`${report.runId}-${report.dataset ?? ""}-${i}`} className={a.success === false ? "failing" : "passing"}>
-              {a.success === false ? "✗" : "✓"} {a.name ?? a.assertion ?? "assertion"}
-              {a.column ? <span className="muted"> · {a.column}</span> : null}
-              {a.severity ? <span className="muted"> · {a.severity}</span> : null}
-              {report.dataset ? <span className="muted"> · {report.dataset}</span> : null}
-            </li>
-          )),
-      )}
-    </ul>
-  );
-}
-
-function RunChecks({ runs }: { runs: Run[] }) {
-  const checked = runs.filter((r) => (r.assertions ?? []).length || (r.tests ?? []).length).slice(0, 3);
-  if (!checked.length) return null;
-  return (
-    <div data-testid="run-checks">
-      <h4>Checks of the last runs</h4>
-      {checked.map((run) => (
-        <div key={run.id} title={`run ${run.id}`}>
-          <p className="muted">run {run.id.slice(0, 8)}</p>
-          <Assertions reports={run.assertions ?? []} />
-          {(run.tests ?? []).length ? (
-            <ul className="assertions" data-testid="tests">
-              {(run.tests ?? []).map((t, i) => (
-                <li key={i} className={t.status === "fail" ? "failing" : "passing"}>
-                  {t.status === "fail" ? "✗" : t.status === "skip" ? "–" : "✓"} {t.name ?? t.type ?? "test"}
-                  {t.severity ? <span className="muted"> · {t.severity}</span> : null}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </div>
-      ))}
-    </div>
   );
 }
 
