@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store import visibility
 from airflow_lineage_provider.store.upserts import bulk, insert
 from airflow_lineage_provider.store.visibility import Scope, run_condition
 
@@ -184,3 +185,31 @@ def states(
                 "version": r.version,
             }
     return found
+
+
+def mark_steps(conn: Connection, steps: list[dict[str, Any]], scope: Scope | None = None) -> None:
+    """Mark the datasets of a version-exact answer's steps (:mod:`.provenance`) whose current version's
+    latest visible report has failing assertions: ``failingAssertions`` on each input and output."""
+    from airflow_lineage_provider.core.ids import parse
+    from airflow_lineage_provider.store.graphstate import node_key
+    from airflow_lineage_provider.store.scoped import dataset_views
+
+    entries = [e for s in steps for side in ("inputs", "outputs") for e in s[side]]
+    keys = {node_key("dataset", n.namespace, n.name): e["id"] for e in entries for n in [parse(e["id"])]}
+    query = select(t.Node).where(t.Node.node_key.in_(bindparam("keys", expanding=True)))
+    rows = [r for chunk in _chunked(sorted(keys)) for r in conn.execute(query, {"keys": chunk})]
+    if scope is not None and not scope.unrestricted:
+        scope = visibility.resolve(conn, scope)
+        views = dataset_views(conn, scope, rows)
+        current = {r.id: views[r.id].version for r in rows}
+    else:
+        current = {r.id: r.current_version for r in rows}
+    found = states(conn, current, scope)
+    failing = {keys[r.node_key]: found[r.id]["failing"] for r in rows if r.id in found}
+    for entry in entries:
+        if failing.get(entry["id"]):
+            entry["failingAssertions"] = failing[entry["id"]]
+
+
+def _chunked(items: list[str]) -> list[list[str]]:
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]

@@ -117,3 +117,23 @@ def test_pruning_a_check_run_removes_its_assertions_and_erasing_the_dataset_remo
 
     store.erase("dataset:sqlite:///data/w.db:orders")
     assert store.describe("dataset:sqlite:///data/w.db:orders")["assertions"] == []
+
+
+def test_model_provenance_marks_an_input_whose_current_version_fails_its_checks(store):
+    from tests.store.mlworld import FEATURES_ID, MODEL_ID, world
+
+    store.record_many(world().events)
+    features = {"namespace": "file", "name": "/data/features.csv", "facets": {}}
+    features["inputFacets"] = {"dataQualityAssertions": _assertions(("not_null", False), ("unique", True))}
+    store.record(run_event("COMPLETE", "qa.check_features", new_run(), minute=500, inputs=[features]))
+
+    def marks(answer: dict) -> dict[str, int]:
+        entries = [e for s in answer["steps"] for side in ("inputs", "outputs") for e in s[side]]
+        return {e["id"]: e["failingAssertions"] for e in entries if "failingAssertions" in e}
+
+    assert marks(store.ml.provenance(MODEL_ID)) == {FEATURES_ID: 1}
+    assert marks(store.ml.impact(FEATURES_ID)) == {FEATURES_ID: 1}
+    ml_only = store.ml_for(Scope("airflow", frozenset({"ml"})))
+    assert marks(ml_only.provenance(MODEL_ID)) == {}  # the check ran in a DAG they may not read
+    both = store.ml_for(Scope("airflow", frozenset({"ml", "qa"})))
+    assert marks(both.provenance(MODEL_ID)) == {FEATURES_ID: 1}
