@@ -57,3 +57,20 @@ def test_show_lists_assertions_declared_inputs_and_dataset_event_normalisations(
     assert summary["declaredInputs"] == [{"id": f"dataset:{DB}:orders", "columns": []}]
     assert [n["field"] for n in summary["normalised"]] == ["schemaURL"]
     assert "schemaURL" in text and f"dataset:{DB}:orders" in text
+
+
+def test_dot_and_mermaid_draw_declared_edges_dashed(tmp_path: Path) -> None:
+    url = _store(tmp_path)
+
+    dot = cli("downstream", f"dataset:{DB}:orders", "--store-url", url, "--format", "dot").stdout
+    mermaid = cli("downstream", f"dataset:{DB}:orders", "--store-url", url, "--format", "mermaid").stdout
+
+    boxes = {
+        line.split()[0]: line for line in dot.splitlines() if line.strip().startswith("n") and "[" in line
+    }
+    summary = next(box for box, line in boxes.items() if "summary" in line)
+    check = next(box for box, line in boxes.items() if "check" in line)
+    edges = {line.strip() for line in dot.splitlines() if "->" in line}
+    assert edges == {f"n0 -> {summary} [style=dashed];", f"n0 -> {check};"}
+    arrows = {line.strip() for line in mermaid.splitlines() if "->" in line}
+    assert arrows == {f"n0 -.-> {summary}", f"n0 --> {check}"}
