@@ -64,6 +64,15 @@ def is_long_lived_job(component: Any) -> bool:
 RUN_END_DELIVERY_SECONDS = 120.0
 
 
+def prepare_capture() -> None:
+    """Load what capture needs in every task, in a process that forks task processes (the scheduler,
+    through the listener, and Celery's worker, :mod:`.prefork`)."""
+    from airflow_lineage_provider.emit import spool  # noqa: F401 - the outbox emitter of every task
+
+    extractors.prepare()
+    conf.read_capture_settings()  # a task process's settings are its parent's
+
+
 def _send(work: Callable[[], None], what: str) -> None:
     """An event of a scheduler or API server (a long-lived component) goes to its writer thread: its
     loop does not wait for the outbox. Elsewhere (``dag.test()``) it is kept before the hook returns."""
@@ -110,11 +119,9 @@ class LineageListener:
                 self.preload()
 
     def preload(self) -> None:
-        """Load what capture needs in every task, in a process that forks task processes (the
-        scheduler here, Celery's worker in :mod:`.prefork`)."""
+        """:func:`prepare_capture`, and the emitter built (the scheduler's task processes use it)."""
         self.emitter  # noqa: B018 - builds the emitter, importing its module
-        extractors.prepare()
-        conf.read_capture_settings()  # a task process's settings are its parent's
+        prepare_capture()
 
     # -- task instances ---------------------------------------------------------------------------
     @hookimpl

@@ -23,7 +23,9 @@ from typing import Any
 import click
 from celery import signals
 
+from airflow_lineage_provider import conf
 from airflow_lineage_provider.capture.boundary import never_raise
+from airflow_lineage_provider.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +44,10 @@ def preload(**_: Any) -> bool:
         return False
     loaded = False
     with never_raise("preloading capture in the Celery worker"):  # the worker starts whatever happens
-        from airflow_lineage_provider import plugin
+        if not conf.is_disabled():
+            from airflow_lineage_provider.capture.listener import prepare_capture
 
-        if plugin.enabled():
-            plugin.get_listener().preload()
+            prepare_capture()
             loaded = True
             log.info("lineage: capture preloaded in the Celery worker: its task processes start with it")
     return loaded
@@ -57,9 +59,11 @@ signals.worker_init.connect(preload, weak=False, dispatch_uid="airflow_lineage_p
 @click.command(name="airflow-lineage", hidden=True)
 def command() -> None:
     """Whether Airflow's Celery worker on this host loads lineage capture before it forks tasks."""
-    from airflow_lineage_provider import plugin
-
-    if plugin.enabled():
+    try:
+        disabled = conf.is_disabled()
+    except ConfigError as exc:
+        raise click.ClickException(f"lineage capture is off: {exc}") from exc
+    if not disabled:
         click.echo("lineage capture is on: Airflow's Celery worker loads it once, before it starts its pool")
     else:
         click.echo("lineage capture is off ([lineage_provider] disabled): nothing is preloaded")

@@ -7,6 +7,10 @@ whose START is stored, that Airflow records as ended, and that has no terminal e
 COMPLETE or FAIL that capture would have sent (the same job, facets and run id), at Airflow's
 end_date, marked ``airflowLineage_reconciled``. A DAG run capture never saw start (before the
 provider was installed, or while it was off) is left alone.
+
+The event is what capture sends at a DAG run's end (``capture.events.dag_event``: job ``<dag_id>``,
+its ``jobType``, the run's ``nominalTime``; a test compares them), less the ``processing_engine``
+facet, which describes the process that sent it.
 """
 
 from __future__ import annotations
@@ -19,25 +23,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from airflow_lineage_provider.capture import events as capture_events
-from airflow_lineage_provider.capture.runinfo import dag_run_info
 from airflow_lineage_provider.core import runids
 from airflow_lineage_provider.reconcile.events import (
+    JOB_TYPE_SCHEMA,
+    PRODUCER,
     RECONCILED,
     RECONCILED_SCHEMA,
+    RUN_EVENT_SCHEMA,
     START_EVENTS,
     TERMINAL_EVENTS,
     facet,
     iso,
 )
 
+NOMINAL_TIME_SCHEMA = (
+    "https://openlineage.io/spec/facets/1-0-1/NominalTimeRunFacet.json#/$defs/NominalTimeRunFacet"
+)
 # DAG run states in which a run is over, and the event each ends with.
-_TERMINAL = {"success": capture_events.COMPLETE, "failed": capture_events.FAIL}
+_TERMINAL = {"success": "COMPLETE", "failed": "FAIL"}
 
 
 @dataclass(frozen=True)
 class EndedDagRun:
-    """One DAG run as Airflow's ``dag_run`` table records it (what :func:`dag_run_info` reads)."""
+    """One DAG run as Airflow's ``dag_run`` table records it."""
 
     dag_id: str
     run_id: str
@@ -95,15 +103,32 @@ def missing_events(
     if not stored & START_EVENTS or stored & TERMINAL_EVENTS or run.state not in _TERMINAL:
         return []
     now = now or datetime.now(timezone.utc)
-    info = dag_run_info(run)
-    info.namespace = namespace
-    event = capture_events.dag_event(info, _TERMINAL[run.state])
-    event["eventTime"] = iso(run.end_date)
-    event["run"]["facets"][RECONCILED] = facet(
+    run_facets: dict[str, Any] = {}
+    start, end = run.data_interval_start, run.data_interval_end
+    if start is None:  # as capture reads it: logical_date may be None, run_after always exists
+        start, end = run.logical_date or run.run_after, None
+    if start is not None:
+        run_facets["nominalTime"] = facet(
+            NOMINAL_TIME_SCHEMA,
+            nominalStartTime=start.isoformat(),
+            nominalEndTime=end.isoformat() if end is not None else None,
+        )
+    run_facets[RECONCILED] = facet(
         RECONCILED_SCHEMA,
         source="airflow_metadata_db",
         airflow_state=run.state,
         reconciled_at=iso(now),
         reason=f"the DAG run ended in Airflow ({run.state}) but no terminal event was recorded",
     )
+    job_type = facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="AIRFLOW", jobType="DAG")
+    event = {
+        "eventType": _TERMINAL[run.state],
+        "eventTime": iso(run.end_date),
+        "run": {"runId": run.run_uuid, "facets": run_facets},
+        "job": {"namespace": namespace, "name": run.dag_id, "facets": {"jobType": job_type}},
+        "inputs": [],
+        "outputs": [],
+        "producer": PRODUCER,
+        "schemaURL": RUN_EVENT_SCHEMA,
+    }
     return [event]
