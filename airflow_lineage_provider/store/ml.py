@@ -28,7 +28,7 @@ from airflow_lineage_provider.store import approvals, chain, provenance, runreco
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.database import Database, as_of_time
 from airflow_lineage_provider.store.reads import resolve
-from airflow_lineage_provider.store.scoped import dataset_views
+from airflow_lineage_provider.store.scoped import dataset_views, node_times
 from airflow_lineage_provider.store.visibility import Scope
 
 MODEL_TYPE = "MODEL"
@@ -104,11 +104,12 @@ class MLLineage:
         scope = self._scope or Scope("")
         with self._database.connect(write=False) as conn:
             scope = visibility.resolve(conn, scope)
+            updated = node_times(t.Node, scope)[1].label("seen_updated")
             rows = conn.execute(
-                select(t.Node)
+                select(t.Node, updated)
                 .where(t.Node.kind == "dataset", t.Node.type == MODEL_TYPE)
                 .where(visibility.dataset_condition(t.Node, scope))
-                .order_by(t.Node.updated_at.desc(), t.Node.id)
+                .order_by(updated.desc(), t.Node.id)
                 .limit(limit)
             ).all()
             views = dataset_views(conn, scope, rows)
@@ -119,7 +120,7 @@ class MLLineage:
                 "name": r.name,
                 "currentVersion": views[r.id].version,
                 "framework": (views[r.id].facets.get(runrecords.MODEL) or {}).get("framework"),
-                "updatedAt": iso(r.updated_at),
+                "updatedAt": iso(r.seen_updated),
             }
             for r in rows
         ]
