@@ -8,7 +8,9 @@ A reader has a :class:`Scope`: the Airflow job namespace and the DAG ids they ma
   ``N`` up to its last ``.``, ...) among the readable DAG ids and the DAG jobs (``type = 'DAG'``) the
   store knows; so ``etl`` owns ``etl``, ``etl.load`` and ``etl.load.query.1``, but when ``etl.load``
   is itself a known DAG the reader may not read, it owns ``etl.load.*``. Jobs of any other namespace
-  (Spark, dbt, custom producers) are visible only to readers of every DAG.
+  (Spark, dbt, custom producers) are visible only to readers of every DAG. In SQL the job must also
+  be known from what the reader may read (its own events, or a visible job naming it as its parent),
+  not only from another DAG's ParentRunFacet; :func:`job_visible` is the name rule alone.
 * a **dataset** is visible when a visible job reads or writes it;
 * a **run** is visible when its job is and an event the reader may read names it (its own, or a
   visible child's ParentRunFacet: :func:`run_rule`); a raw **event** when its job is (dataset events
@@ -143,10 +145,28 @@ def _rule(namespace: Any, name: Any, scope: Scope) -> ColumnElement[bool]:
 
 
 def job_condition(job: Any, scope: Scope) -> ColumnElement[bool]:
-    """SQL condition on a node alias (``t.Node`` or an ``aliased`` one) that is true for visible jobs."""
+    """SQL condition on a node alias (``t.Node`` or an ``aliased`` one) that is true for visible jobs:
+    the name rule (:func:`job_visible`), and the job is known from what the reader may read."""
     if scope.dag_ids is None:
         return true()
-    return and_(job.kind == "job", _rule(job.namespace, job.name, scope))
+    return and_(job.kind == "job", _rule(job.namespace, job.name, scope), _known(job, scope))
+
+
+def _known(job: Any, scope: Scope) -> ColumnElement[bool]:
+    """The job's own events made it (a run, job facets, an input or output), or a visible job names it
+    as its parent: a job that only another DAG's ParentRunFacet named is not visible."""
+    child, out, into = aliased(t.Node), aliased(t.Edge), aliased(t.Edge)
+    return or_(
+        job.latest_run_id.is_not(None),
+        job.facets_time.is_not(None),
+        exists(select(out.src).where(out.src == job.id)),
+        exists(select(into.dst).where(into.dst == job.id)),
+        exists(
+            select(child.id).where(
+                child.parent_job_id == job.id, child.kind == "job", _rule(child.namespace, child.name, scope)
+            )
+        ),
+    )
 
 
 def dataset_condition(dataset: Any, scope: Scope) -> ColumnElement[bool]:

@@ -4,7 +4,8 @@ dag_b (which viewer_a may not read) writes ``shared`` (facets, schema and column
 private source) and the latest versions of ``both`` and of a model; dag_a reads ``shared`` and writes
 ``both``, the model and ``a_only`` (twice in one run, with column lineage from a dataset no job reads).
 dag_b writes first (so it created the shared nodes) and again last (so it changed them last), the
-second time naming one of dag_a's jobs as its ParentRunFacet parent with a run id of its own.
+second time naming one of dag_a's jobs as its ParentRunFacet parent with a run id of its own, and a
+job of dag_a's that nothing else names.
 Every read route is called as viewer_a with parameters pointing at what viewer_a may see (and with
 ``asOf`` naming dag_b's run); nothing only dag_b wrote may appear: job names, run ids, facet keys,
 field names, dataset names, and the times dag_b's writes gave the nodes. The same calls as admin must
@@ -27,6 +28,7 @@ PG = "postgres://shared:5432"
 SHARED, BOTH, B_PRIVATE, MODEL = "public.shared", "public.both", "public.b_private", "models.a_model"
 A_ONLY, UNSEEN = "public.a_only", "public.a_unseen_src"
 B_JOB, A_JOB = "dag_b.secret_writer", "dag_a.reader"
+GHOST = "dag_a.named_only_by_b"  # a job of dag_a's that only dag_b's ParentRunFacet names
 
 
 def _facet(**fields: Any) -> dict[str, Any]:
@@ -54,6 +56,7 @@ class Runs:
     a2: str = field(default_factory=new_run)
     a_twice: str = field(default_factory=new_run)  # two COMPLETEs of one run, different facets
     named_by_b: str = field(default_factory=new_run)  # the parent run id dag_b's event makes up
+    b_ghost: str = field(default_factory=new_run)
 
 
 def world(runs: Runs) -> list[list[dict[str, Any]]]:
@@ -88,6 +91,7 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
     unseen = [{"namespace": PG, "name": UNSEEN, "field": f"u{i}"} for i in range(3)]
     a_only = ds(A_ONLY, PG, schema=a_schema, columnLineage=_facet(fields={"a_col": {"inputFields": unseen}}))
     parent = _facet(run={"runId": runs.named_by_b}, job={"namespace": "airflow", "name": A_JOB})
+    ghost = _facet(run={"runId": new_run()}, job={"namespace": "airflow", "name": GHOST})
     b_later = [ds(SHARED, PG, bLaterFacet=_facet(x=3))]
     return [
         [_event(B_JOB, runs.b, 9, [ds(B_PRIVATE, PG)], b_outputs, {"bSecretRunFacet": _facet(z=1)})],
@@ -97,7 +101,10 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
             _event(A_JOB, runs.a_twice, 3, [], [a_only], {}),
             _event(A_JOB, runs.a_twice, 4, [], [ds(A_ONLY, PG, aSecondFacet=_facet(w=1))], {}),
         ],
-        [_event(B_JOB, runs.b_later, 12, [ds(B_PRIVATE, PG)], b_later, {"parent": parent})],
+        [
+            _event(B_JOB, runs.b_later, 12, [ds(B_PRIVATE, PG)], b_later, {"parent": parent}),
+            _event("dag_b.other", runs.b_ghost, 13, [], [], {"parent": ghost}),
+        ],
     ]
 
 
@@ -142,6 +149,7 @@ def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
         "bLaterFacet",
         runs.b_later,
         runs.named_by_b,
+        GHOST,
     ]
     shared = api.ok(_path(PG, SHARED), "admin")
     b_times = {shared["createdAt"], shared["updatedAt"]}  # dag_b created it and changed it last
