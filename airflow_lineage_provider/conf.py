@@ -154,6 +154,16 @@ def retention_days() -> float:
     return _number("retention_days", "0", 0, 36500, "days")
 
 
+def read_capture_settings() -> None:
+    """Read, once, what a task's capture reads (for a process that forks task processes: they start
+    with the values cached). A bad value is left for the task's own read to report."""
+    for accessor in (namespace, emit_timeout, emitter, outbox_dir, max_event_bytes, durability):
+        try:
+            accessor()
+        except ConfigError:
+            pass
+
+
 def reload() -> None:
     """Forget cached values (tests and long-running processes after a config change)."""
     for accessor in (

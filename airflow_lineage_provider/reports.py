@@ -21,16 +21,42 @@ def md(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+UNPRODUCED = "no recorded run produced this version"
+
+
+def made_by(item: dict[str, Any]) -> str:
+    """Where the version of a provenance input came from, in words."""
+    if item.get("producedBy"):
+        if item.get("observedVersion"):
+            return (
+                f"made by run {item['producedBy']} (the label {item['version']} stands for version "
+                f"{item['observedVersion']}, current when it was read)"
+            )
+        return f"made by run {item['producedBy']}"
+    if item.get("origin") == "unproduced":
+        return UNPRODUCED + " (runs write this dataset, none before it was read)"
+    return "a source (no recorded run writes this dataset)"
+
+
+def _maker(item: dict[str, Any]) -> str:
+    """The audit's "made by run" cell of a provenance input."""
+    if item.get("producedBy"):
+        observed = item.get("observedVersion")
+        return str(item["producedBy"]) + (f" (as version {observed}, current when read)" if observed else "")
+    return UNPRODUCED if item.get("origin") == "unproduced" else "source"
+
+
 def provenance_text(answer: dict[str, Any]) -> str:
     lines = [f"{answer['root']} @ {answer['version']}"]
     for step in answer["steps"]:
         lines.append(f"  made by run {step['runId']} of {step['job']} ({step['state']}, {step['startedAt']})")
         for item in step["inputs"]:
-            made = f", made by run {item['producedBy']}" if item.get("producedBy") else ", a source"
-            lines.append(f"    read {item['id']} @ {item['version'] or 'unversioned'}{made}")
+            lines.append(f"    read {item['id']} @ {item['version'] or 'unversioned'}, {made_by(item)}")
     if not answer["steps"]:
         lines.append("  no recorded run wrote this version")
     lines.append("sources: " + (", ".join(answer["sources"]) or "none recorded"))
+    if answer.get("unproducedInputs"):
+        lines.append("read at a version no recorded run produced: " + ", ".join(answer["unproducedInputs"]))
     if answer["unversionedInputs"]:
         lines.append("unversioned inputs: " + ", ".join(answer["unversionedInputs"]))
     return "\n".join(lines)
@@ -115,7 +141,7 @@ def _sections(audit: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
                     s["job"],
                     i["id"],
                     i["version"] or "unversioned",
-                    i.get("producedBy") or "source",
+                    _maker(i),
                 ]
                 for s in steps
                 for i in s["inputs"]

@@ -115,7 +115,7 @@ def _time_listener_hooks() -> list[float]:
 
     spent: list[float] = []
 
-    def record(provider: str, hook: str, arguments: dict[str, Any], seconds: float) -> None:
+    def record(provider: str, hook: str, arguments: dict[str, Any], seconds: float, cpu: float) -> None:
         if provider == "ours":
             spent.append(seconds)
 

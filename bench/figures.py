@@ -44,6 +44,8 @@ class Row:
     adj_p99: float = math.nan
     listener_p50: float = math.nan
     listener_p99: float = math.nan
+    listener_cpu_p50: float = math.nan  # CPU the process used during the hooks
+    listener_cpu_p99: float = math.nan
     delivery_p50: float = math.nan
     delivery_p95: float = math.nan
     delivery_max: float = math.nan
@@ -61,7 +63,8 @@ def summary(durations: Sequence[float]) -> tuple[float, float]:
 HEADER = (
     "| mode | tasks | workload p50 / p99 ms | added p50 / p99 ms | ratio p50 / p99 | exit noticed 5 s late "
     "| less that wait: p50 / p99 ms | added p50 / p99 ms | ratio p50 / p99 "
-    "| listener in task p50 / p99 ms | delivery p50 / p95 / max ms | scheduler DAG-run hook p50 / max ms "
+    "| listener in task p50 / p99 ms | its CPU p50 / p99 ms | delivery p50 / p95 / max ms "
+    "| scheduler DAG-run hook p50 / max ms "
     "| task process CPU p50 / p99 ms | added CPU p50 / p99 ms |"
 )
 
@@ -87,6 +90,7 @@ def table(rows: Sequence[Row], baseline: str) -> str:
                 cells.append(f"{row.late} of {row.tasks}")
         cells += [
             _pair(row.listener_p50, row.listener_p99),
+            _pair(row.listener_cpu_p50, row.listener_cpu_p99),
             _pair(row.delivery_p50, row.delivery_p95, row.delivery_max, digits=0),
             _pair(row.dag_hook_p50, row.dag_hook_max, digits=2),
             _pair(row.cpu_p50, row.cpu_p99),

@@ -6,7 +6,9 @@ providers being measured, with one that times it and hands the seconds to a reco
 on pluggy's stable hook names (``on_task_instance_running``, ``on_dag_run_success``, ...), never on
 a provider's method names, and it imports nothing heavy (a task process loads it).
 
-The recorder appends one line per hook call to a file: ``<provider> <hook> <key> <seconds>``, where
+The recorder appends one line per hook call to a file: ``<provider> <hook> <key> <seconds> <cpu>``
+(``cpu``: the CPU time the whole process used during the call, children it waited for included, so
+work a provider hands to a thread or a forked child counts), where
 ``key`` is ``<run_id>/<task_id>/<try_number>`` for task hooks and ``<dag_id>/<run_id>`` for DAG-run
 hooks (no spaces in either: Airflow's ids have none). The timing plugin also writes one
 ``process task_cpu <key> <seconds>`` line per task process, in every mode: the CPU time the process
@@ -17,6 +19,7 @@ figure that a shared machine's load hardly moves, unlike wall time.
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,8 +36,10 @@ TASK_HOOKS = {
 }
 DAG_HOOKS = {"on_dag_run_running": "START", "on_dag_run_success": "COMPLETE", "on_dag_run_failed": "FAIL"}
 TASK_CPU = "task_cpu"
+TASK_CPU_UNCAPTURED = "task_cpu_uncaptured"  # a task process the paired mode ran without our listener
 WRAPPED = "_bench_timed"
-Recorder = Callable[[str, str, dict[str, Any], float], None]  # (provider, hook, arguments, seconds)
+# (provider, hook, arguments, seconds, CPU seconds)
+Recorder = Callable[[str, str, dict[str, Any], float, float], None]
 
 
 def provider_of(plugin: Any) -> str | None:
@@ -72,14 +77,22 @@ def _timed(
     record: Recorder,
 ) -> Callable[..., Any]:
     def timed(*args: Any) -> Any:  # pluggy passes the implementation's own argnames, in order
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds()
         try:
             return function(*args)
         finally:
-            record(provider, hook, dict(zip(names, args, strict=False)), time.perf_counter() - began)
+            seconds = time.perf_counter() - began
+            record(provider, hook, dict(zip(names, args, strict=False)), seconds, cpu_seconds() - cpu)
 
     setattr(timed, WRAPPED, True)
     return timed
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (all its threads) and of the children it waited for (precise clocks:
+    ``os.times`` counts in 10 ms ticks)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def key_of(arguments: dict[str, Any]) -> str:
@@ -95,8 +108,8 @@ def appender(path: str) -> Recorder:
     """A recorder that appends one line per call to ``path`` (one ``write`` each: lines from several
     processes do not interleave)."""
 
-    def record(provider: str, hook: str, arguments: dict[str, Any], seconds: float) -> None:
-        line = f"{provider} {hook} {key_of(arguments)} {seconds:.6f}\n"
+    def record(provider: str, hook: str, arguments: dict[str, Any], seconds: float, cpu: float = 0.0) -> None:
+        line = f"{provider} {hook} {key_of(arguments)} {seconds:.6f} {cpu:.6f}\n"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.write(fd, line.encode())
@@ -113,6 +126,9 @@ class HookTimes:
     per_task: dict[str, list[float]] = field(default_factory=dict)  # start + end of each attempt
     by_event: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # provider -> START/...
     task_cpu: list[float] = field(default_factory=list)  # CPU seconds of each task process
+    task_cpu_uncaptured: list[float] = field(default_factory=list)  # paired mode: those run without ours
+    uncaptured: set[str] = field(default_factory=set)  # their keys
+    per_task_cpu: dict[str, list[float]] = field(default_factory=dict)  # CPU of start + end of each attempt
 
 
 def read(path: Path, runs: set[str] | None = None) -> HookTimes:
@@ -120,22 +136,35 @@ def read(path: Path, runs: set[str] | None = None) -> HookTimes:
     DAG runs (warm-up runs left out)."""
     times = HookTimes()
     totals: dict[tuple[str, str], float] = {}
+    cpu_totals: dict[tuple[str, str], float] = {}
     if not path.exists():
         return times
     for line in path.read_text().splitlines():
         parts = line.split(" ")
-        if len(parts) != 4:
+        if len(parts) not in (4, 5):
             continue
         provider, hook, key, seconds = parts[0], parts[1], parts[2], float(parts[3])
-        if runs is not None and hook in (*TASK_HOOKS, TASK_CPU) and key.rsplit("/", 2)[0] not in runs:
+        cpu = float(parts[4]) if len(parts) == 5 else 0.0
+        if (
+            runs is not None
+            and hook in (*TASK_HOOKS, TASK_CPU, TASK_CPU_UNCAPTURED)
+            and key.rsplit("/", 2)[0] not in runs
+        ):
             continue
         if hook == TASK_CPU:
             times.task_cpu.append(seconds)
+            continue
+        if hook == TASK_CPU_UNCAPTURED:
+            times.task_cpu_uncaptured.append(seconds)
+            times.uncaptured.add(key)
             continue
         event = TASK_HOOKS.get(hook) or DAG_HOOKS.get(hook, hook)
         times.by_event.setdefault(provider, {}).setdefault(event, []).append(seconds)
         if hook in TASK_HOOKS:
             totals[(provider, key)] = totals.get((provider, key), 0.0) + seconds
+            cpu_totals[(provider, key)] = cpu_totals.get((provider, key), 0.0) + cpu
     for (provider, _), total in totals.items():
         times.per_task.setdefault(provider, []).append(total)
+    for (provider, _), total in cpu_totals.items():
+        times.per_task_cpu.setdefault(provider, []).append(total)
     return times

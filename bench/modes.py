@@ -9,7 +9,11 @@ a fresh executor worker pay the worker's own start):
   (``--store``), the official provider disabled;
 * ``official-fork``: the official OpenLineage provider as installed (a fork per event), a file
   transport, ours disabled;
-* ``official-thread``: the same with ``[openlineage] execute_in_thread = True``.
+* ``official-thread``: the same with ``[openlineage] execute_in_thread = True``;
+* ``paired``: this provider as in ``ours``, but about half of the task processes, picked at random,
+  run without our listener (``bench/plugins``): both halves run in one deployment at the same time,
+  so their difference is capture's cost under the same load (modes minutes apart on a shared
+  machine differ by more than that).
 
 The figure that compares them is listener-agnostic: the task supervisor's own duration of each
 workload, fork to exit (``bench/workloadlog.py``), p50 and p99 per task, minus the ``off`` mode's.
@@ -45,7 +49,8 @@ from bench.deployment import (
 from bench.processes import BenchError, stop
 from bench.report import DELIVERY_TIMEOUT, TASKS, Result
 
-MODES = ("off", "ours", "official-fork", "official-thread")
+MODES = ("off", "ours", "official-fork", "official-thread", "paired")
+OURS = ("ours", "paired")  # the modes with this provider on
 STORES = ("sqlite", "postgres")
 
 
@@ -53,8 +58,8 @@ def labels(modes: list[str], stores: list[str]) -> list[tuple[str, str, str | No
     """(label, mode, store) of each deployment to run: ``ours`` once per store."""
     found: list[tuple[str, str, str | None]] = []
     for mode in modes:
-        if mode == "ours":
-            found += [(f"ours[{store}]" if len(stores) > 1 else "ours", mode, store) for store in stores]
+        if mode in OURS:
+            found += [(f"{mode}[{store}]" if len(stores) > 1 else mode, mode, store) for store in stores]
         else:
             found.append((mode, mode, None))
     return found
@@ -62,7 +67,7 @@ def labels(modes: list[str], stores: list[str]) -> list[tuple[str, str, str | No
 
 def mode_environment(mode: str, base: Path, store_url: str) -> dict[str, str]:
     """What a mode adds to the deployment's environment."""
-    ours = mode == "ours"
+    ours = mode in OURS
     official = mode.startswith("official")
     env = {
         "AIRFLOW__LINEAGE_PROVIDER__DISABLED": str(not ours),
@@ -75,6 +80,10 @@ def mode_environment(mode: str, base: Path, store_url: str) -> dict[str, str]:
         env["AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD"] = str(mode == "official-thread")
     # The timing plugin in every mode, "off" included (where it finds no listener to time): loading it
     # costs each task process the same in every mode, so the difference is the providers' alone.
+    if mode == "paired":
+        env["BENCH_CAPTURE_PAIRED"] = "1"
+        # the reconciler would record the uncaptured half's events from Airflow's records
+        env["AIRFLOW__LINEAGE_PROVIDER__RECONCILE_INTERVAL"] = "0"
     env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PLUGINS)
     env["BENCH_CAPTURE_HOOK_TIMES"] = str(base / "hooks.txt")
     env["BENCH_CAPTURE_DAG_HOOK_TIMES"] = str(base / "dag-hooks.txt")
@@ -151,7 +160,7 @@ def measure(
         run_ids: list[str] = []
         try:
             token = start_components(env, home, logs, queue, processes)
-            if mode == "ours":
+            if mode in OURS:
                 poller = delivery.Poller(store_url)
                 poller.start()
                 stack.callback(poller.stop)
@@ -201,25 +210,29 @@ def _collect(
     tis: list[TaskInstance],
     poller: delivery.Poller | None,
 ) -> None:
-    ids = {t.id for t in tis}
+    keys = {t.id: t.key for t in tis}
     measured = {t.key.rsplit("/", 2)[0] for t in tis}
+    result.hooks = hooktimes.read(base / "hooks.txt", runs=measured)
     for log in sorted(logs.glob("*.log")):
         with open(log, errors="replace") as stream:
             for workload in workloadlog.parse(stream):
-                if _uuid_hex(workload.workload_id) in ids and workload.final_state == "success":
+                key = keys.get(_uuid_hex(workload.workload_id))
+                if key is not None and workload.final_state == "success":
                     result.workloads.append(workload.duration)
-    result.hooks = hooktimes.read(base / "hooks.txt", runs=measured)
+                    result.workload_keys.append(key)
     result.dag_hooks = hooktimes.read(base / "dag-hooks.txt")  # every run's: the first is the process's first
+    uncaptured = result.hooks.uncaptured  # paired: the task processes run without our listener
     if poller is not None:
-        ended = {t.key: t.end for t in tis if t.end is not None}
+        ended = {t.key: t.end for t in tis if t.end is not None and t.key not in uncaptured}
         result.delivery, missing = delivery.latencies(poller.seen, ended)
         result.undelivered = len(missing)
     ours, official = store_events(store_url), official_events(base / "openlineage.jsonl", measured)
     successes = sum(1 for t in tis if t.state == "success")
-    expected = {"off": (0, 0), "ours": (successes, 0)}.get(mode, (0, successes))
+    captured = sum(1 for t in tis if t.state == "success" and t.key not in uncaptured)
+    expected = {"off": (0, 0), "ours": (successes, 0), "paired": (captured, 0)}.get(mode, (0, successes))
     # our store also holds each DAG run's own events: count the task attempts whose COMPLETE arrived
     ours_tasks = (
-        sum(1 for t in tis if poller and t.key in poller.seen) if mode == "ours" else ours.get("COMPLETE", 0)
+        sum(1 for t in tis if poller and t.key in poller.seen) if mode in OURS else ours.get("COMPLETE", 0)
     )
     found = (ours_tasks, official.get("COMPLETE", 0))
     result.ok = found == expected and len(result.workloads) == successes == len(tis) > 0

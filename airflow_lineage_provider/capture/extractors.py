@@ -20,6 +20,7 @@ from airflow_lineage_provider.capture import assets, hooklineage, operators, pen
 from airflow_lineage_provider.capture.boundary import never_raise
 from airflow_lineage_provider.capture.lineage import Lineage
 from airflow_lineage_provider.capture.mlfacets import REPRODUCIBILITY
+from airflow_lineage_provider.capture.runinfo import template_context
 
 
 def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | None = None) -> Lineage:
@@ -27,7 +28,7 @@ def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | No
     template context, built by the caller once per event; None: built here)."""
     lineage = Lineage()
     if context is None:
-        context = task_instance.get_template_context()
+        context = template_context(task_instance)
     task = getattr(task_instance, "task", None)
     operators.add_operator_lineage(lineage, task, task_instance, event_type)
     logged = None
@@ -63,7 +64,7 @@ def prepare() -> None:
 
     import openlineage_sql  # noqa: F401 - SQL parsing
 
-    from airflow_lineage_provider.capture import facets, machine, sql  # noqa: F401
+    from airflow_lineage_provider.capture import dbschemas, facets, machine, sql  # noqa: F401
 
     with contextlib.suppress(ImportError):  # hook lineage's collector, which each task resets
         import airflow.sdk.lineage  # noqa: F401

@@ -27,14 +27,20 @@ from typing import Any
 
 import pluggy
 
+from airflow_lineage_provider import conf
 from airflow_lineage_provider.capture import events, extractors, hooklineage, pending
 from airflow_lineage_provider.capture.boundary import never_raise
 from airflow_lineage_provider.capture.events import ABORT, COMPLETE, FAIL, START
 from airflow_lineage_provider.capture.lineage import Lineage
-from airflow_lineage_provider.capture.runinfo import dag_run_info, is_runtime_task_instance, task_run_info
+from airflow_lineage_provider.capture.runinfo import (
+    dag_run_info,
+    is_runtime_task_instance,
+    task_run_info,
+    template_context,
+)
 from airflow_lineage_provider.emit import deliverer
 from airflow_lineage_provider.emit.base import Emitter
-from airflow_lineage_provider.emit.budget import budget_seconds, run_within_budget
+from airflow_lineage_provider.emit.budget import budget_seconds, hand_off, run_within_budget
 
 # The marker of Airflow's pluggy project (what airflow.listeners.hookimpl is); spelt with pluggy so
 # that it also works on workers that have only the Task SDK.
@@ -56,6 +62,15 @@ def is_long_lived_job(component: Any) -> bool:
 
 
 RUN_END_DELIVERY_SECONDS = 120.0
+
+
+def _send(work: Callable[[], None], what: str) -> None:
+    """An event of a scheduler or API server (a long-lived component) goes to its writer thread: its
+    loop does not wait for the outbox. Elsewhere (``dag.test()``) it is kept before the hook returns."""
+    if deliverer.role() == "component":
+        hand_off(work, timeout=budget_seconds(), what=what)
+    else:
+        run_within_budget(work, timeout=budget_seconds(), what=what)
 
 
 class LineageListener:
@@ -92,8 +107,14 @@ class LineageListener:
                 # what capture needs is loaded once here, and every task process starts with it.
                 # (Airflow calls this hook from Job.__init__, before the job knows its type, so every
                 # long-lived component loads it: the triggerer and dag-processor fork too.)
-                self.emitter  # noqa: B018 - builds the emitter, importing its module
-                extractors.prepare()
+                self.preload()
+
+    def preload(self) -> None:
+        """Load what capture needs in every task, in a process that forks task processes (the
+        scheduler here, Celery's worker in :mod:`.prefork`)."""
+        self.emitter  # noqa: B018 - builds the emitter, importing its module
+        extractors.prepare()
+        conf.read_capture_settings()  # a task process's settings are its parent's
 
     # -- task instances ---------------------------------------------------------------------------
     @hookimpl
@@ -146,7 +167,7 @@ class LineageListener:
         # api-server must not run user code, so their events carry no extracted lineage. The
         # template context is built once here (Airflow validates the params again on every call).
         runtime = is_runtime_task_instance(task_instance)
-        context = task_instance.get_template_context() if runtime else None
+        context = template_context(task_instance) if runtime else None
         info = task_run_info(task_instance, context)
         extract = runtime and event_type != ABORT
 
@@ -154,15 +175,16 @@ class LineageListener:
             lineage = extractors.extract(task_instance, event_type, context) if extract else Lineage()
             self.emitter.emit(events.task_event(info, event_type, lineage, error))
 
-        run_within_budget(work, timeout=budget_seconds(), what=f"{event_type} event of {info.job_name}")
+        if runtime:  # the task process (or dag.test()): its event is kept before the task goes on
+            run_within_budget(work, timeout=budget_seconds(), what=f"{event_type} event of {info.job_name}")
+        else:
+            _send(work, f"{event_type} event of {info.job_name}")
 
     def _dag_event(self, dag_run: Any, event_type: str, msg: str | None) -> None:
         info = dag_run_info(dag_run)
-
-        run_within_budget(
+        _send(
             lambda: self.emitter.emit(events.dag_event(info, event_type, msg)),
-            timeout=budget_seconds(),
-            what=f"{event_type} event of {info.job_name}",
+            f"{event_type} event of {info.job_name}",
         )
         if event_type != START and deliverer.role() is None:  # dag.test(): nothing long-lived delivers
             # Not on a task's path (the run is over), so bounded for the whole run, not per event: each

@@ -241,9 +241,11 @@ def _hash_of(listed: tuple[str, ...]) -> str:
     return distributions_hash(listed)
 
 
-def environment() -> dict[str, Any]:
-    """Python and the installed distributions (with their hash), without the image digest."""
-    listed = distributions()
+def environment(listed: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Python and the installed distributions (with their hash), without the image digest
+    (``listed``: :func:`distributions`, when the caller has it)."""
+    if listed is None:
+        listed = distributions()
     return {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,

@@ -55,14 +55,40 @@ def params(context: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+class _Probed:
+    """What was probed for one attempt: everything in its record but the seeds."""
+
+    __slots__ = ("attempt", "code", "environment", "hardware", "params")
+
+    def __init__(self, attempt: tuple[Any, ...], task_instance: Any, context: Mapping[str, Any]) -> None:
+        self.attempt = attempt
+        self.code = code(task_instance)
+        listed = machine.distributions()
+        environment = {
+            **machine.environment(listed),
+            "distributions": list(listed),  # the store keeps it once per hash
+            "imageDigest": os.environ.get(IMAGE_DIGEST_ENV) or None,
+        }
+        self.environment = _dropping_none(environment)
+        self.hardware = machine.hardware()
+        self.params = params(context)
+
+
+_last: _Probed | None = None  # the attempt probed last (a task process runs one; dag.test() one at a time)
+
+
+def _attempt(task_instance: Any) -> tuple[Any, ...]:
+    names = ("dag_id", "run_id", "task_id", "map_index", "try_number")
+    return (id(task_instance), *(getattr(task_instance, name, None) for name in names))
+
+
 def facet(task_instance: Any, seeds: list[dict[str, Any]], context: Mapping[str, Any]) -> dict[str, Any]:
     """The ``airflowLineage_reproducibility`` facet of one task attempt (``context``: its template
-    context)."""
-    environment = {
-        **machine.environment(),
-        "distributions": list(machine.distributions()),  # the store keeps it once per hash
-        "imageDigest": os.environ.get(IMAGE_DIGEST_ENV) or None,
-    }
-    return mlfacets.reproducibility(
-        code(task_instance), _dropping_none(environment), machine.hardware(), params(context), seeds
-    )
+    context). The attempt is probed once, at its first event: its later events describe the code,
+    environment and params it started with (and carry the seeds it logged meanwhile)."""
+    global _last
+    attempt = _attempt(task_instance)
+    probed = _last
+    if probed is None or probed.attempt != attempt:
+        probed = _last = _Probed(attempt, task_instance, context)
+    return mlfacets.reproducibility(probed.code, probed.environment, probed.hardware, probed.params, seeds)

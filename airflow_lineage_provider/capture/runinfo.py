@@ -96,6 +96,18 @@ def is_runtime_task_instance(task_instance: Any) -> bool:
     return module is not None and isinstance(task_instance, module.RuntimeTaskInstance)
 
 
+def template_context(task_instance: Any) -> Mapping[str, Any]:
+    """The template context of a ``RuntimeTaskInstance``: the one Airflow built for the attempt and
+    keeps (``_cached_template_context``, the same dict the task's ``execute`` gets); built when there
+    is none yet. ``get_template_context()`` returns that same dict, but validates the task's params
+    again and rebuilds part of it on every call."""
+    cached = getattr(task_instance, "_cached_template_context", None)
+    if isinstance(cached, Mapping) and "dag_run" in cached:
+        return cached
+    context: Mapping[str, Any] = task_instance.get_template_context()
+    return context
+
+
 def dag_run_info(dag_run: Any, dag_id: str | None = None) -> DagRunInfo:
     """Snapshot an ORM ``DagRun`` or the Task SDK's ``DagRun`` model."""
     start = getattr(dag_run, "data_interval_start", None)
@@ -124,7 +136,7 @@ def task_run_info(task_instance: Any, context: Mapping[str, Any] | None = None) 
     """Snapshot a ``RuntimeTaskInstance`` (``context``: its template context, when the caller has
     it) or an ORM ``TaskInstance``."""
     if is_runtime_task_instance(task_instance):
-        dag_run = (context if context is not None else task_instance.get_template_context())["dag_run"]
+        dag_run = (context if context is not None else template_context(task_instance))["dag_run"]
         operator = operator_path(task_instance.task)
     else:  # ORM TaskInstance (scheduler or api-server): no user code, read columns only
         dag_run = task_instance.dag_run

@@ -107,6 +107,7 @@ def add_sql_lineage(lineage: Lineage, extras: list[tuple[dict[str, Any], Any]]) 
     dialects: list[str] = []
     columns: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     rows: dict[tuple[str, str], int] = {}
+    touched: dict[tuple[str, str], Any] = {}  # tables of databases other than SQLite, by connection
     for number, (value, hook) in enumerate(extras):
         sql = value.get("sql")
         if not isinstance(sql, str) or not sql.strip():
@@ -116,11 +117,19 @@ def add_sql_lineage(lineage: Lineage, extras: list[tuple[dict[str, Any], Any]]) 
         with never_raise("SQL lineage", on_error=lineage.failed(sql, number)):
             database = database_of(hook, value)
             dialects.append(database.dialect)
-            _add_statement(lineage, database, sql, number, value.get("row_count"), columns, rows)
+            found = _add_statement(lineage, database, sql, number, value.get("row_count"), columns, rows)
+            if database.dialect != "sqlite":  # SQLite files are read directly (capture.schemas); the
+                # information_schema reader is imported only by a task whose hooks ran SQL elsewhere
+                _touch(touched, hook, database, found)
     for key, fields in columns.items():
         lineage.outputs[key].facets.setdefault("columnLineage", facets.column_lineage(fields))
     for key, count in rows.items():
         lineage.outputs[key].io_facets.setdefault("outputStatistics", facets.output_statistics(count))
+    if touched:
+        from airflow_lineage_provider.capture import dbschemas
+
+        with never_raise("table schemas", on_error=lineage.failed("table schemas")):
+            dbschemas.add_schemas(lineage, touched)
     if statements:
         query = ";\n".join(statements)
         dialect = dialects[0] if dialects else None
@@ -135,7 +144,8 @@ def _add_statement(
     row_count: Any,
     columns: dict[tuple[str, str], dict[str, dict[str, Any]]],
     rows: dict[tuple[str, str], int],
-) -> None:
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Add one statement's tables and column lineage; return the (inputs, outputs) it named."""
     import openlineage_sql  # a compiled parser: imported by the first task that ran SQL, not by every task
 
     result = openlineage_sql.parse([sql], dialect=database.dialect)
@@ -143,7 +153,8 @@ def _add_statement(
         facets.error(error.message, error.origin_statement, number) for error in result.errors
     )
     namespace = database.namespace
-    lineage.add_inputs(DatasetEntry(namespace, database.qualify(t)) for t in result.in_tables)
+    inputs = [(namespace, database.qualify(t)) for t in result.in_tables]
+    lineage.add_inputs(DatasetEntry(*key) for key in inputs)
     outputs = [(namespace, database.qualify(t)) for t in result.out_tables]
     lineage.add_outputs(DatasetEntry(*key) for key in outputs)
     if isinstance(row_count, int) and len(outputs) == 1:
@@ -175,3 +186,15 @@ def _add_statement(
             fields[column.descendant.name] = {
                 "inputFields": [*(known["inputFields"] if known else []), *sources]
             }
+    return inputs, outputs
+
+
+def _touch(touched: dict[tuple[str, str], Any], hook: Any, database: Database, found: Any) -> None:
+    """Note the tables one statement named under the hook's connection (for their schema facets)."""
+    from airflow_lineage_provider.capture import dbschemas
+
+    key = dbschemas.connection_key(hook, database.namespace)
+    tables = touched.get(key) or touched.setdefault(key, dbschemas.Touched(hook, database.dialect))
+    inputs, outputs = found
+    tables.read.update(inputs)
+    tables.written.update(outputs)

@@ -35,10 +35,14 @@ def _models(store: LineageStore, args: argparse.Namespace) -> int:
     def text(models: list[dict[str, Any]]) -> str:
         if not models:
             return "no models recorded (log one with ml.log_model in a task)"
-        return "\n".join(
-            f"{m['id']}  version {m['currentVersion']}  ({m['framework'] or 'framework not set'})"
-            for m in models
-        )
+        lines = []
+        for m in models:
+            lines.append(
+                f"{m['id']}  version {m['currentVersion']}  ({m['framework'] or 'framework not set'})"
+            )
+            if m["metrics"]:
+                lines.append("  metrics: " + ", ".join(f"{k}={v}" for k, v in sorted(m["metrics"].items())))
+        return "\n".join(lines)
 
     return _out(args, store.ml.models(), text)
 

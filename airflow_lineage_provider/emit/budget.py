@@ -12,10 +12,16 @@ forked child starts with no threads, so the pool is emptied in the child right a
 
 Budgets do not nest: work started from inside a budget thread runs inline, covered by the outer
 budget (one thread, one deadline, one warning).
+
+A long-lived component (the scheduler, the API server) does not wait at all: :func:`hand_off` queues
+the work for one writer thread and returns, so a scheduler loop pays for a queue put, not for an
+outbox write. The queue is bounded (:data:`HAND_OFF_LIMIT`: past it, work is dropped with a warning)
+and flushed, within the budget, when the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
@@ -27,6 +33,7 @@ from airflow_lineage_provider import conf
 from airflow_lineage_provider.exceptions import ConfigError
 
 DEFAULT_TIMEOUT = 5.0
+HAND_OFF_LIMIT = 10_000  # work items a component's writer thread may be behind before new ones are dropped
 
 log = logging.getLogger(__name__)
 
@@ -166,3 +173,59 @@ def run_within_budget(work: Callable[[], object], *, timeout: float, what: str) 
         attempt.abandon(timeout)
         return False
     return attempt.ok
+
+
+class _HandOff:
+    """The writer thread of a long-lived component: runs the work handed to it in order, one at a time."""
+
+    def __init__(self) -> None:
+        self.reset()
+        atexit.register(self.flush)
+
+    def reset(self) -> None:
+        """Also in a forked child: the parent's thread does not exist there (and its lock may be held)."""
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[_Attempt] = queue.Queue(HAND_OFF_LIMIT)
+        self._thread: threading.Thread | None = None
+
+    def put(self, attempt: _Attempt) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="lineage: hand-off", daemon=True)
+                self._thread.start()
+        try:
+            self._queue.put_nowait(attempt)
+        except queue.Full:
+            log.warning("lineage: %s dropped: %d wait for a stuck writer", attempt.what, HAND_OFF_LIMIT)
+
+    def _serve(self) -> None:
+        while True:
+            attempt = self._queue.get()
+            try:
+                attempt()
+            finally:
+                attempt.finished.set()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until what was handed off so far is done (at most ``timeout``, default the budget)."""
+        if self._thread is None:
+            return True
+        timeout = budget_seconds() if timeout is None else timeout
+        marker = _Attempt(lambda: None, "flushing lineage events", time.monotonic() + timeout)
+        self.put(marker)
+        return marker.finished.wait(timeout)
+
+
+_hand_off = _HandOff()
+os.register_at_fork(after_in_child=_hand_off.reset)
+
+
+def hand_off(work: Callable[[], object], *, timeout: float, what: str) -> None:
+    """For a long-lived component: run ``work`` in its writer thread, without waiting; errors are logged
+    as by :func:`run_within_budget` (``timeout`` bounds what the work itself waits for)."""
+    _hand_off.put(_Attempt(work, what, time.monotonic() + timeout))
+
+
+def flush_hand_off(timeout: float | None = None) -> bool:
+    """Wait for what :func:`hand_off` queued (tests; the process's exit does it by itself)."""
+    return _hand_off.flush(timeout)

@@ -70,13 +70,13 @@ def terminal_event_type(state: str | None) -> str:
     return _TERMINAL.get(state or "", "ABORT")
 
 
-def _iso(when: datetime) -> str:
+def iso(when: datetime) -> str:
     if when.tzinfo is None:  # Airflow's UtcDateTime is aware; a naive value is UTC
         when = when.replace(tzinfo=timezone.utc)
     return when.astimezone(timezone.utc).isoformat()
 
 
-def _facet(schema: str, **fields: Any) -> dict[str, Any]:
+def facet(schema: str, **fields: Any) -> dict[str, Any]:
     return {"_producer": PRODUCER, "_schemaURL": schema, **fields}
 
 
@@ -87,13 +87,13 @@ def _event(
     parent_run = {"runId": dag_run, "facets": {}}
     parent_job = {"namespace": namespace, "name": attempt.dag_id, "facets": {}}
     run_facets = {
-        "parent": _facet(
+        "parent": facet(
             PARENT_SCHEMA,
             run=parent_run,
             job=parent_job,
             root={"run": dict(parent_run, facets={}), "job": dict(parent_job, facets={})},
         ),
-        "airflowLineage_task": _facet(
+        "airflowLineage_task": facet(
             TASK_SCHEMA,
             dag_id=attempt.dag_id,
             task_id=attempt.task_id,
@@ -103,18 +103,18 @@ def _event(
             operator=attempt.operator,
             hostname=attempt.hostname or None,
         ),
-        RECONCILED: _facet(
+        RECONCILED: facet(
             RECONCILED_SCHEMA,
             source="airflow_metadata_db",
             airflow_state=attempt.state,
-            reconciled_at=_iso(now),
+            reconciled_at=iso(now),
             reason=reason,
         ),
     }
-    job_type = _facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="AIRFLOW", jobType="TASK")
+    job_type = facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="AIRFLOW", jobType="TASK")
     return {
         "eventType": event_type,
-        "eventTime": _iso(when),
+        "eventTime": iso(when),
         "run": {"runId": attempt.run_uuid, "facets": run_facets},
         "job": {
             "namespace": namespace,

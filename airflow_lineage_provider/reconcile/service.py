@@ -1,4 +1,4 @@
-"""The reconciler: a daemon thread in the API server that closes task runs a killed process left open.
+"""The reconciler: a daemon thread in the API server that closes runs a killed process left open.
 
 Each pass (every ``[lineage_provider] reconcile_interval`` seconds; 0 turns it off):
 
@@ -9,7 +9,9 @@ Each pass (every ``[lineage_provider] reconcile_interval`` seconds; 0 turns it o
    the task's own events (in flight, or in an outbox being drained) arrive first;
 3. for each attempt, records what the store lacks (:func:`~.events.missing_events`): the terminal
    event from Airflow's state and end_date, and a START from its start_date when a task process ran
-   it and no START arrived; each marked with ``airflowLineage_reconciled``.
+   it and no START arrived; each marked with ``airflowLineage_reconciled``;
+4. the same for the DAG runs that ended in that window: the terminal event of one whose START is
+   stored and whose end is not (:mod:`.dagruns`: the scheduler was killed while its event was queued).
 
 Events are keyed by (run id, event type, event time) and their times are Airflow's, so a pass that
 runs twice, or two API servers reconciling the same store, store each event once. A failed pass is
@@ -29,8 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from airflow_lineage_provider import conf
 from airflow_lineage_provider.core.background import BackgroundService
 from airflow_lineage_provider.exceptions import ConfigError, LineageError
-from airflow_lineage_provider.reconcile import attempts
-from airflow_lineage_provider.reconcile.events import Attempt, missing_events
+from airflow_lineage_provider.reconcile import attempts, dagruns
+from airflow_lineage_provider.reconcile.events import missing_events
 from airflow_lineage_provider.store.lineagestore import LineageStore
 
 log = logging.getLogger(__name__)
@@ -99,12 +101,18 @@ class Reconciler(BackgroundService):
         with self._session() as session:
             ended = attempts.ended_between(session, since, until, self._batch)
             found = {a.run_uuid: a for a in [*ended, *attempts.behind(session, open_runs)]}
+            dag_runs = dagruns.ended_between(session, since, until, self._batch)
         ready = [a for a in found.values() if a.ended and a.end_date is not None and a.end_date < until]
-        stored = store.event_types(a.run_uuid for a in ready)
+        stored = store.event_types([*(a.run_uuid for a in ready), *(r.run_uuid for r in dag_runs)])
         events = [e for a in ready for e in missing_events(a, stored.get(a.run_uuid, set()), namespace, now)]
+        for run in dag_runs:
+            events += dagruns.missing_events(run, stored.get(run.run_uuid, set()), namespace, now)
         result = store.record_many(events)
-        self._watermark = _next_watermark(since, until, ended, self._batch)
-        return PassResult(len(ready), result.stored, result.duplicates)
+        self._watermark = min(
+            _next_watermark(since, until, [a.end_date for a in ended], self._batch),
+            _next_watermark(since, until, [r.end_date for r in dag_runs], self._batch),
+        )
+        return PassResult(len(ready) + len(dag_runs), result.stored, result.duplicates)
 
     def tick(self) -> PassResult | None:
         """One pass that never raises: a failure is one warning, and the next tick tries again."""
@@ -115,7 +123,7 @@ class Reconciler(BackgroundService):
             return None
         if result.stored:
             log.info(
-                "lineage: recorded %d events of %d ended task attempts from Airflow's records",
+                "lineage: recorded %d events of %d ended task attempts and DAG runs from Airflow's records",
                 result.stored,
                 result.attempts,
             )
@@ -129,11 +137,11 @@ class Reconciler(BackgroundService):
         return self._interval > 0
 
 
-def _next_watermark(since: datetime, until: datetime, ended: list[Attempt], batch: int) -> datetime:
+def _next_watermark(since: datetime, until: datetime, ends: list[datetime | None], batch: int) -> datetime:
     """Where the next pass starts: ``until``, or after a full batch the last end read (re-read, not
     skipped: recording is idempotent)."""
-    if len(ended) < batch or not ended:
+    if len(ends) < batch or not ends:
         return until
-    last = ended[-1].end_date
+    last = ends[-1]
     assert last is not None
     return last if last > since else since + timedelta(microseconds=1)

@@ -24,15 +24,13 @@ from airflow_lineage_provider.core.events import iso, parse_time
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
 from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
-from airflow_lineage_provider.store import approvals, chain, provenance, runrecords, visibility
+from airflow_lineage_provider.store import approvals, chain, modelmetrics, provenance, runrecords, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.database import Database, as_of_time
+from airflow_lineage_provider.store.modelmetrics import MODEL_TYPE
 from airflow_lineage_provider.store.reads import resolve
 from airflow_lineage_provider.store.scoped import dataset_views, node_times
 from airflow_lineage_provider.store.visibility import Scope
-
-MODEL_TYPE = "MODEL"
-METRICS_TYPE = "METRICS"
 
 
 class MLLineage:
@@ -98,21 +96,25 @@ class MLLineage:
         return as_of_time(conn, as_of, scope)
 
     # -- queries --------------------------------------------------------------------------------
-    def models(self, limit: int = 1000) -> list[dict[str, Any]]:
-        """Model datasets, newest first, with their current version and framework (as the reader
-        sees them: :mod:`.scoped`)."""
+    def models(self, limit: int = 1000, node_id: str | None = None) -> list[dict[str, Any]]:
+        """Model datasets, newest first, with their current version, framework and that version's
+        metrics (as the reader sees them: :mod:`.scoped`); ``node_id``: that model only (a dataset
+        that is not a model: none)."""
         scope = self._scope or Scope("")
         with self._database.connect(write=False) as conn:
             scope = visibility.resolve(conn, scope)
             updated = node_times(t.Node, scope)[1].label("seen_updated")
-            rows = conn.execute(
+            query = (
                 select(t.Node, updated)
                 .where(t.Node.kind == "dataset", t.Node.type == MODEL_TYPE)
                 .where(visibility.dataset_condition(t.Node, scope))
-                .order_by(updated.desc(), t.Node.id)
-                .limit(limit)
-            ).all()
+            )
+            if node_id is not None:
+                query = query.where(t.Node.id == self._dataset(conn, node_id).id)
+            rows = conn.execute(query.order_by(updated.desc(), t.Node.id).limit(limit)).all()
             views = dataset_views(conn, scope, rows)
+            current = [(r, str(views[r.id].version)) for r in rows if views[r.id].version is not None]
+            metrics = modelmetrics.metrics_of(conn, current, self._shown(conn))
         return [
             {
                 "id": node_text(r.kind, r.namespace, r.name),
@@ -120,6 +122,7 @@ class MLLineage:
                 "name": r.name,
                 "currentVersion": views[r.id].version,
                 "framework": (views[r.id].facets.get(runrecords.MODEL) or {}).get("framework"),
+                "metrics": {k: v for m in metrics.get(r.id, []) for k, v in m["values"].items()},
                 "updatedAt": iso(r.seen_updated),
             }
             for r in rows
@@ -253,7 +256,7 @@ class MLLineage:
                 "modelFacet": runrecords._plain(_version_facets(conn, row.id, chosen).get(runrecords.MODEL)),
                 "training": record,
                 "provenance": {"root": root, "version": chosen, **found},
-                "metrics": [m for m in _metrics_of(conn, row, chosen) if m["runId"] and shown(m["runId"])],
+                "metrics": modelmetrics.metrics_of(conn, [(row, chosen)], shown)[row.id],
                 "reproducibility": self._reproducible(conn, row, chosen),
                 "approvals": self._approvals(conn, row),
                 "chain": chain.verify(conn).to_dict(),
@@ -273,37 +276,3 @@ def _version_facets(conn: Connection, dataset_pk: int, version: str) -> dict[str
         )
     ).scalar()
     return dict(found or {})
-
-
-def _metrics_of(conn: Connection, model: Any, version: str) -> list[dict[str, Any]]:
-    """Metrics logged for this model version (``ml.log_metrics(model=...)``), oldest first."""
-    rows = conn.execute(
-        select(
-            t.DatasetVersion.facets,
-            t.DatasetVersion.run_id,
-            t.DatasetVersion.created_at,
-            t.Node.namespace,
-            t.Node.name,
-        )
-        .join(t.Node, t.Node.id == t.DatasetVersion.dataset_id)
-        .where(t.Node.type == METRICS_TYPE)
-        .order_by(t.DatasetVersion.created_at)
-    ).all()
-    found = []
-    for r in rows:
-        facet = (r.facets or {}).get(runrecords.METRICS) or {}
-        target = facet.get("model") or {}
-        if (target.get("namespace"), target.get("name")) != (model.namespace, model.name):
-            continue
-        if target.get("version") not in (None, version):
-            continue
-        found.append(
-            {
-                "id": node_text("dataset", r.namespace, r.name),
-                "runId": r.run_id,
-                "recordedAt": iso(r.created_at),
-                "values": facet.get("values") or {},
-                "dataset": facet.get("dataset"),
-            }
-        )
-    return found

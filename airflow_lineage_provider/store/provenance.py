@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import node_text
@@ -68,6 +68,7 @@ def _io(conn: Connection, run_id: str, direction: str) -> list[tuple[int, str | 
 def _step(conn: Connection, run_id: str) -> dict[str, Any]:
     run, job = _run(conn, run_id)
     return {
+        "row": run,
         "runId": run_id,
         "job": job,
         "state": None if run is None else run.state,
@@ -78,46 +79,113 @@ def _step(conn: Connection, run_id: str) -> dict[str, Any]:
     }
 
 
-def _named(conn: Connection, steps: list[dict[str, Any]], shown: Shown = _all) -> None:
-    """Replace dataset primary keys in steps by node ids, with each input's producing run."""
+def _named(
+    conn: Connection, steps: list[dict[str, Any]], shown: Shown = _all, read: Read | None = None
+) -> None:
+    """Replace dataset primary keys in steps by node ids, with where each input's version came from
+    (:func:`read_from`; ``read``: what it already found for (run, dataset))."""
     pks = {pk for s in steps for side in ("inputs", "outputs") for pk, _ in s[side]}
     names = _node_ids(conn, pks)
     for step in steps:
-        for side in ("inputs", "outputs"):
-            step[side] = [
-                {
-                    "id": names[pk][0],
-                    "type": names[pk][1],
-                    "version": version,
-                    **(
-                        {"producedBy": producer(conn, pk, version, shown) if version else None}
-                        if side == "inputs"
-                        else {}
-                    ),
-                }
-                for pk, version in sorted(step[side], key=lambda io: names[io[0]][0])
-            ]
+        reader = step.pop("row", None)
+        step["outputs"] = [
+            {"id": names[pk][0], "type": names[pk][1], "version": version}
+            for pk, version in sorted(step["outputs"], key=lambda io: names[io[0]][0])
+        ]
+        inputs = []
+        for pk, version in sorted(step["inputs"], key=lambda io: names[io[0]][0]):
+            found = (read or {}).get((step["runId"], pk))
+            if found is None:
+                found = read_from(conn, pk, version, reader, shown) if version and reader else Origin(None)
+            item = {"id": names[pk][0], "type": names[pk][1], "version": version, "producedBy": found.run}
+            if found.observed is not None:
+                item["observedVersion"] = found.observed
+            if found.run is None:
+                item["origin"] = "unproduced" if _written(conn, pk, shown) else "source"
+            inputs.append(item)
+        step["inputs"] = inputs
+
+
+class Origin(NamedTuple):
+    """Where the version a run read came from: the run that wrote it, and for a label no run wrote,
+    the version it stood for (the one current when it was read)."""
+
+    run: str | None
+    observed: str | None = None
+
+
+Read = dict[tuple[str, int], Origin]
+
+
+def read_from(conn: Connection, pk: int, version: str, reader: Any, shown: Shown = _all) -> Origin:
+    """The run that made the version ``reader`` (a run row) read of a dataset.
+
+    A version no run wrote is a label: an alias of the version current when the run read it (the
+    newest one written before the run started, by a run the reader may see, not the run itself)."""
+    exact = conn.execute(
+        select(t.DatasetVersion.run_id).where(
+            t.DatasetVersion.dataset_id == pk, t.DatasetVersion.version == version
+        )
+    ).first()
+    if exact is not None:
+        return Origin(exact.run_id if exact.run_id is not None and shown(exact.run_id) else None)
+    dv = t.DatasetVersion
+    query = select(dv.version, dv.run_id).where(
+        dv.dataset_id == pk, dv.run_id.is_not(None), dv.run_id != reader.run_id
+    )
+    read_at = reader.started_at or reader.ended_at
+    if read_at is not None:
+        query = query.where(dv.created_at <= read_at)
+    for row in conn.execute(query.order_by(dv.created_at.desc(), dv.id.desc()).limit(MAX_RUNS)):
+        if row.run_id is not None and shown(row.run_id):
+            return Origin(row.run_id, row.version)
+    return Origin(None)
+
+
+def _written(conn: Connection, pk: int, shown: Shown) -> bool:
+    """Whether a run the reader may see wrote any version of the dataset."""
+    runs = select(t.DatasetVersion.run_id).where(
+        t.DatasetVersion.dataset_id == pk, t.DatasetVersion.run_id.is_not(None)
+    )
+    return any(run is not None and shown(run) for run in conn.execute(runs.limit(MAX_RUNS)).scalars())
 
 
 def provenance(conn: Connection, dataset_pk: int, version: str, shown: Shown = _all) -> dict[str, Any]:
-    """Runs back from one dataset version to its raw sources, with the exact versions each run read."""
+    """Runs back from one dataset version to its raw sources, with the exact versions each run read
+    (a label no run wrote followed through the version it stood for: :func:`read_from`)."""
     steps: list[dict[str, Any]] = []
     seen: set[str] = set()
-    queue: deque[tuple[int, str]] = deque([(dataset_pk, version)])
+    read: Read = {}
+    queue: deque[str] = deque()
+    first = producer(conn, dataset_pk, version, shown)
+    if first is not None:
+        queue.append(first)
     while queue and len(seen) < MAX_RUNS:
-        pk, ver = queue.popleft()
-        run_id = producer(conn, pk, ver, shown)
-        if run_id is None or run_id in seen:
+        run_id = queue.popleft()
+        if run_id in seen:
             continue
         seen.add(run_id)
         step = _step(conn, run_id)
         steps.append(step)
-        queue.extend((in_pk, in_ver) for in_pk, in_ver in step["inputs"] if in_ver)
-    _named(conn, steps, shown)
+        reader = step["row"]
+        for in_pk, in_ver in step["inputs"]:
+            if not in_ver or reader is None:
+                continue
+            origin = read[(run_id, in_pk)] = read_from(conn, in_pk, in_ver, reader, shown)
+            if origin.run is not None:
+                queue.append(origin.run)
+    _named(conn, steps, shown, read)
     inputs = [i for s in steps for i in s["inputs"]]
     return {
         "steps": steps,
-        "sources": sorted({i["id"] for i in inputs if i["producedBy"] is None and i["type"] != "MODEL"}),
+        "sources": sorted({i["id"] for i in inputs if i.get("origin") == "source" and i["type"] != "MODEL"}),
+        "unproducedInputs": sorted(
+            {
+                f"{i['id']} @ {i['version']}"
+                for i in inputs
+                if i.get("origin") == "unproduced" and i["version"]
+            }
+        ),
         "unversionedInputs": sorted({i["id"] for i in inputs if i["version"] is None}),
         "isPartial": bool(queue),
     }
@@ -134,12 +202,23 @@ def impact(conn: Connection, dataset_pk: int, version: str | None, shown: Shown 
         if (pk, ver) in visited:
             continue
         visited.add((pk, ver))
-        readers = select(t.RunIO.run_id).where(t.RunIO.dataset_id == pk, t.RunIO.direction == "input")
-        if ver is not None:
-            readers = readers.where(t.RunIO.version == ver)
-        for run_id in sorted(r for r in set(conn.execute(readers).scalars()) - seen if shown(r)):
-            seen.add(run_id)
+        readers = select(t.RunIO.run_id, t.RunIO.version).where(
+            t.RunIO.dataset_id == pk, t.RunIO.direction == "input"
+        )
+        if ver is not None:  # that version, or a label no run wrote that stood for it (read_from)
+            written = select(t.DatasetVersion.version).where(t.DatasetVersion.dataset_id == pk)
+            readers = readers.where(or_(t.RunIO.version == ver, t.RunIO.version.not_in(written)))
+        found = {r.run_id: r.version for r in conn.execute(readers)}
+        for run_id in sorted(r for r in set(found) - seen if shown(r)):
             step = _step(conn, run_id)
+            label = found[run_id]
+            if (
+                ver is not None
+                and label != ver
+                and read_from(conn, pk, label, step["row"], shown).observed != ver
+            ):
+                continue
+            seen.add(run_id)
             steps.append(step)
             queue.extend((out_pk, out_ver) for out_pk, out_ver in step["outputs"] if out_ver)
     _named(conn, steps, shown)

@@ -25,9 +25,18 @@ def test_models_lists_the_model_with_its_current_version(api: Api, ml: World) ->
             "name": "/models/house/model.json",
             "currentVersion": "v2",
             "framework": "python-ols",
+            "metrics": {},  # those of v1 (evaluate1) are not the current version's
             "updatedAt": api.ok("/api/v1/ml/models")["models"][0]["updatedAt"],
         }
     ]
+
+
+def test_models_of_one_node_id_are_that_model_only(api: Api, ml: World) -> None:
+    (one,) = api.ok("/api/v1/ml/models", nodeId=MODEL_ID)["models"]
+
+    assert one["id"] == MODEL_ID
+    assert api.ok("/api/v1/ml/models", nodeId=RAW_ID)["models"] == []  # a dataset, not a model
+    assert api.get("/api/v1/ml/models", params={"nodeId": "dataset:file:/nope"}).status_code == 404
 
 
 def test_provenance_impact_reproducible_and_diff_answer_as_the_python_api(

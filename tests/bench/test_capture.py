@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, figures, hooktimes, workloadlog
+from bench import delivery, figures, hooktimes, report, workloadlog
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -106,6 +106,8 @@ def test_the_table_compares_each_mode_with_off_and_leaves_unmeasured_cells_empty
             adj_p99=0.400,
             listener_p50=0.02,
             listener_p99=0.03,
+            listener_cpu_p50=0.004,
+            listener_cpu_p99=0.006,
             cpu_p50=0.053,
             cpu_p99=0.07,
         ),
@@ -117,7 +119,7 @@ def test_the_table_compares_each_mode_with_off_and_leaves_unmeasured_cells_empty
     assert table[2].startswith("| off | 20 | 100.0 / 200.0 | 0 / 0 | 1.00x / 1.00x | 1 of 20 |")
     ours = table[3]
     assert "| +50.0 / +200.0 | 1.50x / 2.00x | 0 of 20 |" in ours
-    assert "| 20.0 / 30.0 | - | - | 53.0 / 70.0 | +3.0 / +10.0 |" in ours
+    assert "| 20.0 / 30.0 | 4.0 / 6.0 | - | - | 53.0 / 70.0 | +3.0 / +10.0 |" in ours
     assert table[2].endswith("| 50.0 / 60.0 | 0 / 0 |")
 
 
@@ -129,8 +131,8 @@ def test_hook_times_add_up_per_task_attempt_and_split_by_event(tmp_path: Path) -
         dag_id, run_id = "bench_capture", "manual__2026-01-01T00:00:00+00:00"
 
     tasks, dags = tmp_path / "hooks.txt", tmp_path / "dag-hooks.txt"
-    hooktimes.appender(str(tasks))("ours", "on_task_instance_running", {"task_instance": TI()}, 0.010)
-    hooktimes.appender(str(tasks))("ours", "on_task_instance_success", {"task_instance": TI()}, 0.002)
+    hooktimes.appender(str(tasks))("ours", "on_task_instance_running", {"task_instance": TI()}, 0.010, 0.004)
+    hooktimes.appender(str(tasks))("ours", "on_task_instance_success", {"task_instance": TI()}, 0.002, 0.001)
     hooktimes.appender(str(tasks))("official", "on_task_instance_running", {"task_instance": TI()}, 0.5)
     hooktimes.appender(str(tasks))("process", hooktimes.TASK_CPU, {"task_instance": TI()}, 0.07)
     hooktimes.appender(str(dags))("ours", "on_dag_run_running", {"dag_run": DagRun(), "msg": "x"}, 0.001)
@@ -138,13 +140,39 @@ def test_hook_times_add_up_per_task_attempt_and_split_by_event(tmp_path: Path) -
     times, dag_times = hooktimes.read(tasks), hooktimes.read(dags)
 
     assert times.per_task == {"ours": [pytest.approx(0.012)], "official": [0.5]}
+    assert times.per_task_cpu == {"ours": [pytest.approx(0.005)], "official": [0.0]}
     assert times.task_cpu == [0.07] and hooktimes.read(tasks, runs={"warm-up"}).task_cpu == []
     assert times.by_event["ours"] == {"START": [0.010], "COMPLETE": [0.002]}
     assert dag_times.by_event == {"ours": {"START": [0.001]}} and dag_times.per_task == {}
     assert tasks.read_text().splitlines()[0] == (
-        "ours on_task_instance_running manual__2026-01-01T00:00:00+00:00/step_00/1 0.010000"
+        "ours on_task_instance_running manual__2026-01-01T00:00:00+00:00/step_00/1 0.010000 0.004000"
     )
     assert hooktimes.read(tmp_path / "absent.txt").per_task == {}
+
+
+def test_a_paired_run_splits_its_task_processes_into_the_two_halves(tmp_path: Path) -> None:
+    """The paired mode's halves (with and without our listener, one deployment) each get their own
+    workloads and CPU, and the half with it is compared with the other."""
+
+    def ti(task: str) -> object:
+        return type("TI", (), {"run_id": "manual__1", "task_id": task, "try_number": 1})()
+
+    hooks = tmp_path / "hooks.txt"
+    record = hooktimes.appender(str(hooks))
+    record("process", hooktimes.TASK_CPU, {"task_instance": ti("a")}, 0.075, 0.0)
+    record("process", hooktimes.TASK_CPU_UNCAPTURED, {"task_instance": ti("b")}, 0.070, 0.0)
+    record("process", hooktimes.TASK_CPU_UNCAPTURED, {"task_instance": ti("c")}, 0.072, 0.0)
+    result = report.Result("paired", workloads=[0.300, 0.200, 0.210])
+    result.workload_keys = ["manual__1/a/1", "manual__1/b/1", "manual__1/c/1"]
+    result.hooks = hooktimes.read(hooks, runs={"manual__1"})
+
+    off, ours = report.paired_rows(result)
+
+    assert (off.mode, off.tasks, ours.mode, ours.tasks) == ("paired: off", 2, "paired: ours", 1)
+    assert off.p50 == pytest.approx(0.205) and ours.p50 == pytest.approx(0.300)
+    assert off.cpu_p50 == pytest.approx(0.071) and ours.cpu_p50 == pytest.approx(0.075)
+    assert "| +4.0 / +3.0 |" in figures.table([off, ours], baseline=off.mode).splitlines()[3]
+    assert report.row(result, "paired") == ours
 
 
 def test_timing_wraps_only_the_measured_providers_listeners_and_keeps_their_answers() -> None:
@@ -170,7 +198,7 @@ def test_timing_wraps_only_the_measured_providers_listeners_and_keeps_their_answ
     Manager.pm.register(Theirs())
     calls: list[tuple[str, str, dict[str, object]]] = []
 
-    def record(provider: str, hook: str, arguments: dict[str, object], seconds: float) -> None:
+    def record(provider: str, hook: str, arguments: dict[str, object], seconds: float, cpu: float) -> None:
         calls.append((provider, hook, arguments))
 
     assert hooktimes.wrap(Manager(), ["on_task_instance_running", "on_absent"], record) == 1

@@ -136,3 +136,8 @@ def test_capture_adds_no_store_validation_or_client_modules_to_a_task(tmp_path: 
     )
     heavy = sorted(m for m in added if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
     assert heavy == [], f"capture imported into the task process: {heavy}"
+    # SQL parsing and the information_schema reader are for tasks whose hooks ran SQL (and the reader
+    # for databases other than SQLite only)
+    sql_only = {"airflow_lineage_provider.capture.sql", "openlineage_sql"}
+    assert sql_only & (on["plain"] - off["plain"]) == set()
+    assert "airflow_lineage_provider.capture.dbschemas" not in on["plain"] | on["sql"]

@@ -16,7 +16,7 @@ import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -42,6 +42,7 @@ class Cluster:
     example_db: Path
     data_dir: Path
     admin_token: str
+    worker_pids: dict[str, int] = field(default_factory=dict)  # while running_workers runs
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.admin_token}"}
@@ -126,7 +127,8 @@ def running_workers(
     cluster: Cluster, names: list[str], extra_env: Mapping[str, str]
 ) -> Iterator[dict[str, Path]]:
     """One ``airflow celery worker`` per name (concurrency 1, its own hostname, log port and outbox),
-    ready to take tasks from the cluster's queue; yields each worker's outbox directory."""
+    ready to take tasks from the cluster's queue; yields each worker's outbox directory. Their
+    processes (Celery's main process of each) are in ``cluster.worker_pids`` meanwhile."""
     processes: list[subprocess.Popen[bytes]] = []
     outboxes = {name: cluster.home / f"outbox-{name}" for name in names}
     try:
@@ -153,6 +155,8 @@ def running_workers(
             wait_for(
                 f"worker {name} to be ready", lambda log=log: " ready." in log.read_text(), 180, cluster.logs
             )
+        cluster.worker_pids.update(zip(names, (process.pid for process in processes), strict=True))
         yield outboxes
     finally:
+        cluster.worker_pids.clear()
         stop(processes)

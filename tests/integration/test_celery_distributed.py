@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -132,8 +133,16 @@ def assert_every_task_lineage_arrived_once_from_its_worker(cluster: Cluster, run
         assert_every_task_has_its_expected_lineage(api, cluster)
 
 
+def preloaded(pid: int) -> bool:
+    """The process has capture's SQL parser mapped: loaded once, before it forks task processes."""
+    return "openlineage_sql" in Path(f"/proc/{pid}/maps").read_text()
+
+
 def test_celery_workers_capture_every_tasks_lineage_into_the_postgres_store(cluster: Cluster) -> None:
     with running_workers(cluster, WORKERS, {}) as outboxes:
+        # Celery's main process of each worker loaded capture before it started its pool
+        # (airflow_lineage_provider/capture/prefork.py), so its task processes start with it.
+        assert all(preloaded(pid) for pid in cluster.worker_pids.values()), cluster.worker_pids
         runs = run_examples(cluster)
 
     assert_every_task_lineage_arrived_once_from_its_worker(cluster, runs)

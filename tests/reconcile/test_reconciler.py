@@ -131,3 +131,45 @@ def test_tick_turns_a_store_failure_into_none(run) -> None:
 
     store = LineageStore.from_url("sqlite:////nonexistent-dir/none/lineage.db")
     assert reconciler(store).tick() is None
+
+
+def dag_events(captured: list[dict[str, Any]], dag_run: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The captured events less the DAG run's own terminal event, and that event."""
+    dag_uuid = runids.dag_run_id(DAG_ID, dag_run.run_id)
+    (terminal,) = [e for e in captured if e["run"]["runId"] == dag_uuid and e["eventType"] in TERMINAL]
+    return [e for e in captured if e is not terminal], terminal
+
+
+def test_a_dag_run_whose_terminal_event_was_lost_is_closed_from_airflows_record(store, run) -> None:
+    """The scheduler queues its DAG-run events for a writer thread: killed before it wrote the end,
+    the run would stay open. A pass records the end capture would have sent, at Airflow's end_date."""
+    captured, dag_run = run
+    kept, terminal = dag_events(captured, dag_run)
+    started = {**terminal, "eventType": "START", "eventTime": dag_run.start_date.isoformat()}
+    started["run"] = {
+        **terminal["run"],
+        "facets": {k: v for k, v in terminal["run"]["facets"].items() if k != "errorMessage"},
+    }
+    store.record_many([*kept, started])
+    dag_uuid = terminal["run"]["runId"]
+
+    reconciler(store).reconcile()
+
+    assert kinds(store, dag_uuid) == [("START", False), (terminal["eventType"], True)]
+    (closed,) = [e for e in store.events(run_id=dag_uuid) if RECONCILED in e["run"]["facets"]]
+    validate_event(closed)
+    assert closed["job"] == terminal["job"]
+    assert closed["eventTime"] == dag_run.end_date.isoformat()
+    assert closed["run"]["facets"][RECONCILED]["airflow_state"] == str(dag_run.state)
+    assert closed["run"]["facets"]["nominalTime"] == terminal["run"]["facets"]["nominalTime"]
+    assert reconciler(store).reconcile().stored == 0  # once
+
+
+def test_a_dag_run_capture_never_saw_start_gets_nothing(store, run) -> None:
+    captured, dag_run = run
+    kept, terminal = dag_events(captured, dag_run)
+    store.record_many(kept)
+
+    reconciler(store).reconcile()
+
+    assert kinds(store, terminal["run"]["runId"]) == []

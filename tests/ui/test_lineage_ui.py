@@ -254,6 +254,11 @@ def test_a_model_is_drawn_as_a_model(light: Session, deployment: Deployment) -> 
     model.first.wait_for()
     assert "model.pkl" in model.first.inner_text()
     assert frame.locator('[data-kind="dataset"]').filter(has_text="features.csv").count() == 1
+    # its side panel shows the metrics evaluate logged for its current version
+    metrics = frame.get_by_test_id("side-panel").get_by_test_id("model-metrics")
+    metrics.wait_for()
+    for name in ("rmse", "r2"):
+        assert metrics.get_by_role("cell", name=name, exact=True).count() == 1, name
 
 
 def test_a_name_made_of_markup_is_shown_as_text_never_run(light: Session) -> None:

@@ -22,6 +22,10 @@ class ModelSummary(Model):
     name: str
     current_version: str | None
     framework: str | None
+    metrics: dict[str, Any] = Field(
+        description="Metric values of the current version: logged naming the model, or in the run "
+        "that wrote it when it wrote no other model (later values win)."
+    )
     updated_at: str | None
 
 
@@ -35,9 +39,16 @@ class ProvenanceResponse(Model):
     version: str
     steps: JsonObjects = Field(
         description="Runs, nearest first: runId, job, state, startedAt, endedAt, inputs "
-        "[{id, type, version, producedBy}], outputs [{id, type, version}]."
+        "[{id, type, version, producedBy, observedVersion?, origin?}], outputs [{id, type, version}]. "
+        "observedVersion: the version a label no run wrote stood for (current when it was read); "
+        "origin, when producedBy is null: source (no recorded run writes the dataset) or unproduced "
+        "(runs write it, none that version before it was read)."
     )
-    sources: list[str] = Field(description="Inputs no recorded run wrote (raw sources).")
+    sources: list[str] = Field(description="Inputs no recorded run writes (raw sources).")
+    unproduced_inputs: list[str] = Field(
+        description="'<id> @ <version>' of inputs read at a version no recorded run produced, "
+        "although recorded runs write the dataset."
+    )
     unversioned_inputs: list[str]
     is_partial: bool
 

@@ -74,8 +74,19 @@ def _root(store: LineageStore, scope: Scope, node_id: str) -> str:
 
 
 @router.get("/models", responses=_ERRORS, summary="Models: datasets typed MODEL")
-def get_models(scope: ScopeDep, store: StoreDep) -> ModelCollectionResponse:
-    return ModelCollectionResponse.model_validate({"models": store.ml_for(scope).models()})
+def get_models(
+    scope: ScopeDep,
+    store: StoreDep,
+    node_id: Annotated[
+        str | None,
+        Query(
+            alias="nodeId", min_length=1, max_length=4096, description="Only this model (dataset:<ns>:<name>)"
+        ),
+    ] = None,
+) -> ModelCollectionResponse:
+    if node_id is not None:
+        node_id = _root(store, scope, node_id)
+    return ModelCollectionResponse.model_validate({"models": store.ml_for(scope).models(node_id=node_id)})
 
 
 @router.get(

@@ -9,6 +9,7 @@ import {
   type ImpactResponse,
   type Job,
   type LineageNode,
+  type ModelSummary,
   nodeParts,
   type Run,
   seg,
@@ -128,6 +129,34 @@ function JobDetails({ namespace, name, title }: { namespace: string; name: strin
   );
 }
 
+// The metrics of a model's current version: logged naming it, or in the run that wrote it.
+function ModelMetrics({ nodeId }: { nodeId: string }) {
+  const { data, error } = useFetch<{ models: ModelSummary[] }>("ml/models", { nodeId });
+  if (error) return <p className="error">{error}</p>;
+  if (!data) return <p className="muted">Loading…</p>;
+  const model = data.models[0];
+  const names = model ? Object.keys(model.metrics).sort() : [];
+  if (!model || !names.length) return <p className="muted">No metrics recorded for the current version.</p>;
+  return (
+    <table className="schema" data-testid="model-metrics" title={`version ${model.currentVersion ?? ""}`}>
+      <thead>
+        <tr>
+          <th>Metric</th>
+          <th>Value</th>
+        </tr>
+      </thead>
+      <tbody>
+        {names.map((name) => (
+          <tr key={name}>
+            <td>{name}</td>
+            <td>{typeof model.metrics[name] === "object" ? JSON.stringify(model.metrics[name]) : String(model.metrics[name])}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }) {
   const { namespace, name } = nodeParts(node);
   const base = `namespaces/${seg(namespace)}/datasets/${seg(name)}`;
@@ -139,6 +168,12 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
   return (
     <div>
       {dataset.description ? <p>{dataset.description}</p> : null}
+      {kindOf(node) === "model" ? (
+        <>
+          <h4>Metrics</h4>
+          <ModelMetrics nodeId={node.id} />
+        </>
+      ) : null}
       <h4>Schema</h4>
       {dataset.fields.length ? (
         <table className="schema" data-testid="schema">

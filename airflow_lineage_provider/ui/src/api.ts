@@ -61,6 +61,13 @@ export interface Dataset {
   description: string | null;
 }
 
+export interface ModelSummary {
+  id: string;
+  currentVersion: string | null;
+  framework: string | null;
+  metrics: Record<string, unknown>;
+}
+
 export interface DatasetVersion {
   version: string;
   createdAt: string | null;
