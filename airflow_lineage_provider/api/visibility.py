@@ -73,6 +73,7 @@ def visible_lineage(
     limit: int | None = None,
     types: set[str] | None = None,
     namespace: str | None = None,
+    declared: bool = True,
 ) -> LineageGraph:
     """``store.lineage`` as the reader may see it; a root they may not see is not found."""
     catalog = Catalog(store)
@@ -82,7 +83,7 @@ def visible_lineage(
         raise catalog.not_found(scope, exc) from exc
     if root not in catalog.visible_ids(scope, [root]):
         raise NodeNotFoundError(node_id)
-    graph = store.lineage(node_id, direction, depth, as_of, limit, scope)
+    graph = store.lineage(node_id, direction, depth, as_of, limit, scope, declared)
     return filter_graph(graph, {n.id for n in graph.nodes}, types, namespace)
 
 
@@ -93,6 +94,7 @@ def visible_dag_lineage(
     direction: Direction,
     depth: int,
     limit: int | None = None,
+    declared: bool = True,
 ) -> LineageGraph:
     """The lineage around every job of one DAG (the DAG's and its tasks'), as the reader may see it.
 
@@ -107,5 +109,5 @@ def visible_dag_lineage(
         raise NodeNotFoundError(dag_job)
     # The DAG's own job has no inputs or outputs of its own: draw its tasks, unless it is all there is.
     jobs = [job for job in jobs if job != dag_job] or jobs
-    graphs = [store.lineage(job, direction, depth, None, limit, scope) for job in jobs]
+    graphs = [store.lineage(job, direction, depth, None, limit, scope, declared) for job in jobs]
     return merge_graphs(dag_job, direction, depth, graphs, limit)

@@ -51,11 +51,12 @@ def _ordered(graph: LineageGraph) -> list[Node]:
     return sorted(nodes.values(), key=lambda n: (n.id != graph.root, n.depth, n.type, n.name, n.id))
 
 
-def _edges(graph: LineageGraph, ids: dict[str, str]) -> list[tuple[str, str]]:
-    seen: dict[tuple[str, str], None] = {}
+def _edges(graph: LineageGraph, ids: dict[str, str]) -> list[tuple[str, str, bool]]:
+    """(source, target, declared) once per pair: declared lineage is drawn dashed."""
+    seen: dict[tuple[str, str], bool] = {}
     for edge in graph.edges:
-        seen.setdefault((ids[edge.source], ids[edge.target]))
-    return list(seen)
+        seen.setdefault((ids[edge.source], ids[edge.target]), edge.declared)
+    return [(source, target, declared) for (source, target), declared in seen.items()]
 
 
 def dot_string(text: str) -> str:
@@ -84,7 +85,10 @@ def to_dot(graph: LineageGraph) -> str:
         if node.id == graph.root:
             attrs.append("penwidth=2")
         lines.append(f"  {ids[node.id]} [{', '.join(attrs)}];")
-    lines.extend(f"  {source} -> {target};" for source, target in _edges(graph, ids))
+    lines.extend(
+        f"  {source} -> {target}{' [style=dashed]' if declared else ''};"
+        for source, target, declared in _edges(graph, ids)
+    )
     lines.append("}")
     return "\n".join(lines)
 
@@ -107,7 +111,10 @@ def to_mermaid(graph: LineageGraph) -> str:
         label = mermaid_text(name) + (f"<br/>{mermaid_text(namespace)}" if namespace else "")
         lines.append(f"    {ids[node.id]}{opening}{label}{closing}")
         classes.setdefault(kind, []).append(ids[node.id])
-    lines.extend(f"    {source} --> {target}" for source, target in _edges(graph, ids))
+    lines.extend(
+        f"    {source} {'-.->' if declared else '-->'} {target}"
+        for source, target, declared in _edges(graph, ids)
+    )
     for kind in sorted(classes):
         lines.append(f"    classDef {kind} {_MERMAID_STYLES.get(kind, _MERMAID_STYLES['job'])}")
     lines.append("    classDef root stroke-width:3px")

@@ -42,7 +42,12 @@ NODE_HELP = f"node id: {NODE_IDS}"
 
 def _cmd_lineage(store: LineageStore, args: argparse.Namespace) -> int:
     graph = store.lineage(
-        args.node, direction=args.command, depth=args.depth, as_of=args.as_of, limit=args.limit
+        args.node,
+        direction=args.command,
+        depth=args.depth,
+        as_of=args.as_of,
+        limit=args.limit,
+        declared=args.declared,
     )
     view = formats.View(
         data=graph.to_dict(),
@@ -231,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--as-of", metavar="TIME", help="only lineage that existed at this ISO 8601 time or run id"
         )
         sub.add_argument("--limit", metavar="N", type=int, help="at most this many nodes")
+        sub.add_argument(
+            "--no-declared",
+            dest="declared",
+            action="store_false",
+            help="observed lineage only: leave out lineage producers declared (shown marked 'declared')",
+        )
     show = add("show", _cmd_show, "details of a dataset, job or run", view="table")
     completion.attach(show.add_argument("node", metavar="NODE", help=NODE_HELP))
     sub = add(

@@ -28,8 +28,13 @@ def node_label(node: Node) -> str:
 
 
 def node_facts(node: Node) -> str:
-    """What changes from run to run: a dataset's current version, a job's last run state."""
+    """What changes from run to run: a dataset's current version (and its failing checks), a job's
+    last run state."""
     version = node.data.get("version")
+    failing = (node.data.get("assertions") or {}).get("failing")
+    if failing:
+        checked = node.data["assertions"]
+        return f"version {str(version)[:8]}  FAILING {failing}/{checked.get('total')} assertions"
     if version:
         return f"version {str(version)[:8]}"
     run = node.data.get("latestRun") or {}
@@ -56,6 +61,8 @@ def node_text(node: Node, *, with_namespace: bool = True) -> Any:
     facts = node_facts(node)
     if facts:
         state = str((node.data.get("latestRun") or {}).get("state") or node.data.get("state") or "")
+        if (node.data.get("assertions") or {}).get("failing"):
+            state = "FAILED"
         text.append("  " + facts, style=_STATE_STYLES.get(state, "cyan"))
     return text
 
@@ -70,11 +77,14 @@ def lineage_tree(graph: LineageGraph, direction: str) -> Any:
 
     by_id = {node.id: node for node in graph.nodes}
     children: dict[str, list[str]] = {}
+    declared: set[tuple[str, str]] = set()
     for edge in graph.edges:
         parent, child = (edge.target, edge.source) if direction == "upstream" else (edge.source, edge.target)
         siblings = children.setdefault(parent, [])
         if child not in siblings:
             siblings.append(child)
+        if edge.declared:
+            declared.add((parent, child))
 
     def label(node_id: str) -> Any:
         from rich.text import Text
@@ -94,6 +104,8 @@ def lineage_tree(graph: LineageGraph, direction: str) -> Any:
         pending = []
         for child in sorted(children.get(node_id, []), key=sort_key):
             text = label(child)
+            if (node_id, child) in declared:
+                text.append(" (declared)", style="italic magenta")
             if child in shown:
                 text.append(" (see above)", style="dim")
                 branch.add(text)

@@ -23,13 +23,17 @@ class Node:
 
 @dataclass(frozen=True)
 class Edge:
-    """A directed edge in the direction data flows: dataset -> job (read), job -> dataset (write)."""
+    """A directed edge in the direction data flows: dataset -> job (read), job -> dataset (write);
+    ``declared``: a producer declared it (the spec's lineage facet), no run was seen doing it."""
 
     source: str
     target: str
-    type: str  # "input" (dataset read by job) or "output" (dataset written by job)
+    # "input" (dataset read by job), "output" (dataset written by job), or "declared" (a declared
+    # dataset -> dataset or job -> job edge)
+    type: str
     first_seen: str | None = None
     last_seen: str | None = None
+    declared: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, or_, select
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import NodeId, node_text, parse
 from airflow_lineage_provider.exceptions import NodeNotFoundError
-from airflow_lineage_provider.store import fields, marquez, visibility
+from airflow_lineage_provider.store import assertions, fields, marquez, tags, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.fields import ColumnGraph
 from airflow_lineage_provider.store.graphstate import node_key
@@ -39,6 +39,7 @@ class Page:
 
     items: list[dict[str, Any]]
     total: int
+    normalised: list[dict[str, Any]] = field(default_factory=list)  # events: what was read leniently
 
 
 class Catalog:
@@ -129,7 +130,11 @@ class Catalog:
             )
             rows, total = self._page(conn, query, limit, offset)
             created_by = marquez.runs_by_id(conn, [r.run_id for r in rows])
-            items = [marquez.dataset_version(node, view, r, created_by.get(r.run_id)) for r in rows]
+            checks = assertions.by_version(conn, node.id, scope)
+            items = [
+                marquez.dataset_version(node, view, r, created_by.get(r.run_id), checks.get(r.version))
+                for r in rows
+            ]
         return Page(items, total)
 
     # -- jobs and runs --------------------------------------------------------------------------
@@ -184,6 +189,7 @@ class Catalog:
                 or_(
                     t.Node.name.icontains(text, autoescape=True),
                     t.Node.namespace.icontains(text, autoescape=True),
+                    tags.matching(t.Node, text, scope),
                 ),
                 visibility.node_condition(t.Node, scope),
             )
@@ -205,7 +211,7 @@ class Catalog:
         offset: int,
     ) -> Page:
         with self._read(scope) as (conn, scope):
-            query = select(t.Event.payload).where(visibility.event_condition(scope))
+            query = select(t.Event.payload, t.Event.normalised).where(visibility.event_condition(scope))
             if before is not None:
                 query = query.where(t.Event.event_time < before)
             if after is not None:
@@ -219,7 +225,8 @@ class Catalog:
                 )
             )
             rows, total = self._page(conn, query.order_by(*order), limit, offset)
-        return Page([r.payload for r in rows], total)
+        notes = [{"index": i, **n} for i, r in enumerate(rows) for n in r.normalised or []]
+        return Page([r.payload for r in rows], total, notes)
 
     def column_lineage(
         self, scope: Scope, node_id: str, depth: int, downstream: bool, max_fields: int

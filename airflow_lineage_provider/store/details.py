@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from airflow_lineage_provider.core import facetviews
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import node_text
+from airflow_lineage_provider.store import assertions
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.reads import resolve
 
@@ -38,6 +41,22 @@ def _neighbours(conn: Connection, node_pk: int, upstream: bool) -> list[str]:
     return sorted(node_text(*row) for row in conn.execute(query))
 
 
+def _declared(conn: Connection, node_pk: int, upstream: bool) -> list[dict[str, Any]]:
+    """Declared neighbours (the spec's lineage facet) of a node, with their declared field entries."""
+    d = t.DeclaredEdge
+    col, other = (d.dst, d.src) if upstream else (d.src, d.dst)
+    query = (
+        select(t.Node.kind, t.Node.namespace, t.Node.name, d.columns)
+        .join(d, other == t.Node.id)
+        .where(col == node_pk)
+        .order_by(t.Node.kind, t.Node.namespace, t.Node.name)
+    )
+    found: dict[str, list[Any]] = {}
+    for r in conn.execute(query):
+        found.setdefault(node_text(r.kind, r.namespace, r.name), []).extend(r.columns or [])
+    return [{"id": node, "columns": columns} for node, columns in found.items()]
+
+
 def _normalised(conn: Connection, *where: Any) -> list[dict[str, Any]]:
     """What ingest read leniently in the events matching ``where`` (newest first, at most RECENT)."""
     rows = conn.execute(
@@ -53,6 +72,25 @@ def _normalised(conn: Connection, *where: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _normalised_dataset_events(conn: Connection, namespace: str, name: str) -> list[dict[str, Any]]:
+    """What ingest read leniently in the DatasetEvents about one dataset (newest first, at most
+    RECENT). Only events read leniently are scanned, and those are few."""
+    rows = conn.execute(
+        select(t.Event.event_time, t.Event.payload, t.Event.normalised)
+        .where(t.Event.normalised.is_not(None), t.Event.kind == "dataset")
+        .order_by(t.Event.id.desc())
+    )
+    found: list[dict[str, Any]] = []
+    for r in rows:
+        payload = r.payload if isinstance(r.payload, dict) else json.loads(r.payload)
+        dataset = payload.get("dataset") or {}
+        if (dataset.get("namespace"), dataset.get("name")) == (namespace, name):
+            found.extend({"eventType": None, "eventTime": iso(r.event_time), **n} for n in r.normalised)
+            if len(found) >= RECENT:
+                break
+    return found
+
+
 def describe(conn: Connection, node_id: str) -> dict[str, Any]:
     node, row = resolve(conn, node_id)
     if node.kind == "run":
@@ -66,6 +104,8 @@ def describe(conn: Connection, node_id: str) -> dict[str, Any]:
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),
         "facets": row.facets or {},
+        "declaredInputs": _declared(conn, row.id, upstream=True),
+        "declaredOutputs": _declared(conn, row.id, upstream=False),
     }
     if node.kind == "dataset":
         versions = conn.execute(
@@ -84,6 +124,9 @@ def describe(conn: Connection, node_id: str) -> dict[str, Any]:
             producers=_neighbours(conn, row.id, upstream=True),
             consumers=_neighbours(conn, row.id, upstream=False),
             columnLineage=column_lineage_rows(conn, row.id),
+            assertions=assertions.of_dataset(conn, row.id),
+            **facetviews.dataset(row.facets),
+            normalised=_normalised_dataset_events(conn, row.namespace, row.name),
         )
     else:
         runs = conn.execute(
@@ -94,6 +137,7 @@ def describe(conn: Connection, node_id: str) -> dict[str, Any]:
             prow = conn.execute(select(t.Node).where(t.Node.id == row.parent_job_id)).first()
             parent = node_text(prow.kind, prow.namespace, prow.name) if prow else None
         base.update(
+            **facetviews.job(row.facets),
             parentJob=parent,
             latestRuns=[_run_summary(r) for r in runs],
             inputs=_neighbours(conn, row.id, upstream=True),
@@ -132,6 +176,9 @@ def _describe_run(conn: Connection, run: Any) -> dict[str, Any]:
         "facets": run.facets or {},
         "inputs": side("input"),
         "outputs": side("output"),
+        "assertions": assertions.of_runs(conn, [run.run_id]).get(run.run_id, []),
+        "tests": ((run.facets or {}).get("test") or {}).get("tests") or [],
+        **facetviews.run(run.facets),
         "normalised": _normalised(conn, t.Event.run_id == run.run_id),
     }
 

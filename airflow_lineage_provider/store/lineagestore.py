@@ -188,8 +188,14 @@ class LineageStore:
         as_of: datetime | str | None = None,
         limit: int | None = None,
         scope: Scope | None = None,
+        declared: bool = True,
     ) -> LineageGraph:
         """Nodes and directed edges around ``node_id``, up to ``depth`` hops (dataset -> job -> dataset = 2).
+
+        ``declared`` (default True) also walks lineage that producers declared (the spec's lineage
+        facet) rather than a run was seen doing; such edges have ``declared=True``. A dataset node
+        whose current version has data quality assertions carries ``data["assertions"]``
+        (``failing``, ``total``, ``runId``, ``version``).
 
         ``as_of`` (a datetime, an ISO time or a ``run:<uuid>``/run id) keeps only edges that existed
         then; ``limit`` caps the nodes returned (nearest first) and sets ``is_partial``. ``scope``: the
@@ -205,7 +211,7 @@ class LineageStore:
         with self.database.connect(write=False) as conn:
             scope = None if scope is None else visibility.resolve(conn, scope)
             when = as_of_time(conn, as_of, scope)
-            return reads.lineage(conn, node_id, direction, depth, when, limit, scope)
+            return reads.lineage(conn, node_id, direction, depth, when, limit, scope, declared)
 
     def describe(self, node_id: str) -> dict[str, Any]:
         """Details of a dataset, job or run: facets, schema, versions, runs, inputs and outputs."""

@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from airflow_lineage_provider.core import facetviews
 from airflow_lineage_provider.core.events import iso
-from airflow_lineage_provider.store import scoped
+from airflow_lineage_provider.store import assertions, scoped
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.scoped import DatasetView, Times
 from airflow_lineage_provider.store.visibility import Scope, run_rule
@@ -31,7 +32,7 @@ def fields(facets: dict[str, Any] | None) -> list[dict[str, Any]]:
         {
             "name": str(f.get("name")),
             "type": f.get("type"),
-            "tags": [],
+            "tags": facetviews.tag_names(facets, str(f.get("name"))),
             "description": f.get("description"),
         }
         for f in found
@@ -52,7 +53,7 @@ def dataset(row: Any, view: DatasetView, seen: Times) -> dict[str, Any]:
         "namespace": row.namespace,
         "sourceName": row.namespace,
         "fields": fields(facets),
-        "tags": [],
+        "tags": facetviews.tag_names(facets),
         "lastModifiedAt": iso(view.version_time),
         "lastLifecycleState": _facet(facets, "lifecycleStateChange", "lifecycleStateChange"),
         "description": _facet(facets, "documentation", "description"),
@@ -65,7 +66,11 @@ def dataset(row: Any, view: DatasetView, seen: Times) -> dict[str, Any]:
 
 
 def dataset_version(
-    node: Any, view: DatasetView, version: Any, created_by: dict[str, Any] | None
+    node: Any,
+    view: DatasetView,
+    version: Any,
+    created_by: dict[str, Any] | None,
+    checks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     facets = version.facets or {}
     return {
@@ -78,13 +83,14 @@ def dataset_version(
         "namespace": node.namespace,
         "sourceName": node.namespace,
         "fields": fields(facets) or fields(view.facets),
-        "tags": [],
+        "tags": facetviews.tag_names(facets),
         "lifecycleState": _facet(facets, "lifecycleStateChange", "lifecycleStateChange"),
         "description": _facet(facets, "documentation", "description"),
         "createdByRunUuid": version.run_id,
         "createdByRun": created_by,
         "facets": facets,
         "columnLineage": None,
+        "assertions": checks or [],
     }
 
 
@@ -114,7 +120,28 @@ def runs(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "facets": {},
             }
         )
-    return [_run(r, jobs.get(r.job_id), io.get(r.run_id, {})) for r in rows]
+    notes: dict[str, list[dict[str, Any]]] = {}
+    query = (
+        select(t.Event.run_id, t.Event.event_type, t.Event.event_time, t.Event.normalised)
+        .where(t.Event.run_id.in_(run_ids), t.Event.normalised.is_not(None))
+        .order_by(t.Event.id)
+    )
+    for r in conn.execute(query):
+        notes.setdefault(r.run_id, []).extend(
+            {"eventType": r.event_type, "eventTime": iso(r.event_time), **n} for n in r.normalised or []
+        )
+    checks = assertions.of_runs(conn, run_ids)
+    return [
+        {
+            **_run(r, jobs.get(r.job_id), io.get(r.run_id, {})),
+            "normalised": notes.get(r.run_id, []),
+            "assertions": checks.get(r.run_id, []),
+            "tests": ((r.facets or {}).get("test") or {}).get("tests") or [],
+            "root": facetviews.run(r.facets)["root"],
+            "parameters": facetviews.run(r.facets)["parameters"],
+        }
+        for r in rows
+    ]
 
 
 def _run(run: Any, job: Any, io: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -226,5 +253,5 @@ def _job(
         "facets": facets,
         "currentVersion": None,
         "labels": [],
-        "tags": [],
+        "tags": facetviews.tag_names(facets),
     }

@@ -24,7 +24,15 @@ from airflow_lineage_provider.core.events import iso, parse_time
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
 from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
-from airflow_lineage_provider.store import approvals, chain, modelmetrics, provenance, runrecords, visibility
+from airflow_lineage_provider.store import (
+    approvals,
+    assertions,
+    chain,
+    modelmetrics,
+    provenance,
+    runrecords,
+    visibility,
+)
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.database import Database, as_of_time
 from airflow_lineage_provider.store.modelmetrics import MODEL_TYPE
@@ -136,6 +144,7 @@ class MLLineage:
             row = self._dataset(conn, node_id)
             chosen = self._version(conn, row, version, self._as_of(conn, as_of))
             found = provenance.provenance(conn, row.id, chosen, self._shown(conn))
+            assertions.mark_steps(conn, found["steps"], self._scope)
         root = node_text(row.kind, row.namespace, row.name)
         return {"root": root, "type": row.type, "version": chosen, **found}
 
@@ -146,6 +155,7 @@ class MLLineage:
             if version is not None:
                 self._version(conn, row, version)
             found = provenance.impact(conn, row.id, version, self._shown(conn))
+            assertions.mark_steps(conn, found["steps"], self._scope)
         return {"root": node_text(row.kind, row.namespace, row.name), "version": version, **found}
 
     def run_record(self, run_id: str) -> dict[str, Any]:

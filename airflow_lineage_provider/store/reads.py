@@ -19,8 +19,9 @@ from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.graph import Direction, Edge, LineageGraph, Node
 from airflow_lineage_provider.core.ids import NodeId, node_text, parse, splits
 from airflow_lineage_provider.exceptions import NodeNotFoundError
+from airflow_lineage_provider.store import assertions, tags, visibility
+from airflow_lineage_provider.store import declared as declared_edges
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store import visibility
 from airflow_lineage_provider.store.graphstate import node_key
 from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.upserts import statement
@@ -75,7 +76,9 @@ def suggest(conn: Connection, node: NodeId) -> list[str]:
 
 def search(conn: Connection, needle: str, limit: int = 20, kind: str | None = None) -> list[Node]:
     matches = or_(
-        t.Node.name.icontains(needle, autoescape=True), t.Node.namespace.icontains(needle, autoescape=True)
+        t.Node.name.icontains(needle, autoescape=True),
+        t.Node.namespace.icontains(needle, autoescape=True),
+        tags.matching(t.Node, needle),
     )
     query = select(t.Node).where(matches)
     if kind:
@@ -121,6 +124,10 @@ def _node(row: Any, depth: int, runs: dict[str, Any]) -> Node:
 
 
 _WALK_SQL = "SELECT src, dst, first_seen, last_seen FROM lineage_edges WHERE {this} IN ({ids}){as_of}"
+_DECLARED_SQL = (
+    "SELECT src, dst, first_seen, last_seen, declared_by FROM lineage_declared_edges "
+    "WHERE {this} IN ({ids}){as_of}"
+)
 _NODES_SQL = (
     "SELECT id, kind, namespace, name, type, current_version, latest_run_id, {fields} "
     "FROM lineage_nodes WHERE id IN ({ids})"
@@ -164,17 +171,29 @@ def _iso_text(value: Any) -> str | None:
 
 
 def _edges_of(
-    conn: Connection, ids: Sequence[int], upstream: bool, as_of: datetime | None
+    conn: Connection,
+    ids: Sequence[int],
+    upstream: bool,
+    as_of: datetime | None,
+    scope: Scope | None = None,
+    declared: bool = False,
 ) -> list[tuple[Any, ...]]:
-    """(src, dst, first_seen, last_seen) of the edges into (upstream) or out of ``ids``."""
+    """(src, dst, first_seen, last_seen, is_declared) of the edges into (upstream) or out of ``ids``;
+    with ``declared``, declared edges too (:mod:`.declared`) where no observed edge joins the pair."""
     extra: tuple[Any, ...] = ()
     if as_of is not None:  # bound as SQLAlchemy stores it, so SQLite compares the same text format
         processor = DateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
         extra = (processor(as_of) if processor else as_of,)
-    sql = _WALK_SQL.format(
-        this="dst" if upstream else "src", ids="{ids}", as_of=" AND first_seen <= {mark}" if extra else ""
-    )
-    return _fetch(conn, sql, ids, *extra)
+    parts = {
+        "this": "dst" if upstream else "src",
+        "ids": "{ids}",
+        "as_of": " AND first_seen <= {mark}" if extra else "",
+    }
+    rows = [(*r, False) for r in _fetch(conn, _WALK_SQL.format(**parts), ids, *extra)]
+    if declared:
+        found = _fetch(conn, _DECLARED_SQL.format(**parts), ids, *extra)
+        rows.extend(declared_edges.visible(conn, found, {(r[0], r[1]) for r in rows}, scope))
+    return rows
 
 
 def walk(
@@ -185,7 +204,8 @@ def walk(
     as_of: datetime | None,
     limit: int | None,
     scope: Scope | None = None,
-) -> tuple[dict[int, int], dict[tuple[int, int], tuple[Any, Any]]]:
+    declared: bool = False,
+) -> tuple[dict[int, int], dict[tuple[int, int], tuple[Any, Any, bool]]]:
     """Breadth-first from ``seeds`` (node id -> depth), one indexed ``IN`` query per level.
 
     Returns node id -> smallest depth (at most ``limit + 1`` nodes: one more than the limit tells the
@@ -197,13 +217,13 @@ def walk(
     ``is_partial`` count visible nodes only."""
     cap = None if not limit else limit + 1
     found = dict(seeds)
-    edges: dict[tuple[int, int], tuple[Any, Any]] = {}
+    edges: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
     frontier = sorted(n for n, d in seeds.items() if d < depth)
     level = min(seeds.values(), default=0)
     while frontier and level < depth and (cap is None or len(found) < cap):
         reached: set[int] = set()
-        for src, dst, first, last in _edges_of(conn, frontier, upstream, as_of):
-            edges[(src, dst)] = (first, last)
+        for src, dst, first, last, is_declared in _edges_of(conn, frontier, upstream, as_of, scope, declared):
+            edges[(src, dst)] = (first, last, is_declared)
             node = src if upstream else dst
             if node not in found:
                 reached.add(node)
@@ -226,14 +246,15 @@ def lineage(
     as_of: datetime | None,
     limit: int | None,
     scope: Scope | None = None,
+    declared: bool = True,
 ) -> LineageGraph:
     """The graph around a node; with a restricted ``scope``, as that reader may see it (the caller
-    checks that the root is visible)."""
+    checks that the root is visible); ``declared`` walks declared edges too, marked declared."""
     node, row = resolve(conn, node_id)
     run_nodes: list[Node] = []
     run_io: list[tuple[int, str]] = []
     found: dict[int, int] = {}
-    walked: dict[tuple[int, int], tuple[Any, Any]] = {}
+    walked: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
     ways = [up for up in (True, False) if direction in ("both", _DIR[up])]
     for up in ways:
         if node.kind == "run":
@@ -248,7 +269,7 @@ def lineage(
             run_io.extend((d, io_dir) for d in seeds)
         else:
             seeds = {row.id: 0}
-        reached, seen = walk(conn, seeds, up, depth, as_of, limit, scope)
+        reached, seen = walk(conn, seeds, up, depth, as_of, limit, scope, declared)
         for node_pk, d in reached.items():
             found[node_pk] = min(d, found.get(node_pk, d))
         walked.update(seen)
@@ -260,13 +281,13 @@ def lineage(
     nodes, names, kinds = _load_nodes(conn, found, scope)
     if len(ways) == 1:  # the walk saw every edge of the nodes it expanded; fetch the rest's
         expanded = {d if ways[0] else s for s, d in walked}
-        spans = _edges_among(conn, found, walked, [n for n in found if n not in expanded], ways[0], as_of)
+        rest = [n for n in found if n not in expanded]
+        spans = _edges_among(conn, found, walked, rest, ways[0], as_of, scope, declared)
     else:  # both ways: an edge may join an upstream node to a downstream one
-        spans = _edges_among(conn, found, {}, list(found), False, as_of)
-    kind_of = {"dataset": "input", "job": "output"}  # an edge's type, by the kind of its source
+        spans = _edges_among(conn, found, {}, list(found), False, as_of, scope, declared)
     edges = [
-        Edge(names[s], names[d], kind_of[kinds[s]], _iso_text(f), _iso_text(ls))
-        for (s, d), (f, ls) in sorted(spans.items())
+        Edge(names[s], names[d], _edge_type(kinds[s], kinds[d]), _iso_text(f), _iso_text(ls), is_declared)
+        for (s, d), (f, ls, is_declared) in sorted(spans.items())
     ]
     for dataset_pk, io_dir in run_io:
         if dataset_pk in names:
@@ -283,6 +304,11 @@ def lineage(
     )
 
 
+def _edge_type(source: str, target: str) -> str:
+    """input (dataset -> job), output (job -> dataset), or declared (dataset -> dataset, job -> job)."""
+    return "declared" if source == target else _EDGE_TYPE[source]
+
+
 def _load_nodes(
     conn: Connection, found: dict[int, int], scope: Scope | None = None
 ) -> tuple[list[Node], dict[int, str], dict[int, str]]:
@@ -296,6 +322,8 @@ def _load_nodes(
         stored = [n for c in _chunks(datasets) for n in conn.execute(select(t.Node).where(t.Node.id.in_(c)))]
         views = dataset_views(conn, scope, stored)
     runs = _run_states(conn, [r[6] for r in rows if r[1] == "job" and r[6]])
+    current = {r[0]: (views[r[0]].version if r[0] in views else r[5]) for r in rows if r[1] == "dataset"}
+    checked = assertions.states(conn, current, scope)
     nodes, names, kinds = [], {}, {}
     for pk, kind, namespace, name, type_, version, latest, fields in rows:
         data: dict[str, Any] = {"type": type_}
@@ -309,6 +337,8 @@ def _load_nodes(
             data["fields"] = [f.get("name") for f in fields or [] if isinstance(f, dict)]
         elif latest in runs:
             data["latestRun"] = runs[latest]
+        if pk in checked:
+            data["assertions"] = checked[pk]
         text = f"{kind}:{namespace}:{name}"  # node_text, inlined: this loop runs for every node
         nodes.append(Node(text, kind, namespace, name, found[pk], data))
         names[pk], kinds[pk] = text, kind
@@ -348,14 +378,16 @@ def _runs_query(_conn: Connection) -> Any:
 def _edges_among(
     conn: Connection,
     found: dict[int, int],
-    walked: dict[tuple[int, int], tuple[Any, Any]],
+    walked: dict[tuple[int, int], tuple[Any, Any, bool]],
     rest: list[int],
     upstream: bool,
     as_of: datetime | None,
-) -> dict[tuple[int, int], tuple[Any, Any]]:
+    scope: Scope | None = None,
+    declared: bool = False,
+) -> dict[tuple[int, int], tuple[Any, Any, bool]]:
     """Edges with both ends found: those the walk saw, plus those of the nodes in ``rest`` (the ones
     it did not expand), fetched in the walk's direction. (src, dst) -> (first_seen, last_seen)."""
     spans = dict(walked)
-    for src, dst, first, last in _edges_of(conn, sorted(rest), upstream, as_of):
-        spans[(src, dst)] = (first, last)
+    for src, dst, first, last, is_declared in _edges_of(conn, sorted(rest), upstream, as_of, scope, declared):
+        spans[(src, dst)] = (first, last, is_declared)
     return {pair: span for pair, span in spans.items() if pair[0] in found and pair[1] in found}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, tuple_, update
+from sqlalchemy import Connection, delete, func, or_, select, tuple_, update
 
 from airflow_lineage_provider.core.ids import NodeId
 from airflow_lineage_provider.exceptions import InvalidQueryError
@@ -93,6 +93,7 @@ def prune(conn: Connection, cutoff: datetime, *, dry_run: bool) -> PruneReport:
             continue
         conn.execute(delete(t.Event).where(t.Event.run_id.in_(chunk)))
         conn.execute(delete(t.RunIO).where(t.RunIO.run_id.in_(chunk)))
+        conn.execute(delete(t.Assertion).where(t.Assertion.run_id.in_(chunk)))
         conn.execute(delete(t.Run).where(t.Run.run_id.in_(chunk)))
         for version_chunk in _chunks(versions):
             conn.execute(
@@ -151,6 +152,13 @@ def erase(conn: Connection, node_id: str, *, reason: str, now: datetime) -> dict
     versions = conn.execute(
         update(t.DatasetVersion).where(t.DatasetVersion.dataset_id == row.id).values(facets={})
     ).rowcount
+    conn.execute(delete(t.Assertion).where(t.Assertion.dataset_id == row.id))  # they name its columns
+    conn.execute(delete(t.Tag).where(t.Tag.node_id == row.id))
+    conn.execute(
+        update(t.DeclaredEdge)
+        .where(or_(t.DeclaredEdge.dst == row.id, t.DeclaredEdge.src == row.id))
+        .values(columns=[])
+    )  # declared field entries name its columns too
     events = 0
     last_id = 0
     while True:

@@ -178,3 +178,51 @@ class Approval(Base):
     reason: Mapped[str] = mapped_column(Text)
     framework: Mapped[str | None] = mapped_column(String(32))
     approved_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class DeclaredEdge(Base):
+    """Lineage a producer declared (the spec's ``lineage`` facet), kept apart from observed edges.
+
+    Any kind to any kind (dataset -> dataset, job -> job, ...), in data-flow direction;
+    ``declared_by`` is the job of the declaring event (0 for a dataset event: no job), which decides
+    who may see it; ``columns`` holds the declared field entries of the pair."""
+
+    __tablename__ = "lineage_declared_edges"
+    src: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dst: Mapped[int] = mapped_column(BigId, primary_key=True)
+    declared_by: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    first_seen: Mapped[datetime] = mapped_column(DateTime())
+    last_seen: Mapped[datetime] = mapped_column(DateTime())
+    columns: Mapped[list[Any]] = mapped_column(JsonType)
+
+    __table_args__ = (Index("ix_lineage_declared_edges_dst", "dst", "src"),)
+
+
+class Assertion(Base):
+    """Data quality assertions one run reported on one dataset (``dataQualityAssertions``)."""
+
+    __tablename__ = "lineage_assertions"
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    version: Mapped[str | None] = mapped_column(String(64))
+    assertions: Mapped[list[Any]] = mapped_column(JsonType)
+    failing: Mapped[int] = mapped_column(Integer)
+    event_time: Mapped[datetime] = mapped_column(DateTime())
+
+    __table_args__ = (Index("ix_lineage_assertions_dataset", "dataset_id", "event_time"),)
+
+
+class Tag(Base):
+    """A tag of a dataset or job (``tags`` facet), or of one of a dataset's fields: searchable."""
+
+    __tablename__ = "lineage_tags"
+    node_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    field: Mapped[str] = mapped_column(String(512), primary_key=True)  # "" for the whole node
+    key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    event_time: Mapped[datetime] = mapped_column(DateTime())
+
+    __table_args__ = (Index("ix_lineage_tags_key", "key"),)

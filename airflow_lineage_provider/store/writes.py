@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
-from airflow_lineage_provider.store import approvals, chain
+from airflow_lineage_provider.store import approvals, assertions, chain, declared, tags
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.tables import Event
 from airflow_lineage_provider.store.upserts import bulk, fetch, insert, statement
@@ -121,6 +121,8 @@ def _node_keys(events: Sequence[ParsedEvent]) -> dict[str, tuple[str, str, str]]
             for spec in (facet.get("fields") or {}).values():
                 for source in spec.get("inputFields") or []:
                     add(("dataset", source["namespace"], source["name"]))
+        for named in declared.named(event):
+            add(named)
     return {node_key(*named): named for named in wanted}
 
 
@@ -144,6 +146,9 @@ class GraphWriter:
         self.conn = conn
         self.now = now
         self.state = GraphState(conn, now)
+        self.declared = declared.Declared()
+        self.tags = tags.Tags()
+        self.assertions = assertions.Reports()
 
     def apply_all(self, events: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None) -> None:
         """Apply events (already in the order to apply them) and write the changed rows."""
@@ -154,6 +159,9 @@ class GraphWriter:
             if progress is not None:
                 progress(1)
         self.state.flush()
+        self.declared.flush(self.conn)
+        self.tags.flush(self.conn)
+        self.assertions.flush(self.conn)
 
     def apply(self, event: ParsedEvent) -> None:
         payload, t = event.payload, event.event_time
@@ -161,13 +169,17 @@ class GraphWriter:
             ds = payload["dataset"]
             dataset_id = self.dataset(ds)
             self.merge_node_facets(dataset_id, ds.get("facets"), t)
+            self.tags.add(dataset_id, ds.get("facets"), None, t)
             approvals.apply(self.conn, dataset_id, event)
+            self.declared.add(self.state.by_name, event, None, t)
             return
         job = payload["job"]
         job_facets = job.get("facets") or {}
         job_type = (job_facets.get("jobType") or {}).get("jobType")
         job_id = self.state.node("job", job["namespace"], job["name"], job_type)
         self.merge_node_facets(job_id, job_facets, t)
+        self.tags.add(job_id, job_facets, event.run_id, t)
+        self.declared.add(self.state.by_name, event, job_id, t)
         run_id = event.run_id
         if run_id is not None:
             self.run(event, job_id)
@@ -175,7 +187,9 @@ class GraphWriter:
             dataset_id = self.dataset(ds)
             self.state.edge(dataset_id, job_id, t, run_id)
             if run_id is not None:
-                self.state.add_run_io(run_id, dataset_id, "input", self._version_read(dataset_id, ds), t)
+                version = self._version_read(dataset_id, ds)
+                self.state.add_run_io(run_id, dataset_id, "input", version, t)
+                self.assertions.add(self.state.runs[run_id], dataset_id, ds, version, t)
         for ds in payload.get("outputs") or []:
             dataset_id = self.dataset(ds)
             self.state.edge(job_id, dataset_id, t, run_id)
@@ -184,6 +198,7 @@ class GraphWriter:
                 if event.event_type in ("COMPLETE", "OTHER"):
                     version = self.dataset_version(dataset_id, ds, run_id, t)
                 self.state.add_run_io(run_id, dataset_id, "output", version, t)
+                self.assertions.add(self.state.runs[run_id], dataset_id, ds, version, t)
             self.column_lineage(dataset_id, ds, run_id)
 
     def merge_node_facets(self, node_id: int, facets: dict[str, Any] | None, t: datetime) -> None:
@@ -220,6 +235,7 @@ class GraphWriter:
         )
         self.state.add_version(dataset_id, version, run_id, t, facets)
         self.merge_node_facets(dataset_id, facets, t)
+        self.tags.add(dataset_id, facets, run_id, t)
         current_time = self.state.nodes[dataset_id]["current_version_time"]
         if current_time is None or current_time <= t:
             self.state.set_node(dataset_id, current_version=version, current_version_time=t)

@@ -86,6 +86,10 @@ def _ingest_markup_named_dataset(deployment: Deployment) -> None:
         "inputs": [{"namespace": f"sqlite://{deployment.db}", "name": "order_report"}],
         "outputs": [{"namespace": "s3://reports", "name": XSS_NAME}],
     }
+    _post(deployment, event)
+
+
+def _post(deployment: Deployment, event: dict[str, Any]) -> None:
     server = deployment.server
     response = httpx.post(
         f"{server.base_url}/lineage/api/v1/lineage",
@@ -304,3 +308,116 @@ def test_the_view_and_its_assets_need_an_airflow_login(deployment: Deployment) -
         httpx.get(f"{base}/lineage/ui/assets/..%2F..%2Fapi%2Fapp.py", cookies={"_token": token}).status_code
         == 404
     )
+
+
+def test_declared_lineage_is_dashed_and_failing_assertions_are_shown(
+    light: Session, deployment: Deployment
+) -> None:
+    """A catalog declares order_report -> s3://reports curated (the lineage facet); a check run reports a
+    failing assertion on order_report's current version (dataQualityAssertions, as common-sql does)."""
+    report = deployment.dataset("order_report")
+    schema = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/"
+    entry = {
+        "namespace": "s3://reports",
+        "name": "curated",
+        "type": "DATASET",
+        "inputs": [{"namespace": f"sqlite://{deployment.db}", "name": "order_report", "type": "DATASET"}],
+    }
+    lineage = {
+        "_producer": "https://example.com/catalog",
+        "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/LineageFacet.json#/$defs/LineageJobFacet",
+        "entries": [entry],
+    }
+    _post(
+        deployment,
+        {
+            "eventTime": "2026-01-01T00:00:00Z",
+            "producer": "https://example.com/catalog",
+            "schemaURL": schema + "JobEvent",
+            "job": {"namespace": "publisher", "name": "curate", "facets": {"lineage": lineage}},
+        },
+    )
+    assertion = {"assertion": "row_count", "success": False, "name": "report_not_empty", "severity": "error"}
+    checked = {"namespace": f"sqlite://{deployment.db}", "name": "order_report"}
+    checked["facets"] = {
+        "dataQualityAssertions": {
+            "_producer": "https://example.com/checks",
+            "_schemaURL": "https://openlineage.io/spec/facets/1-1-0/DataQualityAssertionsDatasetFacet.json",
+            "assertions": [assertion],
+        }
+    }
+    _post(
+        deployment,
+        {
+            "eventType": "COMPLETE",
+            "eventTime": "2030-01-01T00:00:00Z",
+            "producer": "https://example.com/checks",
+            "schemaURL": schema + "RunEvent",
+            "run": {"runId": str(uuid.uuid4())},
+            "job": {"namespace": "quality", "name": "check_report"},
+            "inputs": [checked],
+        },
+    )
+
+    light.page.goto(f"{light.base_url}/plugin/lineage")
+    _search_and_open(light, "curated", "curated")
+    frame = light.frame()
+    frame.locator(f'[data-node-id="{report}"]').wait_for()
+    declared = frame.locator(".react-flow__edge.declared")
+    assert declared.count() == 1
+    assert report in (declared.get_attribute("data-testid") or "")
+    dash = declared.locator("path.react-flow__edge-path").evaluate("p => getComputedStyle(p).strokeDasharray")
+    assert dash not in ("", "none"), dash
+    observed = frame.locator(".react-flow__edge:not(.declared) path.react-flow__edge-path")
+    if observed.count():
+        assert observed.first.evaluate("p => getComputedStyle(p).strokeDasharray") == "none"
+
+    badge = frame.locator(f'[data-node-id="{report}"] [data-testid=failing-assertions]')
+    assert badge.inner_text().strip() == "✗ 1/1"
+    frame.locator(f'[data-node-id="{report}"]').click()
+    panel = frame.get_by_test_id("side-panel")
+    assert "1 of 1 data quality assertions failed" in panel.get_by_test_id("assertion-state").inner_text()
+    assert (
+        "report_not_empty" in panel.get_by_test_id("versions").get_by_test_id("assertions").first.inner_text()
+    )
+    assert light.dialogs == []
+
+
+def test_tags_are_searchable_and_shown_with_the_fields_they_name(
+    light: Session, deployment: Deployment
+) -> None:
+    """A catalog tags s3://reports tagged_report (a DatasetEvent): the search box finds it by a tag's
+    value, and the side panel shows the dataset's tag and the field-level one beside its column."""
+    producer = "https://example.com/catalog"
+    facets = {
+        "schema": {
+            "_producer": producer,
+            "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+            "fields": [{"name": "email", "type": "TEXT"}],
+        },
+        "tags": {
+            "_producer": producer,
+            "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/TagsDatasetFacet.json#/$defs/TagsDatasetFacet",
+            "tags": [
+                {"key": "pii", "value": "true", "field": "email"},
+                {"key": "tier", "value": "goldilocks"},
+            ],
+        },
+    }
+    _post(
+        deployment,
+        {
+            "eventTime": "2026-01-01T00:00:00Z",
+            "producer": producer,
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+            "dataset": {"namespace": "s3://reports", "name": "tagged_report", "facets": facets},
+        },
+    )
+
+    light.page.goto(f"{light.base_url}/plugin/lineage")
+    _search_and_open(light, "goldilocks", "tagged_report")  # found by a tag value, not by its name
+    panel = light.frame().get_by_test_id("side-panel")
+    assert panel.get_by_role("heading").first.inner_text() == "tagged_report"
+    assert panel.get_by_test_id("tags").inner_text().split() == ["tier"]
+    assert panel.get_by_test_id("schema").get_by_test_id("field-tag").inner_text() == "pii"
+    assert light.dialogs == []

@@ -115,6 +115,21 @@ class RunResponse(Model):
     parent_run_id: str | None
     context: JsonObject
     facets: JsonObject
+    normalised: JsonObjects = Field(
+        [], description="What ingest read leniently in this run's events: eventType, eventTime, field, note."
+    )
+    assertions: JsonObjects = Field(
+        [],
+        description="Data quality assertions the run reported (dataQualityAssertions), per dataset: "
+        "dataset, runId, version, time, failing, total, assertions.",
+    )
+    tests: JsonObjects = Field([], description="The run's test results (TestRunFacet's tests).")
+    root: JsonObject | None = Field(
+        None, description="The root run of this run's hierarchy (ParentRunFacet 1-2-0): runId, job."
+    )
+    parameters: JsonObjects = Field(
+        [], description="Execution parameters (ExecutionParametersRunFacet): key, name, value, ..."
+    )
 
 
 class RunCollectionResponse(Model):
@@ -138,6 +153,11 @@ class DatasetVersionResponse(Model):
     created_by_run_uuid: str | None
     created_by_run: RunResponse | None
     facets: JsonObject
+    assertions: JsonObjects = Field(
+        [],
+        description="Data quality assertions reported on this version (dataQualityAssertions), newest "
+        "first: runId, version, time, failing, total, assertions.",
+    )
     column_lineage: JsonObjects | None
 
 
@@ -190,3 +210,7 @@ class SearchResultCollectionResponse(Model):
 class LineageEventCollectionResponse(Model):
     total_count: int
     events: list[JsonObject] = Field(description="Raw OpenLineage events, as received.")
+    normalised: JsonObjects = Field(
+        [],
+        description="What ingest read leniently in the events of this page: index (in events), field, note.",
+    )

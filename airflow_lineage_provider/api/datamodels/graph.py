@@ -21,9 +21,14 @@ from airflow_lineage_provider.core.graph import LineageGraph, Node
 class LineageEdge(Model):
     origin: str
     destination: str
-    type: Literal["input", "output"] | None = None
+    type: Literal["input", "output", "declared"] | None = Field(
+        None, description="input (dataset -> job), output (job -> dataset), declared (same kinds)."
+    )
     first_seen: str | None = None
     last_seen: str | None = None
+    declared: bool = Field(
+        False, description="Declared by a producer (the spec's lineage facet), not seen in a run."
+    )
 
 
 class LineageNode(Model):
@@ -53,6 +58,7 @@ class LineageResponse(Model):
                 type=e.type,  # type: ignore[arg-type]
                 first_seen=e.first_seen,
                 last_seen=e.last_seen,
+                declared=e.declared,
             )
             outs[e.source].append(edge)
             ins[e.target].append(edge)
@@ -91,6 +97,7 @@ def _data(node: Node) -> dict[str, Any]:
             currentVersion=node.data.get("version"),
             fields=[{"name": f} for f in node.data.get("fields") or []],
             restricted=bool(node.data.get("restricted")),
+            assertions=node.data.get("assertions"),
         )
     else:
         data.update(type="BATCH", jobType=node.data.get("type"), latestRun=node.data.get("latestRun"))
@@ -142,6 +149,10 @@ class ImpactNode(Model):
     namespace: str
     name: str
     depth: int
+    failing_assertions: int | None = Field(
+        None,
+        description="Failing data quality assertions on the dataset's current version (None: none checked).",
+    )
 
 
 class ImpactResponse(Model):
@@ -155,7 +166,14 @@ class ImpactResponse(Model):
     @classmethod
     def from_graph(cls, graph: LineageGraph) -> ImpactResponse:
         nodes = [
-            ImpactNode(id=n.id, type=n.type, namespace=n.namespace, name=n.name, depth=n.depth)  # type: ignore[arg-type]
+            ImpactNode(
+                id=n.id,
+                type=n.type,  # type: ignore[arg-type]
+                namespace=n.namespace,
+                name=n.name,
+                depth=n.depth,
+                failing_assertions=(n.data.get("assertions") or {}).get("failing"),
+            )
             for n in graph.nodes
             if n.id != graph.root
         ]

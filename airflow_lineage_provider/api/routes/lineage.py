@@ -42,6 +42,13 @@ TypeParam = Annotated[
     list[Literal["dataset", "job"]] | None, Query(alias="type", description="Keep only these node types")
 ]
 NamespaceParam = Annotated[str | None, Query(max_length=4096, description="Keep only this namespace")]
+DeclaredParam = Annotated[
+    bool,
+    Query(
+        description="Also follow lineage producers declared (the spec's lineage facet); "
+        "such edges have declared=true. false: observed lineage only."
+    ),
+]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed node id or asOf", "model": ErrorResponse},
     401: {"description": "No or expired token"},
@@ -62,9 +69,10 @@ def get_lineage(
     limit: LimitParam = 1000,
     types: TypeParam = None,
     namespace: NamespaceParam = None,
+    declared: DeclaredParam = True,
 ) -> LineageResponse:
     graph = visible_lineage(
-        store, scope, node_id, direction, depth, as_of, limit, set(types or ()), namespace
+        store, scope, node_id, direction, depth, as_of, limit, set(types or ()), namespace, declared
     )
     return LineageResponse.from_graph(graph)
 
@@ -81,11 +89,14 @@ def get_dag_lineage(
     depth: DepthParam = 6,
     direction: Direction = "both",
     limit: LimitParam = 1000,
+    declared: DeclaredParam = True,
 ) -> LineageResponse:
     """The DAG's task jobs and the datasets they read and write, plus ``depth`` hops around them; the
     root is the DAG's job id (``job:<namespace>:<dag_id>``). A DAG you may not read, or with no lineage
     recorded yet, answers 404."""
-    return LineageResponse.from_graph(visible_dag_lineage(store, scope, dag_id, direction, depth, limit))
+    return LineageResponse.from_graph(
+        visible_dag_lineage(store, scope, dag_id, direction, depth, limit, declared)
+    )
 
 
 @router.get(
@@ -117,9 +128,10 @@ def get_impact(
     types: TypeParam = None,
     namespace: NamespaceParam = None,
     output: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    declared: DeclaredParam = True,
 ) -> Any:
     graph = visible_lineage(
-        store, scope, node_id, "downstream", depth, None, limit, set(types or ()), namespace
+        store, scope, node_id, "downstream", depth, None, limit, set(types or ()), namespace, declared
     )
     impact = ImpactResponse.from_graph(graph)
     if output == "json":

@@ -35,7 +35,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/search", responses=_ERRORS, summary="Datasets and jobs whose name or namespace contains q")
+@router.get(
+    "/search",
+    responses=_ERRORS,
+    summary="Datasets and jobs whose name, namespace or a tag (key or value) contains q",
+)
 def search(
     scope: ScopeDep,
     catalog: CatalogDep,
@@ -60,4 +64,6 @@ def list_lineage_events(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> LineageEventCollectionResponse:
     page = catalog.events(scope, before, after, sort_direction == "desc", limit, offset)
-    return LineageEventCollectionResponse.model_validate({"events": page.items, "totalCount": page.total})
+    return LineageEventCollectionResponse.model_validate(
+        {"events": page.items, "totalCount": page.total, "normalised": page.normalised}
+    )

@@ -15,7 +15,7 @@ import {
 } from "@xyflow/react";
 import { memo, useEffect, useMemo } from "react";
 import { type LineageNode, nodeParts } from "./api";
-import { type Kind, kindOf, type ViewGraph } from "./graph";
+import { assertionsOf, type Kind, kindOf, type ViewGraph } from "./graph";
 import { layout, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 import type { Mode } from "./theme";
 
@@ -52,6 +52,7 @@ const Card = memo(function Card({ data, selected }: NodeProps<CardNode>) {
   const label = cardLabel(kind, parts);
   const state = latestState(node);
   const version = typeof node.data.version === "string" ? node.data.version : null;
+  const checks = assertionsOf(node);
   const classes = ["card", kind, isRoot ? "root" : "", inDag ? "in-dag" : "", selected ? "selected" : ""].join(" ");
   return (
     <div className={classes} data-testid="lineage-node" data-node-id={node.id} data-kind={kind} title={node.id} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
@@ -64,6 +65,11 @@ const Card = memo(function Card({ data, selected }: NodeProps<CardNode>) {
           </span>
         ) : null}
         {version ? <span className="version" title={`version ${version}`}>v {version.slice(0, 8)}</span> : null}
+        {checks && checks.failing > 0 ? (
+          <span className="checks failing" data-testid="failing-assertions" title={`${checks.failing} of ${checks.total} data quality assertions failed on the current version`}>
+            ✗ {checks.failing}/{checks.total}
+          </span>
+        ) : null}
       </div>
       <div className="card-name">{label.title}</div>
       <div className="card-ns">{label.subtitle}</div>
@@ -122,7 +128,9 @@ function Inner({ graph, root, dagId, selected, onSelect, onExpand, mode }: Props
       source: e.source,
       target: e.target,
       markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
-      className: `edge ${e.type ?? ""}`,
+      className: `edge ${e.type ?? ""}${e.declared ? " declared" : ""}`,
+      // declared by a producer, not seen in a run: dashed
+      style: e.declared ? { strokeDasharray: "6 4" } : undefined,
     }));
     return { nodes, edges };
   }, [graph, root, dagId, selected, onExpand]);

@@ -14,7 +14,8 @@ import {
   type Run,
   seg,
 } from "./api";
-import { kindOf, type ViewGraph } from "./graph";
+import { Assertions, RunChecks } from "./Checks";
+import { assertionsOf, kindOf, type ViewGraph } from "./graph";
 
 interface Props {
   node: LineageNode;
@@ -119,6 +120,7 @@ function JobDetails({ namespace, name, title }: { namespace: string; name: strin
       ) : null}
       <h4>Last runs</h4>
       <Runs runs={job.latestRuns.slice(0, 10)} />
+      <RunChecks runs={job.latestRuns} />
       {title ? null : (
         <>
           <h4>Facets</h4>
@@ -163,6 +165,7 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
   const { data: dataset, error } = useFetch<Dataset>(base);
   const { data: versions } = useFetch<{ versions: DatasetVersion[]; totalCount: number }>(`${base}/versions`, { limit: 10 });
   const producers = [...graph.edges.values()].filter((e) => e.target === node.id).map((e) => graph.nodes.get(e.source)).filter((n): n is LineageNode => Boolean(n && n.type === "JOB"));
+  const checks = assertionsOf(node);
   if (error) return <p className="error">{error}</p>;
   if (!dataset) return <p className="muted">Loading…</p>;
   return (
@@ -173,6 +176,22 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
           <h4>Metrics</h4>
           <ModelMetrics nodeId={node.id} />
         </>
+      ) : null}
+      {checks ? (
+        <p className={checks.failing ? "checks failing" : "muted"} data-testid="assertion-state">
+          {checks.failing
+            ? `${checks.failing} of ${checks.total} data quality assertions failed on the current version`
+            : `All ${checks.total} data quality assertions passed on the current version`}
+        </p>
+      ) : null}
+      {(dataset.tags ?? []).length ? (
+        <ul className="tags" data-testid="tags" aria-label="Tags">
+          {(dataset.tags ?? []).map((tag) => (
+            <li key={tag} className="tag">
+              {tag}
+            </li>
+          ))}
+        </ul>
       ) : null}
       <h4>Schema</h4>
       {dataset.fields.length ? (
@@ -186,7 +205,14 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
           <tbody>
             {dataset.fields.map((f) => (
               <tr key={f.name}>
-                <td>{f.name}</td>
+                <td>
+                  {f.name}
+                  {(f.tags ?? []).map((tag) => (
+                    <span key={tag} className="tag" data-testid="field-tag">
+                      {tag}
+                    </span>
+                  ))}
+                </td>
                 <td className="muted">{f.type ?? ""}</td>
               </tr>
             ))}
@@ -202,6 +228,7 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
             <li key={v.version}>
               <code title={v.version}>{v.version.slice(0, 12)}</code> <span className="muted">{when(v.createdAt)}</span>
               {v.createdByRun ? <span className={`state ${v.createdByRun.state.toLowerCase()}`}>{v.createdByRun.state.toLowerCase()}</span> : null}
+              <Assertions reports={v.assertions ?? []} />
             </li>
           ))}
         </ul>
@@ -242,6 +269,7 @@ function Impact({ nodeId }: { nodeId: string }) {
               .map((n) => (
                 <li key={n.id} title={n.id}>
                   <span className={`badge ${n.type}`}>{n.type}</span> {n.name} <span className="muted">· {n.depth} hops</span>
+                  {n.failingAssertions ? <span className="checks failing"> ✗ {n.failingAssertions} failing</span> : null}
                 </li>
               ))}
             {data.isPartial ? <li className="muted">… and more (download for the full list).</li> : null}

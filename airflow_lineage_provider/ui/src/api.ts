@@ -6,7 +6,28 @@ export type Direction = "upstream" | "downstream" | "both";
 export interface LineageEdge {
   origin: string;
   destination: string;
-  type: "input" | "output" | null;
+  type: "input" | "output" | "declared" | null;
+  /** Declared by a producer (the OpenLineage lineage facet), not seen in a run: drawn dashed. */
+  declared?: boolean;
+}
+
+/** Data quality assertions one run reported on a dataset (dataQualityAssertions). */
+export interface AssertionReport {
+  dataset?: string;
+  runId: string;
+  version: string | null;
+  time: string | null;
+  failing: number;
+  total: number;
+  assertions: { assertion?: string; success?: boolean; column?: string; name?: string; severity?: string }[];
+}
+
+/** A dataset's assertion state in a lineage answer: the latest report on its current version. */
+export interface AssertionState {
+  failing: number;
+  total: number;
+  runId: string;
+  version: string | null;
 }
 
 export interface LineageNode {
@@ -42,12 +63,15 @@ export interface Run {
   durationMs: number | null;
   createdAt: string | null;
   facets: Record<string, unknown>;
+  assertions?: AssertionReport[];
+  tests?: { name?: string; status?: string; severity?: string; type?: string }[];
 }
 
 export interface Field {
   name: string;
   type: string | null;
   description: string | null;
+  tags?: string[];
 }
 
 export interface Dataset {
@@ -59,6 +83,7 @@ export interface Dataset {
   currentVersion: string | null;
   updatedAt: string | null;
   description: string | null;
+  tags?: string[];
 }
 
 export interface ModelSummary {
@@ -73,6 +98,7 @@ export interface DatasetVersion {
   createdAt: string | null;
   createdByRun: Run | null;
   fields: Field[];
+  assertions?: AssertionReport[];
 }
 
 export interface Job {
@@ -94,6 +120,7 @@ export interface ImpactNode {
   namespace: string;
   name: string;
   depth: number;
+  failingAssertions?: number | null;
 }
 
 export interface ImpactResponse {

@@ -1,12 +1,12 @@
 // The graph the view shows: nodes and edges of one or more lineage answers, merged, so that a node can
 // be expanded in place instead of drawing thousands of nodes at once.
-import type { LineageNode, LineageResponse } from "./api";
+import type { AssertionState, LineageNode, LineageResponse } from "./api";
 
 export type Kind = "dataset" | "job" | "model" | "run";
 
 export interface ViewGraph {
   nodes: Map<string, LineageNode>;
-  edges: Map<string, { source: string; target: string; type: string | null }>;
+  edges: Map<string, { source: string; target: string; type: string | null; declared: boolean }>;
   /** Nodes whose neighbours beyond them were not fetched yet (they can be expanded). */
   frontier: Set<string>;
   isPartial: boolean;
@@ -37,9 +37,15 @@ export function mergeAnswer(graph: ViewGraph, answer: LineageResponse, expanded?
     if (!known && depth >= answer.depth && answer.depth > 0) frontier.add(node.id);
     if (known && depth < answer.depth) frontier.delete(node.id);
     for (const e of [...node.inEdges, ...node.outEdges]) {
-      edges.set(`${e.origin}\u0000${e.destination}`, { source: e.origin, target: e.destination, type: e.type });
+      edges.set(`${e.origin}\u0000${e.destination}`, { source: e.origin, target: e.destination, type: e.type, declared: Boolean(e.declared) });
     }
   }
   for (const [key, e] of edges) if (!nodes.has(e.source) || !nodes.has(e.target)) edges.delete(key);
   return { nodes, edges, frontier, isPartial: graph.isPartial || answer.isPartial };
+}
+
+/** The node's assertion state when its current version has data quality assertions. */
+export function assertionsOf(node: LineageNode): AssertionState | null {
+  const state = node.data.assertions as AssertionState | null | undefined;
+  return state && typeof state.failing === "number" ? state : null;
 }
