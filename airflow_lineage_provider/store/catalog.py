@@ -24,7 +24,7 @@ from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.fields import ColumnGraph
 from airflow_lineage_provider.store.graphstate import node_key
 from airflow_lineage_provider.store.reads import suggest
-from airflow_lineage_provider.store.scoped import DatasetView, dataset_views
+from airflow_lineage_provider.store.scoped import dataset_views, node_times, times
 from airflow_lineage_provider.store.visibility import Scope
 
 if TYPE_CHECKING:
@@ -77,33 +77,26 @@ class Catalog:
     # -- namespaces -----------------------------------------------------------------------------
     def namespaces(self, scope: Scope, limit: int, offset: int) -> Page:
         with self._read(scope) as (conn, scope):
-            query = (
-                select(
-                    t.Node.namespace,
-                    func.min(t.Node.created_at).label("created"),
-                    func.max(t.Node.updated_at).label("updated"),
-                )
-                .where(visibility.node_condition(t.Node, scope))
-                .group_by(t.Node.namespace)
-                .order_by(t.Node.namespace)
-            )
+            query = self._namespaces(scope).order_by(t.Node.namespace)
             rows, total = self._page(conn, query, limit, offset)
         return Page([_namespace(r) for r in rows], total)
 
     def namespace(self, scope: Scope, name: str) -> dict[str, Any]:
         with self._read(scope) as (conn, scope):
-            row = conn.execute(
-                select(
-                    t.Node.namespace,
-                    func.min(t.Node.created_at).label("created"),
-                    func.max(t.Node.updated_at).label("updated"),
-                )
-                .where(t.Node.namespace == name, visibility.node_condition(t.Node, scope))
-                .group_by(t.Node.namespace)
-            ).first()
+            row = conn.execute(self._namespaces(scope).where(t.Node.namespace == name)).first()
         if row is None:
             raise NodeNotFoundError(f"namespace {name}")
         return _namespace(row)
+
+    @staticmethod
+    def _namespaces(scope: Scope) -> Any:
+        """Namespaces of the visible nodes, with the times the reader sees (:func:`.scoped.node_times`)."""
+        created, updated = node_times(t.Node, scope)
+        return (
+            select(t.Node.namespace, func.min(created).label("created"), func.max(updated).label("updated"))
+            .where(visibility.node_condition(t.Node, scope))
+            .group_by(t.Node.namespace)
+        )
 
     # -- datasets -------------------------------------------------------------------------------
     def datasets(self, scope: Scope, namespace: str, limit: int, offset: int) -> Page:
@@ -115,13 +108,15 @@ class Catalog:
                 .order_by(t.Node.name)
             )
             rows, total = self._page(conn, query, limit, offset)
-            views = dataset_views(conn, scope, rows)
-        return Page([marquez.dataset(r, views[r.id]) for r in rows], total)
+            views, seen = dataset_views(conn, scope, rows), times(conn, scope, rows)
+        return Page([marquez.dataset(r, views[r.id], seen[r.id]) for r in rows], total)
 
     def dataset(self, scope: Scope, namespace: str, name: str) -> dict[str, Any]:
         with self._read(scope) as (conn, scope):
             row = self._node(conn, scope, "dataset", namespace, name)
-            return marquez.dataset(row, dataset_views(conn, scope, [row])[row.id])
+            return marquez.dataset(
+                row, dataset_views(conn, scope, [row])[row.id], times(conn, scope, [row])[row.id]
+            )
 
     def dataset_versions(self, scope: Scope, namespace: str, name: str, limit: int, offset: int) -> Page:
         with self._read(scope) as (conn, scope):
@@ -152,18 +147,20 @@ class Catalog:
                 .order_by(t.Node.name)
             )
             rows, total = self._page(conn, query, limit, offset)
-            return Page(marquez.jobs(conn, rows), total)
+            return Page(marquez.jobs(conn, scope, rows), total)
 
     def job(self, scope: Scope, namespace: str, name: str) -> dict[str, Any]:
         with self._read(scope) as (conn, scope):
             row = self._node(conn, scope, "job", namespace, name)
-            return marquez.jobs(conn, [row], latest=10)[0]
+            return marquez.jobs(conn, scope, [row], latest=10)[0]
 
     def runs(self, scope: Scope, namespace: str, name: str, limit: int, offset: int) -> Page:
         with self._read(scope) as (conn, scope):
             job = self._node(conn, scope, "job", namespace, name)
             query = (
-                select(t.Run).where(t.Run.job_id == job.id).order_by(t.Run.created_at.desc(), t.Run.run_id)
+                select(t.Run)
+                .where(t.Run.job_id == job.id, visibility.run_rule(t.Run, scope))
+                .order_by(t.Run.created_at.desc(), t.Run.run_id)
             )
             rows, total = self._page(conn, query, limit, offset)
             return Page(marquez.runs(conn, rows), total)
@@ -187,7 +184,8 @@ class Catalog:
         limit: int,
     ) -> Page:
         with self._read(scope) as (conn, scope):
-            query = select(t.Node).where(
+            updated = node_times(t.Node, scope)[1].label("seen_updated")
+            query = select(t.Node, updated).where(
                 or_(
                     t.Node.name.icontains(text, autoescape=True),
                     t.Node.namespace.icontains(text, autoescape=True),
@@ -199,10 +197,9 @@ class Catalog:
                 query = query.where(t.Node.kind == kind)
             if namespace:
                 query = query.where(t.Node.namespace == namespace)
-            order = (t.Node.updated_at.desc(),) if sort == "updated_at" else (t.Node.name, t.Node.namespace)
+            order = (updated.desc(),) if sort == "updated_at" else (t.Node.name, t.Node.namespace)
             rows, total = self._page(conn, query.order_by(*order, t.Node.id), limit, 0)
-            views = dataset_views(conn, scope, [r for r in rows if r.kind == "dataset"])
-        return Page([_search_result(r, views.get(r.id)) for r in rows], total)
+        return Page([_search_result(r) for r in rows], total)
 
     def events(
         self,
@@ -272,14 +269,11 @@ def _namespace(row: Any) -> dict[str, Any]:
     }
 
 
-def _search_result(row: Any, view: DatasetView | None) -> dict[str, Any]:
-    updated = row.updated_at
-    if view is not None and view.restricted:  # not when another DAG's run last changed it
-        updated = view.version_time or row.created_at
+def _search_result(row: Any) -> dict[str, Any]:
     return {
         "type": "DATASET" if row.kind == "dataset" else "JOB",
         "name": row.name,
-        "updatedAt": iso(updated),
+        "updatedAt": iso(row.seen_updated),
         "namespace": row.namespace,
         "nodeId": node_text(row.kind, row.namespace, row.name),
     }

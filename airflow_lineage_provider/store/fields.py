@@ -3,7 +3,8 @@
 From a dataset (all its fields) or one ``datasetField:<ns>:<name>:<field>``, walk the column lineage
 table upstream (the input fields each field was computed from) and, on request, downstream (the
 fields computed from it), ``depth`` field-to-field hops, at most ``max_fields`` fields. Fields of
-datasets the reader may not see are left out together with their edges.
+datasets the reader may not see are left out together with their edges, and the walk neither counts
+them against ``max_fields`` nor goes on through them, so ``isPartial`` never says that they exist.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def column_lineage(
     edges: dict[tuple[Key, Key], list[Any]] = {}
     frontiers = {True: set(seen), False: set(seen) if downstream else set()}
     partial = False
+    shown, checked = {row.id}, {row.id}
     for _ in range(depth):
         for upstream, frontier in frontiers.items():
             found: set[Key] = set()
@@ -83,6 +85,11 @@ def column_lineage(
                 src, dst = (r.input_dataset_id, r.input_field), (r.output_dataset_id, r.output_field)
                 edges[(src, dst)] = r.transformations or []
                 found.add(src if upstream else dst)
+            # fields of datasets the reader may not see are neither counted, shown nor walked through
+            new = {pk for pk, _ in found} - checked
+            shown |= visibility.visible_node_pks(conn, new, scope)
+            checked |= new
+            found = {key for key in found if key[0] in shown}
             frontiers[upstream] = found - seen
             seen |= found
         if len(seen) > max_fields:

@@ -14,9 +14,10 @@ from sqlalchemy import Connection, select
 
 from airflow_lineage_provider.core import facetviews
 from airflow_lineage_provider.core.events import iso
-from airflow_lineage_provider.store import assertions
+from airflow_lineage_provider.store import assertions, scoped
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.scoped import DatasetView
+from airflow_lineage_provider.store.scoped import DatasetView, Times
+from airflow_lineage_provider.store.visibility import Scope, run_rule
 
 
 def _facet(facets: dict[str, Any] | None, name: str, key: str) -> Any:
@@ -39,17 +40,16 @@ def fields(facets: dict[str, Any] | None) -> list[dict[str, Any]]:
     ]
 
 
-def dataset(row: Any, view: DatasetView) -> dict[str, Any]:
-    """A Marquez Dataset as one reader sees it (:mod:`.scoped`)."""
+def dataset(row: Any, view: DatasetView, seen: Times) -> dict[str, Any]:
+    """A Marquez Dataset as one reader sees it (:mod:`.scoped`: its view and its times)."""
     facets = view.facets
     return {
         "id": {"namespace": row.namespace, "name": row.name},
         "type": row.type or "DB_TABLE",
         "name": row.name,
         "physicalName": row.name,
-        "createdAt": iso(row.created_at),
-        # restricted: when the store last changed the dataset could be a hidden run's write
-        "updatedAt": iso((view.version_time or row.created_at) if view.restricted else row.updated_at),
+        "createdAt": iso(seen[0]),
+        "updatedAt": iso(seen[1]),
         "namespace": row.namespace,
         "sourceName": row.namespace,
         "fields": fields(facets),
@@ -178,8 +178,9 @@ def runs_by_id(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, 
     return {run["id"]: run for run in runs(conn, rows)}
 
 
-def jobs(conn: Connection, rows: Sequence[Any], latest: int = 0) -> list[dict[str, Any]]:
-    """Marquez Job objects: inputs, outputs, parent and latest run loaded per page, not per job."""
+def jobs(conn: Connection, scope: Scope, rows: Sequence[Any], latest: int = 0) -> list[dict[str, Any]]:
+    """Marquez Job objects: inputs, outputs, parent and latest run loaded per page, not per job; runs
+    and times as the reader sees them (:mod:`.scoped`)."""
     if not rows:
         return []
     pks = [r.id for r in rows]
@@ -201,16 +202,29 @@ def jobs(conn: Connection, rows: Sequence[Any], latest: int = 0) -> list[dict[st
     recent: dict[int, list[dict[str, Any]]] = {}
     if latest:
         for row in rows:
-            recent_runs = select(t.Run).where(t.Run.job_id == row.id).order_by(t.Run.created_at.desc())
+            recent_runs = (
+                select(t.Run)
+                .where(t.Run.job_id == row.id, run_rule(t.Run, scope))
+                .order_by(t.Run.created_at.desc())
+            )
             recent[row.id] = runs(conn, conn.execute(recent_runs.limit(latest)).all())
+    seen = scoped.times(conn, scope, rows)
     return [
-        _job(r, io[r.id], parents.get(r.parent_job_id), latest_runs.get(r.latest_run_id), recent.get(r.id))
+        _job(
+            r,
+            seen[r.id],
+            io[r.id],
+            parents.get(r.parent_job_id),
+            latest_runs.get(r.latest_run_id),
+            recent.get(r.id),
+        )
         for r in rows
     ]
 
 
 def _job(
     row: Any,
+    seen: Times,
     io: dict[str, list[dict[str, str]]],
     parent: str | None,
     latest_run: dict[str, Any] | None,
@@ -227,8 +241,8 @@ def _job(
         "simpleName": simple,
         "parentJobName": parent,
         "parentJobUuid": None,
-        "createdAt": iso(row.created_at),
-        "updatedAt": iso(row.updated_at),
+        "createdAt": iso(seen[0]),
+        "updatedAt": iso(seen[1]),
         "namespace": row.namespace,
         "inputs": io["inputs"],
         "outputs": io["outputs"],

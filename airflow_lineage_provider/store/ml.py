@@ -37,7 +37,7 @@ from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.database import Database, as_of_time
 from airflow_lineage_provider.store.modelmetrics import MODEL_TYPE
 from airflow_lineage_provider.store.reads import resolve
-from airflow_lineage_provider.store.scoped import dataset_views
+from airflow_lineage_provider.store.scoped import dataset_views, node_times
 from airflow_lineage_provider.store.visibility import Scope
 
 
@@ -111,14 +111,15 @@ class MLLineage:
         scope = self._scope or Scope("")
         with self._database.connect(write=False) as conn:
             scope = visibility.resolve(conn, scope)
+            updated = node_times(t.Node, scope)[1].label("seen_updated")
             query = (
-                select(t.Node)
+                select(t.Node, updated)
                 .where(t.Node.kind == "dataset", t.Node.type == MODEL_TYPE)
                 .where(visibility.dataset_condition(t.Node, scope))
             )
             if node_id is not None:
                 query = query.where(t.Node.id == self._dataset(conn, node_id).id)
-            rows = conn.execute(query.order_by(t.Node.updated_at.desc(), t.Node.id).limit(limit)).all()
+            rows = conn.execute(query.order_by(updated.desc(), t.Node.id).limit(limit)).all()
             views = dataset_views(conn, scope, rows)
             current = [(r, str(views[r.id].version)) for r in rows if views[r.id].version is not None]
             metrics = modelmetrics.metrics_of(conn, current, self._shown(conn))
@@ -130,7 +131,7 @@ class MLLineage:
                 "currentVersion": views[r.id].version,
                 "framework": (views[r.id].facets.get(runrecords.MODEL) or {}).get("framework"),
                 "metrics": {k: v for m in metrics.get(r.id, []) for k, v in m["values"].items()},
-                "updatedAt": iso(r.updated_at),
+                "updatedAt": iso(r.seen_updated),
             }
             for r in rows
         ]

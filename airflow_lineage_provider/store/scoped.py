@@ -1,10 +1,17 @@
-"""A dataset as one reader sees it: facets, fields and current version from the runs they may read.
+"""A node as one reader sees it: facets, fields, current version and times from the runs they may read.
 
-A node's stored facets and current version merge what every writer wrote. For a reader of every DAG
-that is the answer. For anyone else it is rebuilt from the dataset versions written by runs they may
-read (:func:`.visibility.run_condition`), merged in time order as ingest merges them (for each facet,
-the latest visible writer's); ``restricted`` says that something stored about the dataset (a version,
-a facet, column lineage) came from a run they may not read, so they see less than is stored.
+A node's stored facets, current version and times merge what every writer wrote. For a reader of
+every DAG that is the answer. For anyone else:
+
+* **times** (:func:`node_times`): a dataset's ``created`` is the earliest creation of a visible run
+  that read or wrote it and its ``updated`` the latest update of a visible run that wrote it; a job's
+  are those of its visible runs (:func:`.visibility.run_rule`). Namespaces aggregate these, and
+  ``search`` and the model list order by them, so no time reflects a write the reader may not see.
+* **content** (:func:`dataset_views`): when nothing stored about the dataset came from what the reader
+  may not read (a version or column lineage of a hidden run, an approval or other dataset event),
+  the stored row is the answer. Otherwise it is rebuilt from the visible runs' writes, merged in time
+  order as ingest merges them (for each facet, the latest visible writer's), and ``restricted`` says
+  that something was hidden. ``restricted`` is true only then.
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, not_, select
+from sqlalchemy import Connection, case, func, not_, select
+from sqlalchemy.orm import aliased
 
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.visibility import Scope, run_condition
+from airflow_lineage_provider.store.visibility import Scope, run_condition, run_rule
 
 _CHUNK = 1000
 
@@ -35,12 +43,48 @@ class DatasetView:
         return [f for f in found or [] if isinstance(f, dict)]
 
 
-def _whole(row: Any) -> DatasetView:
-    return DatasetView(row.facets or {}, row.current_version, row.current_version_time, False)
+def node_times(node: Any, scope: Scope) -> tuple[Any, Any]:
+    """SQL ``(created, updated)`` of a node alias as the reader sees them (see the module docstring).
+
+    A node no visible run touched (a job or dataset known only from job events) keeps its own times."""
+    if scope.unrestricted:
+        return node.created_at, node.updated_at
+    run, io = aliased(t.Run), aliased(t.RunIO)
+
+    def over_runs(value: Any, outputs_only: bool) -> Any:
+        touched = select(value).join(io, io.run_id == run.run_id).where(io.dataset_id == node.id)
+        if outputs_only:
+            touched = touched.where(io.direction == "output")
+        own = select(value).where(run.job_id == node.id)
+        return case(
+            (node.kind == "dataset", touched.where(run_rule(run, scope)).scalar_subquery()),
+            else_=own.where(run_rule(run, scope)).scalar_subquery(),
+        )
+
+    created = func.coalesce(over_runs(func.min(run.created_at), False), node.created_at)
+    return created, func.coalesce(over_runs(func.max(run.updated_at), True), created)
+
+
+Times = tuple[datetime, datetime]
+
+
+def times(conn: Connection, scope: Scope, rows: Iterable[Any]) -> dict[int, Times]:
+    """``(created, updated)`` of each node row (``lineage_nodes`` rows) as the reader sees them."""
+    rows = list(rows)
+    if scope.unrestricted:
+        return {r.id: (r.created_at, r.updated_at) for r in rows}
+    created, updated = node_times(t.Node, scope)
+    pks = sorted({r.id for r in rows})
+    found: dict[int, Times] = {}
+    for start in range(0, len(pks), _CHUNK):
+        query = select(t.Node.id, created, updated).where(t.Node.id.in_(pks[start : start + _CHUNK]))
+        found.update({r[0]: (r[1], r[2]) for r in conn.execute(query)})
+    return found
 
 
 def _hidden(conn: Connection, scope: Scope, pks: list[int]) -> set[int]:
-    """Datasets with a version or column lineage written by a run the reader may not see."""
+    """Datasets with a version or column lineage of a run the reader may not see, or an approval (a
+    dataset event, which only readers of every DAG see)."""
     dv, cl = t.DatasetVersion, t.ColumnLineage
     found: set[int] = set()
     for start in range(0, len(pks), _CHUNK):
@@ -50,9 +94,28 @@ def _hidden(conn: Connection, scope: Scope, pks: list[int]) -> set[int]:
             select(cl.output_dataset_id).where(
                 cl.output_dataset_id.in_(chunk), not_(run_condition(cl.run_id, scope))
             ),
+            select(t.Approval.dataset_id).where(t.Approval.dataset_id.in_(chunk)),
         ):
             found.update(int(pk) for pk in conn.execute(query.distinct()).scalars())
     return found
+
+
+def _rebuilt(conn: Connection, row: Any, run_ids: set[str]) -> dict[str, Any]:
+    """The dataset's facets as the visible writers' raw events wrote them (every event of a run, where
+    its dataset version keeps only the first one's facets), merged as ingest merges them."""
+    if not run_ids:
+        return {}
+    events = select(t.Event.payload).where(
+        t.Event.run_id.in_(sorted(run_ids)),
+        t.Event.kind == "run",
+        t.Event.event_type.in_(("COMPLETE", "OTHER")),
+    )
+    facets: dict[str, Any] = {}
+    for (payload,) in conn.execute(events.order_by(t.Event.event_time, t.Event.id)):
+        for out in payload.get("outputs") or []:
+            if out.get("namespace") == row.namespace and out.get("name") == row.name:
+                facets.update(out.get("facets") or {})
+    return facets
 
 
 def dataset_views(conn: Connection, scope: Scope, rows: Iterable[Any]) -> dict[int, DatasetView]:
@@ -62,22 +125,33 @@ def dataset_views(conn: Connection, scope: Scope, rows: Iterable[Any]) -> dict[i
         return {r.id: _whole(r) for r in rows}
     pks = sorted({r.id for r in rows})
     merged: dict[int, dict[str, Any]] = {pk: {} for pk in pks}
+    writers: dict[int, set[str]] = {pk: set() for pk in pks}
     latest: dict[int, tuple[str, datetime]] = {}
     dv = t.DatasetVersion
     for start in range(0, len(pks), _CHUNK):
         query = (
-            select(dv.dataset_id, dv.version, dv.created_at, dv.facets)
+            select(dv.dataset_id, dv.version, dv.created_at, dv.facets, dv.run_id)
             .where(dv.dataset_id.in_(pks[start : start + _CHUNK]), run_condition(dv.run_id, scope))
             .order_by(dv.dataset_id, dv.created_at, dv.id)
         )
         for r in conn.execute(query):
             merged[r.dataset_id].update(r.facets or {})
+            writers[r.dataset_id].add(r.run_id)
             latest[r.dataset_id] = (r.version, r.created_at)
     hidden = _hidden(conn, scope, pks)
     views = {}
     for row in rows:
+        stored = row.facets or {}
         facets = merged[row.id]
+        if row.id not in hidden and facets != stored:
+            facets = _rebuilt(conn, row, writers[row.id])  # a run wrote the version more than once?
+        if row.id not in hidden and facets == stored:
+            views[row.id] = _whole(row)
+            continue
         version, when = latest.get(row.id, (None, None))
-        restricted = row.id in hidden or facets != (row.facets or {})
-        views[row.id] = DatasetView(facets, version, when, restricted)
+        views[row.id] = DatasetView(facets, version, when, True)
     return views
+
+
+def _whole(row: Any) -> DatasetView:
+    return DatasetView(row.facets or {}, row.current_version, row.current_version_time, False)

@@ -8,10 +8,13 @@ A reader has a :class:`Scope`: the Airflow job namespace and the DAG ids they ma
   ``N`` up to its last ``.``, ...) among the readable DAG ids and the DAG jobs (``type = 'DAG'``) the
   store knows; so ``etl`` owns ``etl``, ``etl.load`` and ``etl.load.query.1``, but when ``etl.load``
   is itself a known DAG the reader may not read, it owns ``etl.load.*``. Jobs of any other namespace
-  (Spark, dbt, custom producers) are visible only to readers of every DAG.
+  (Spark, dbt, custom producers) are visible only to readers of every DAG. In SQL the job must also
+  be known from what the reader may read (its own events, or a visible job naming it as its parent),
+  not only from another DAG's ParentRunFacet; :func:`job_visible` is the name rule alone.
 * a **dataset** is visible when a visible job reads or writes it;
-* a **run** is visible when its job is; a raw **event** when its job is (dataset events without a
-  job only to readers of every DAG).
+* a **run** is visible when its job is and an event the reader may read names it (its own, or a
+  visible child's ParentRunFacet: :func:`run_rule`); a raw **event** when its job is (dataset events
+  without a job only to readers of every DAG).
 
 Pure SQLAlchemy: no Airflow and no FastAPI here; the API layer builds the Scope from the auth manager.
 """
@@ -142,10 +145,28 @@ def _rule(namespace: Any, name: Any, scope: Scope) -> ColumnElement[bool]:
 
 
 def job_condition(job: Any, scope: Scope) -> ColumnElement[bool]:
-    """SQL condition on a node alias (``t.Node`` or an ``aliased`` one) that is true for visible jobs."""
+    """SQL condition on a node alias (``t.Node`` or an ``aliased`` one) that is true for visible jobs:
+    the name rule (:func:`job_visible`), and the job is known from what the reader may read."""
     if scope.dag_ids is None:
         return true()
-    return and_(job.kind == "job", _rule(job.namespace, job.name, scope))
+    return and_(job.kind == "job", _rule(job.namespace, job.name, scope), _known(job, scope))
+
+
+def _known(job: Any, scope: Scope) -> ColumnElement[bool]:
+    """The job's own events made it (a run, job facets, an input or output), or a visible job names it
+    as its parent: a job that only another DAG's ParentRunFacet named is not visible."""
+    child, out, into = aliased(t.Node), aliased(t.Edge), aliased(t.Edge)
+    return or_(
+        job.latest_run_id.is_not(None),
+        job.facets_time.is_not(None),
+        exists(select(out.src).where(out.src == job.id)),
+        exists(select(into.dst).where(into.dst == job.id)),
+        exists(
+            select(child.id).where(
+                child.parent_job_id == job.id, child.kind == "job", _rule(child.namespace, child.name, scope)
+            )
+        ),
+    )
 
 
 def dataset_condition(dataset: Any, scope: Scope) -> ColumnElement[bool]:
@@ -199,12 +220,7 @@ def visible_keys(
 def run_visible(conn: Connection, run_id: str, scope: Scope) -> bool:
     if scope.dag_ids is None:
         return True
-    job = aliased(t.Node)
-    query = (
-        select(t.Run.run_id)
-        .join(job, job.id == t.Run.job_id)
-        .where(t.Run.run_id == run_id, job_condition(job, scope))
-    )
+    query = select(t.Run.run_id).where(t.Run.run_id == run_id, run_rule(t.Run, scope))
     return conn.execute(query).first() is not None
 
 
@@ -215,13 +231,33 @@ def event_condition(scope: Scope) -> ColumnElement[bool]:
     return and_(t.Event.job_name.is_not(None), _rule(t.Event.job_namespace, t.Event.job_name, scope))
 
 
-def run_condition(run_id: Any, scope: Scope) -> ColumnElement[bool]:
-    """SQL condition on a run id column: the run is stored and its job is visible.
+def run_rule(run: Any, scope: Scope) -> ColumnElement[bool]:
+    """SQL condition on a run alias (``t.Run`` or an ``aliased`` one): the reader may see the run.
 
-    What a restricted reader sees of a dataset (its versions, facets, fields, current version and
-    column lineage) comes only from rows whose run passes this condition."""
+    Its job must be visible, and an event the reader may read must name it: one of its own events, or
+    the ParentRunFacet of a visible child run. A run that exists only because another DAG's event
+    named it as its parent is not visible, although its job is."""
     if scope.dag_ids is None:
         return true()
-    job, run = aliased(t.Node), aliased(t.Run)
-    runs = select(run.run_id).join(job, job.id == run.job_id)
-    return exists(runs.where(run.run_id == run_id, job_condition(job, scope)))
+    job, child, child_job = aliased(t.Node), aliased(t.Run), aliased(t.Node)
+    own = select(t.Event.id).where(t.Event.run_id == run.run_id)
+    children = (
+        select(child.run_id)
+        .join(child_job, child_job.id == child.job_id)
+        .where(child.parent_run_id == run.run_id, job_condition(child_job, scope))
+    )
+    return and_(
+        exists(select(job.id).where(job.id == run.job_id, job_condition(job, scope))),
+        or_(exists(own), exists(children)),
+    )
+
+
+def run_condition(run_id: Any, scope: Scope) -> ColumnElement[bool]:
+    """SQL condition on a run id column: the run is stored and :func:`run_rule` holds for it.
+
+    What a restricted reader sees of a dataset (its versions, facets, fields, current version and
+    column lineage) and of a job (its runs) comes only from rows whose run passes this condition."""
+    if scope.dag_ids is None:
+        return true()
+    run = aliased(t.Run)
+    return exists(select(run.run_id).where(run.run_id == run_id, run_rule(run, scope)))
