@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +18,23 @@ def percentile(values: Sequence[float], p: float) -> float:
     rank = (len(ordered) - 1) * p / 100
     low, high = math.floor(rank), math.ceil(rank)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def median_difference_interval(
+    values: Sequence[float], base: Sequence[float], confidence: float = 0.9, resamples: int = 2000
+) -> tuple[float, float]:
+    """A bootstrap interval of ``median(values) - median(base)`` (two independent samples, seeded so
+    a report reads the same twice): how far the measured difference may be from the true one."""
+    if not values or not base:
+        return math.nan, math.nan
+    draw = random.Random(7)
+    differences = sorted(
+        statistics.median(draw.choices(values, k=len(values)))
+        - statistics.median(draw.choices(base, k=len(base)))
+        for _ in range(resamples)
+    )
+    tail = (1 - confidence) / 2 * 100
+    return percentile(differences, tail), percentile(differences, 100 - tail)
 
 
 def ms(seconds: float, digits: int = 1) -> str:

@@ -44,15 +44,27 @@ def row(result: Result, mode: str) -> figures.Row:
 def paired_rows(result: Result) -> tuple[figures.Row, figures.Row]:
     """A paired mode's two halves, run in the same deployment at the same time: without our listener
     (the baseline) and with it."""
-    uncaptured = result.hooks.uncaptured
-    alone = [d for d, key in zip(result.workloads, result.workload_keys, strict=True) if key in uncaptured]
-    captured = [
-        d for d, key in zip(result.workloads, result.workload_keys, strict=True) if key not in uncaptured
-    ]
+    alone, captured = _halves(result)
     return (
         _row(result, f"{result.label}: off", "off", alone, result.hooks.task_cpu_uncaptured),
         _row(result, f"{result.label}: ours", "paired", captured, result.hooks.task_cpu),
     )
+
+
+def _halves(result: Result) -> tuple[list[float], list[float]]:
+    """A paired mode's workload durations: without our listener, with it."""
+    uncaptured = result.hooks.uncaptured
+    halves: tuple[list[float], list[float]] = ([], [])
+    for duration, key in zip(result.workloads, result.workload_keys, strict=True):
+        halves[key not in uncaptured].append(duration)
+    return halves
+
+
+def paired_walls(result: Result) -> tuple[list[float], list[float]]:
+    """The same, less the late exit notice."""
+    alone, captured = _halves(result)
+    less = workloadlog.less_exit_notice_wait
+    return [less(d)[0] for d in alone], [less(d)[0] for d in captured]
 
 
 def _row(result: Result, label: str, mode: str, workloads: list[float], cpu: list[float]) -> figures.Row:
@@ -144,11 +156,18 @@ def report(executor: str, runs: int, warmup: int, results: list[tuple[Result, st
         )
         if mode == "paired":
             off, ours = paired_rows(result)
+            cpu_low, cpu_high = figures.median_difference_interval(
+                result.hooks.task_cpu, result.hooks.task_cpu_uncaptured
+            )
+            walls = paired_walls(result)
+            wall_low, wall_high = figures.median_difference_interval(walls[1], walls[0])
             print(
                 f"  paired, in the same deployment at the same time: {off.tasks} task processes without our "
                 f"listener, {ours.tasks} with it; added by capture: workload less the late exit notice "
-                f"{_added(ours.adj_p50, ours.adj_p99, off.adj_p50, off.adj_p99)}; task process CPU "
-                f"{_added(ours.cpu_p50, ours.cpu_p99, off.cpu_p50, off.cpu_p99)}"
+                f"{_added(ours.adj_p50, ours.adj_p99, off.adj_p50, off.adj_p99)} (p50's 90% bootstrap "
+                f"interval {figures.signed_ms(wall_low)} to {figures.signed_ms(wall_high)} ms); task process "
+                f"CPU {_added(ours.cpu_p50, ours.cpu_p99, off.cpu_p50, off.cpu_p99)} (interval "
+                f"{figures.signed_ms(cpu_low)} to {figures.signed_ms(cpu_high)} ms)"
             )
             paired.append((off, ours))
         print(f"  {result.check}", flush=True)

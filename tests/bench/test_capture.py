@@ -173,6 +173,9 @@ def test_a_paired_run_splits_its_task_processes_into_the_two_halves(tmp_path: Pa
     assert off.cpu_p50 == pytest.approx(0.071) and ours.cpu_p50 == pytest.approx(0.075)
     assert "| +4.0 / +3.0 |" in figures.table([off, ours], baseline=off.mode).splitlines()[3]
     assert report.row(result, "paired") == ours
+    assert report.paired_walls(result) == ([0.200, 0.210], [0.300])
+    low, high = figures.median_difference_interval([0.075, 0.076, 0.074], [0.070, 0.071, 0.072])
+    assert 0.002 <= low <= 0.004 <= high <= 0.006
 
 
 def test_timing_wraps_only_the_measured_providers_listeners_and_keeps_their_answers() -> None:
