@@ -1,7 +1,8 @@
 """Per-DAG read isolation on a dataset two DAGs share, through every read route of the OpenAPI.
 
 dag_b (which viewer_a may not read) writes ``shared`` (facets, schema and column lineage naming its
-private source) and the latest versions of ``both`` and of a model; dag_a reads ``shared`` and writes
+private source) and the latest versions of ``both`` and of a model, and declares (the spec's lineage
+facet) a field of ``both`` computed from a field of ``shared``; dag_a reads ``shared`` and writes
 ``both`` and the model.
 Every read route is called as viewer_a with parameters pointing at what viewer_a may see (and with
 ``asOf`` naming dag_b's run); nothing only dag_b wrote may appear: job names, run ids, facet keys,
@@ -65,7 +66,17 @@ def world(b_run: str, a_run: str, a_run2: str) -> list[dict[str, Any]]:
         ds(MODEL, PG, datasetType=_facet(datasetType="MODEL"), schema=a_schema),
     ]
     a_inputs = [ds(SHARED, PG)]
+    source = {"namespace": PG, "name": SHARED, "type": "DATASET", "field": "b_declared_src"}
+    declared = _facet(fields={"b_declared_col": {"inputs": [source]}})
+    declaring = {
+        "eventTime": at(10),
+        "producer": "p",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+        "job": {"namespace": "airflow", "name": B_JOB, "facets": {}},
+        "outputs": [ds(BOTH, PG, lineage=declared)],
+    }
     return [
+        declaring,
         _event(B_JOB, b_run, 9, [ds(B_PRIVATE, PG)], b_outputs, {"bSecretRunFacet": _facet(z=1)}),
         _event(A_JOB, a_run, 2, a_inputs, a_outputs, {"aRunFacet": _facet(z=2)}),
         _event(A_JOB, a_run2, 8, a_inputs, a_outputs[1:], {"aRunFacet": _facet(z=3)}),
@@ -87,6 +98,8 @@ def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
         B_PRIVATE,
         "b_secret_doc",
         "b_secret_version",
+        "b_declared_col",
+        "b_declared_src",
     ]
     spec = api.get("/openapi.json", None).json()
     values = {
