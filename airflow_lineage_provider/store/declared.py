@@ -49,7 +49,8 @@ def _pairs(
         if found is not None and found != target:
             yield found, target, None
     for target_field, spec in (fields if isinstance(fields, dict) else {}).items():
-        for source in (spec or {}).get("inputs") or [] if isinstance(spec, dict) else []:
+        sources = spec.get("inputs") if isinstance(spec, dict) else None
+        for source in sources if isinstance(sources, list) else []:
             found = _entity(source, own_job) if isinstance(source, dict) else None
             if found is not None and found != target:
                 column = {
@@ -66,8 +67,9 @@ def declarations(event: ParsedEvent) -> Iterator[tuple[Named, Named, dict[str, A
     job = payload.get("job") if event.kind != "dataset" else None
     own_job: Named | None = ("job", job["namespace"], job["name"]) if job else None
     facet = ((job or {}).get("facets") or {}).get("lineage")
-    if isinstance(facet, dict):
-        for entry in facet.get("entries") or []:
+    entries = facet.get("entries") if isinstance(facet, dict) else None
+    if isinstance(entries, list):
+        for entry in entries:
             target = _entity(entry, own_job) if isinstance(entry, dict) else None
             if target is not None:
                 yield from _pairs(target, entry.get("inputs"), entry.get("fields"), own_job)

@@ -48,3 +48,22 @@ def test_a_job_reading_and_writing_the_same_table_is_stored_and_queries_terminat
     assert ring.node_ids() == expected_ring
     assert both.node_ids() == expected_ring
     assert len(store.describe("job:airflow:increment")["inputs"]) == 1
+
+
+def test_the_2026_facets_in_odd_shapes_are_stored_and_say_nothing(store) -> None:
+    odd_check = run_event("COMPLETE", "check", new_run(), inputs=[ds("x")], run_facets={"test": [1]})
+    odd_params = {"tests": [{"name": "t", "status": "fail", "params": "x"}]}
+    odd_lineage = {"entries": 5, "fields": []}
+    odd_fields = {"inputs": 3, "fields": {"f": {"inputs": 7}, "g": [1]}}
+    events = [
+        odd_check,
+        run_event(
+            "COMPLETE", "check2", new_run(), minute=1, inputs=[ds("x")], run_facets={"test": odd_params}
+        ),
+        run_event("COMPLETE", "declare", new_run(), minute=2, job_facets={"lineage": odd_lineage}),
+        run_event("COMPLETE", "declare2", new_run(), minute=3, outputs=[ds("y", lineage=odd_fields)]),
+    ]
+
+    assert store.record_many(events).stored == 4
+    assert store.describe("dataset:sqlite:///data/w.db:x")["assertions"] == []
+    assert store.describe("dataset:sqlite:///data/w.db:y")["declaredInputs"] == []

@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import create_engine, delete, insert
 
 from airflow_lineage_provider import LineageStore
-from airflow_lineage_provider.store import schema
+from airflow_lineage_provider.store import refill, schema
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.graphstate import node_key
 from tests.store.events import PRODUCER, SCHEMA, ds, new_run, run_event
@@ -79,7 +79,10 @@ def _back_to_0003(url: str, forget: tuple[str, str, str]) -> None:
         engine.dispose()
 
 
-def test_upgrading_from_0003_fills_declared_lineage_assertions_and_tags_as_ingest_does(store_url, caplog):
+def test_upgrading_from_0003_fills_declared_lineage_assertions_and_tags_as_ingest_does(
+    store_url, caplog, monkeypatch
+):
+    monkeypatch.setattr(refill, "_CHUNK", 2)  # events are read in several pages, as in a large store
     store = LineageStore.from_url(store_url)
     try:
         _fill(store)
