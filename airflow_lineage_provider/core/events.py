@@ -26,11 +26,62 @@ RUN_EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 
 
+class _Open(BaseModel):
+    """An object of the spec: the fields the store reads are typed, any others kept as sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# The facets the graph is built from must have the spec's shape (a wrong one is refused, naming the
+# field); any other facet is stored as sent and read only where it has the shape a reader expects.
+class _InputField(_Open):
+    namespace: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    field: str
+
+
+class _FieldLineage(_Open):
+    inputFields: list[_InputField] = []  # noqa: N815 - OpenLineage field names
+
+
+class _ColumnLineage(_Open):
+    fields: dict[str, _FieldLineage] = {}
+
+
+class _DatasetFacets(_Open):
+    columnLineage: _ColumnLineage | None = None  # noqa: N815
+    version: _Open | None = None
+    datasetType: _Open | None = None  # noqa: N815
+
+
+class _ParentRun(_Open):
+    runId: str  # noqa: N815
+
+
+class _ParentJob(_Open):
+    namespace: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+
+
+class _Parent(_Open):
+    run: _ParentRun
+    job: _ParentJob
+
+
+class _RunFacets(_Open):
+    parent: _Parent | None = None
+    nominalTime: _Open | None = None  # noqa: N815
+
+
+class _JobFacets(_Open):
+    jobType: _Open | None = None  # noqa: N815
+
+
 class _Dataset(BaseModel):
     model_config = ConfigDict(extra="allow")
     namespace: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    facets: dict[str, Any] | None = None
+    facets: _DatasetFacets | None = None
     inputFacets: dict[str, Any] | None = None  # noqa: N815 - OpenLineage field names
     outputFacets: dict[str, Any] | None = None  # noqa: N815
 
@@ -39,13 +90,13 @@ class _Job(BaseModel):
     model_config = ConfigDict(extra="allow")
     namespace: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    facets: dict[str, Any] | None = None
+    facets: _JobFacets | None = None
 
 
 class _Run(BaseModel):
     model_config = ConfigDict(extra="allow")
     runId: str  # noqa: N815
-    facets: dict[str, Any] | None = None
+    facets: _RunFacets | None = None
 
     @field_validator("runId")
     @classmethod

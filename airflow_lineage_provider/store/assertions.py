@@ -38,16 +38,21 @@ def reported(ds: dict[str, Any], run_facets: dict[str, Any] | None = None) -> li
         facet = (ds.get(key) or {}).get(FACET)
         if isinstance(facet, dict) and isinstance(facet.get("assertions"), list):
             return [a for a in facet["assertions"] if isinstance(a, dict)]
-    tests = ((run_facets or {}).get("test") or {}).get("tests")
+    tests = _dict((run_facets or {}).get("test")).get("tests")
     name = str(ds.get("name") or "").lower()
     found = [
         _from_test(test)
         for test in (tests if isinstance(tests, list) else [])
         if isinstance(test, dict)
         and test.get("status") in ("pass", "fail")
-        and _names(name, (test.get("params") or {}).get("tested_table"))
+        and _names(name, _dict(test.get("params")).get("tested_table"))
     ]
     return found or None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A facet or its part when it is an object; facets of other shapes say nothing (never an error)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _names(name: str, table: Any) -> bool:
@@ -57,7 +62,7 @@ def _names(name: str, table: Any) -> bool:
 
 def _from_test(test: dict[str, Any]) -> dict[str, Any]:
     """A TestRunFacet test execution as a DataQualityAssertions assertion."""
-    column = (test.get("params") or {}).get("tested_column")
+    column = _dict(test.get("params")).get("tested_column")
     found: dict[str, Any] = {
         "assertion": test.get("type") or test.get("name") or "test",
         "success": test.get("status") == "pass",

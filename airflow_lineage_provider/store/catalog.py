@@ -229,10 +229,16 @@ class Catalog:
         return Page([r.payload for r in rows], total, notes)
 
     def column_lineage(
-        self, scope: Scope, node_id: str, depth: int, downstream: bool, max_fields: int
+        self,
+        scope: Scope,
+        node_id: str,
+        depth: int,
+        downstream: bool,
+        max_fields: int,
+        declared: bool = True,
     ) -> ColumnGraph:
         with self._read(scope) as (conn, scope):
-            return fields.column_lineage(conn, scope, node_id, depth, downstream, max_fields)
+            return fields.column_lineage(conn, scope, node_id, depth, downstream, max_fields, declared)
 
     # -- visibility of graph answers ------------------------------------------------------------
     def visible_ids(self, scope: Scope, node_ids: list[str]) -> set[str]:

@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case
+from sqlalchemy import Connection, case, select
+from sqlalchemy.orm import aliased
 
 from airflow_lineage_provider.core.events import ParsedEvent
 from airflow_lineage_provider.store import visibility
-from airflow_lineage_provider.store.tables import DeclaredEdge
+from airflow_lineage_provider.store.tables import DeclaredEdge, Node
 from airflow_lineage_provider.store.upserts import bulk, insert
 from airflow_lineage_provider.store.visibility import Scope
 
 Named = tuple[str, str, str]  # (kind, namespace, name)
+FieldKey = tuple[int, str]  # (dataset node id, field name)
 NO_JOB = 0  # declared_by of a dataset event's declaration: no job, so only readers of all see it
 
 
@@ -47,7 +49,8 @@ def _pairs(
         if found is not None and found != target:
             yield found, target, None
     for target_field, spec in (fields if isinstance(fields, dict) else {}).items():
-        for source in (spec or {}).get("inputs") or [] if isinstance(spec, dict) else []:
+        sources = spec.get("inputs") if isinstance(spec, dict) else None
+        for source in sources if isinstance(sources, list) else []:
             found = _entity(source, own_job) if isinstance(source, dict) else None
             if found is not None and found != target:
                 column = {
@@ -64,8 +67,9 @@ def declarations(event: ParsedEvent) -> Iterator[tuple[Named, Named, dict[str, A
     job = payload.get("job") if event.kind != "dataset" else None
     own_job: Named | None = ("job", job["namespace"], job["name"]) if job else None
     facet = ((job or {}).get("facets") or {}).get("lineage")
-    if isinstance(facet, dict):
-        for entry in facet.get("entries") or []:
+    entries = facet.get("entries") if isinstance(facet, dict) else None
+    if isinstance(entries, list):
+        for entry in entries:
             target = _entity(entry, own_job) if isinstance(entry, dict) else None
             if target is not None:
                 yield from _pairs(target, entry.get("inputs"), entry.get("fields"), own_job)
@@ -141,9 +145,7 @@ def visible(
     """Declared (src, dst, first_seen, last_seen, True) from rows of (src, dst, first, last,
     declared_by): one per pair not joined by an observed edge, declared by a job the reader may see
     (:mod:`.visibility`; a dataset event's declaration only for readers of every DAG)."""
-    if scope is not None and not scope.unrestricted:
-        shown = visibility.visible_node_pks(conn, {r[4] for r in rows if r[4] != NO_JOB}, scope)
-        rows = [r for r in rows if r[4] in shown]
+    rows = _readable(conn, rows, scope)
     pairs: dict[tuple[int, int], tuple[Any, Any]] = {}
     for src, dst, first, last, _ in rows:
         if (src, dst) in observed:
@@ -151,3 +153,43 @@ def visible(
         old = pairs.get((src, dst))
         pairs[(src, dst)] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
     return [(s, d, f, ls, True) for (s, d), (f, ls) in pairs.items()]
+
+
+def _readable(conn: Connection, rows: list[Any], scope: Scope | None, at: int = 4) -> list[Any]:
+    """The rows (``declared_by`` at index ``at``) declared by a job the reader may see (a dataset
+    event's only for readers of every DAG)."""
+    if scope is None or scope.unrestricted:
+        return rows
+    shown = visibility.visible_node_pks(conn, {r[at] for r in rows if r[at] != NO_JOB}, scope)
+    return [r for r in rows if r[at] in shown]
+
+
+def field_edges(
+    conn: Connection, pks: list[int], upstream: bool, scope: Scope | None
+) -> list[tuple[FieldKey, FieldKey, list[Any]]]:
+    """Declared field entries between datasets into (``upstream``) or out of the datasets ``pks``:
+    (source field, target field, transformations), of declarations the reader may see."""
+    d, source, target = DeclaredEdge, aliased(Node), aliased(Node)
+    side = d.dst if upstream else d.src
+    rows: list[Any] = []
+    for start in range(0, len(pks), 1000):
+        query = (
+            select(d.src, d.dst, d.columns, d.declared_by)
+            .join(source, source.id == d.src)
+            .join(target, target.id == d.dst)
+            .where(side.in_(pks[start : start + 1000]), source.kind == "dataset", target.kind == "dataset")
+        )
+        rows.extend(conn.execute(query).all())
+    found = []
+    for src, dst, columns, _ in _readable(conn, rows, scope, at=3):
+        for entry in columns or []:
+            if isinstance(entry, dict) and isinstance(entry.get("inputField"), str) and entry.get("field"):
+                transformations = entry.get("transformations")
+                found.append(
+                    (
+                        (src, entry["inputField"]),
+                        (dst, str(entry["field"])),
+                        transformations if isinstance(transformations, list) else [],
+                    )
+                )
+    return found

@@ -12,6 +12,7 @@ from airflow_lineage_provider.core import facetviews
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.store import assertions
+from airflow_lineage_provider.store import declared as declared_edges
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.reads import resolve
 
@@ -183,34 +184,45 @@ def _describe_run(conn: Connection, run: Any) -> dict[str, Any]:
     }
 
 
-def column_lineage_rows(conn: Connection, dataset_pk: int) -> list[dict[str, Any]]:
-    """Upstream fields of each field of one dataset."""
+def column_lineage_rows(conn: Connection, dataset_pk: int, declared: bool = False) -> list[dict[str, Any]]:
+    """Upstream fields of each field of one dataset; with ``declared``, the field entries producers
+    declared too (where no observed entry names the same input field), marked ``"declared": True``."""
     rows = conn.execute(
         select(t.ColumnLineage, t.Node.namespace, t.Node.name)
         .join(t.Node, t.Node.id == t.ColumnLineage.input_dataset_id)
         .where(t.ColumnLineage.output_dataset_id == dataset_pk)
-        .order_by(t.ColumnLineage.output_field, t.Node.name, t.ColumnLineage.input_field)
     ).all()
-    fields: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        fields.setdefault(r.output_field, []).append(
-            {
-                "namespace": r.namespace,
-                "name": r.name,
-                "field": r.input_field,
-                "transformations": r.transformations,
-            }
+    found = [(r.output_field, r.namespace, r.name, r.input_field, r.transformations, False) for r in rows]
+    if declared:
+        entries = declared_edges.field_edges(conn, [dataset_pk], True, None)
+        sources = select(t.Node.id, t.Node.namespace, t.Node.name).where(
+            t.Node.id.in_({src[0] for src, _, _ in entries})
         )
+        names = {r.id: (r.namespace, r.name) for r in conn.execute(sources)}
+        observed = {(f[0], f[1], f[2], f[3]) for f in found}
+        for (src, in_field), (_, out_field), transformations in entries:
+            key = (out_field, *names[src], in_field)
+            if key not in observed:
+                observed.add(key)
+                found.append((*key, transformations, True))
+    fields: dict[str, list[dict[str, Any]]] = {}
+    for out_field, namespace, name, in_field, transformations, is_declared in sorted(
+        found, key=lambda f: (f[0], f[2], f[3], f[1])
+    ):
+        entry = {"namespace": namespace, "name": name, "field": in_field, "transformations": transformations}
+        if is_declared:
+            entry["declared"] = True
+        fields.setdefault(out_field, []).append(entry)
     return [{"field": name, "inputFields": inputs} for name, inputs in fields.items()]
 
 
-def column_lineage(conn: Connection, node_id: str) -> list[dict[str, Any]]:
+def column_lineage(conn: Connection, node_id: str, declared: bool = True) -> list[dict[str, Any]]:
     node, row = resolve(conn, node_id)
     if node.kind != "dataset":
         from airflow_lineage_provider.exceptions import InvalidQueryError
 
         raise InvalidQueryError(f"column lineage needs a dataset node, not {node.kind} ({node_id})")
-    return column_lineage_rows(conn, row.id)
+    return column_lineage_rows(conn, row.id, declared)
 
 
 def events(

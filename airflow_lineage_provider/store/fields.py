@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from airflow_lineage_provider.core.ids import parse
 from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
+from airflow_lineage_provider.store import declared as declared_edges
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store import visibility
 from airflow_lineage_provider.store.marquez import fields as schema_fields
@@ -24,6 +25,7 @@ from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.visibility import Scope
 
 Key = tuple[int, str]  # (dataset primary key, field name)
+Step = tuple[Key, Key, list[Any], bool]  # (input field, output field, transformations, declared)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,9 @@ class ColumnGraph:
     is_partial: bool
 
 
-def _start(conn: Connection, scope: Scope, row: Any, field: str | None, downstream: bool) -> set[Key]:
+def _start(
+    conn: Connection, scope: Scope, row: Any, field: str | None, downstream: bool, declared: bool
+) -> set[Key]:
     if field is not None:
         return {(row.id, field)}
     names = {f["name"] for f in schema_fields(dataset_views(conn, scope, [row])[row.id].facets)}
@@ -43,29 +47,43 @@ def _start(conn: Connection, scope: Scope, row: Any, field: str | None, downstre
         names.update(
             conn.execute(select(cl.input_field).where(cl.input_dataset_id == row.id, shown)).scalars()
         )
+    if declared:
+        names.update(dst[1] for _, dst, _ in declared_edges.field_edges(conn, [row.id], True, scope))
+        if downstream:
+            names.update(src[1] for src, _, _ in declared_edges.field_edges(conn, [row.id], False, scope))
     return {(row.id, name) for name in names}
 
 
-def _step(conn: Connection, scope: Scope, frontier: set[Key], upstream: bool) -> list[Any]:
-    """Column lineage rows one hop from the frontier fields, recorded by runs the reader may see."""
+def _step(conn: Connection, scope: Scope, frontier: set[Key], upstream: bool, declared: bool) -> list[Step]:
+    """Field edges one hop from the frontier fields: column lineage recorded by runs the reader may
+    see, then (``declared``) declared field entries the reader may see."""
     cl = t.ColumnLineage
-    ds_col, field_col = (
-        (cl.output_dataset_id, cl.output_field) if upstream else (cl.input_dataset_id, cl.input_field)
-    )
-    rows: list[Any] = []
+    ds_col = cl.output_dataset_id if upstream else cl.input_dataset_id
+    found: list[Step] = []
     pks = sorted({pk for pk, _ in frontier})
     for start in range(0, len(pks), 1000):
         query = select(cl).where(
             ds_col.in_(pks[start : start + 1000]), visibility.run_condition(cl.run_id, scope)
         )
-        rows.extend(
-            r for r in conn.execute(query) if (getattr(r, ds_col.key), getattr(r, field_col.key)) in frontier
-        )
-    return rows
+        for r in conn.execute(query):
+            src, dst = (r.input_dataset_id, r.input_field), (r.output_dataset_id, r.output_field)
+            if (dst if upstream else src) in frontier:
+                found.append((src, dst, r.transformations or [], False))
+    if declared:
+        for src, dst, transformations in declared_edges.field_edges(conn, pks, upstream, scope):
+            if (dst if upstream else src) in frontier:
+                found.append((src, dst, transformations, True))
+    return found
 
 
 def column_lineage(
-    conn: Connection, scope: Scope, node_id: str, depth: int, downstream: bool, max_fields: int
+    conn: Connection,
+    scope: Scope,
+    node_id: str,
+    depth: int,
+    downstream: bool,
+    max_fields: int,
+    declared: bool = True,
 ) -> ColumnGraph:
     node = parse(node_id)
     if node.kind not in ("dataset", "datasetField"):
@@ -73,17 +91,19 @@ def column_lineage(
     row = find_node_row(conn, node)
     if row is None or row.kind != "dataset" or not visibility.visible_node_pks(conn, [row.id], scope):
         raise NodeNotFoundError(node_id)
-    seen = _start(conn, scope, row, node.field, downstream)
-    edges: dict[tuple[Key, Key], list[Any]] = {}
+    seen = _start(conn, scope, row, node.field, downstream, declared)
+    edges: dict[tuple[Key, Key], tuple[list[Any], bool]] = {}
     frontiers = {True: set(seen), False: set(seen) if downstream else set()}
     partial = False
     shown, checked = {row.id}, {row.id}
     for _ in range(depth):
         for upstream, frontier in frontiers.items():
             found: set[Key] = set()
-            for r in _step(conn, scope, frontier, upstream) if frontier else []:
-                src, dst = (r.input_dataset_id, r.input_field), (r.output_dataset_id, r.output_field)
-                edges[(src, dst)] = r.transformations or []
+            for src, dst, transformations, is_declared in (
+                _step(conn, scope, frontier, upstream, declared) if frontier else []
+            ):
+                if not is_declared or (src, dst) not in edges:  # observed wins over declared
+                    edges[(src, dst)] = (transformations, is_declared)
                 found.add(src if upstream else dst)
             # fields of datasets the reader may not see are neither counted, shown nor walked through
             new = {pk for pk, _ in found} - checked
@@ -99,7 +119,7 @@ def column_lineage(
 
 
 def _nodes(
-    conn: Connection, scope: Scope, keys: set[Key], edges: dict[tuple[Key, Key], list[Any]]
+    conn: Connection, scope: Scope, keys: set[Key], edges: dict[tuple[Key, Key], tuple[list[Any], bool]]
 ) -> list[dict[str, Any]]:
     pks = sorted({pk for pk, _ in keys})
     shown = visibility.visible_node_pks(conn, pks, scope)
@@ -117,12 +137,12 @@ def _nodes(
         return f"datasetField:{ds.namespace}:{ds.name}:{key[1]}"
 
     kept = {k for k in keys if k[0] in datasets}
-    into: dict[Key, list[tuple[Key, list[Any]]]] = {}
-    out_of: dict[Key, list[Key]] = {}
-    for (s, d), tr in sorted(edges.items()):
+    into: dict[Key, list[tuple[Key, list[Any], bool]]] = {}
+    out_of: dict[Key, list[tuple[Key, bool]]] = {}
+    for (s, d), (tr, is_declared) in sorted(edges.items()):
         if s in kept and d in kept:
-            into.setdefault(d, []).append((s, tr))
-            out_of.setdefault(s, []).append(d)
+            into.setdefault(d, []).append((s, tr, is_declared))
+            out_of.setdefault(s, []).append((d, is_declared))
     nodes = []
     for key in sorted(kept, key=ident):
         ds = datasets[key[0]]
@@ -136,21 +156,26 @@ def _nodes(
             "fieldType": types[key[0]].get(key[1]),
             "transformationDescription": first.get("description"),
             "transformationType": first.get("subtype") or first.get("type"),
-            "inputFields": [_input(datasets[s[0]], s[1], tr) for s, tr in inputs],
+            "inputFields": [_input(datasets[s[0]], s[1], tr, dec) for s, tr, dec in inputs],
         }
         nodes.append(
             {
                 "id": ident(key),
                 "type": "DATASET_FIELD",
                 "data": data,
-                "inEdges": [{"origin": ident(s), "destination": ident(key)} for s, _ in inputs],
-                "outEdges": [{"origin": ident(key), "destination": ident(d)} for d in out_of.get(key, [])],
+                "inEdges": [
+                    {"origin": ident(s), "destination": ident(key), "declared": dec} for s, _, dec in inputs
+                ],
+                "outEdges": [
+                    {"origin": ident(key), "destination": ident(d), "declared": dec}
+                    for d, dec in out_of.get(key, [])
+                ],
             }
         )
     return nodes
 
 
-def _input(ds: Any, field: str, transformations: list[Any]) -> dict[str, Any]:
+def _input(ds: Any, field: str, transformations: list[Any], declared: bool) -> dict[str, Any]:
     first = transformations[0] if transformations and isinstance(transformations[0], dict) else {}
     return {
         "namespace": ds.namespace,
@@ -160,4 +185,5 @@ def _input(ds: Any, field: str, transformations: list[Any]) -> dict[str, Any]:
         "transformationDescription": first.get("description"),
         "transformationType": first.get("subtype") or first.get("type"),
         "transformations": transformations,
+        "declared": declared,
     }

@@ -218,10 +218,12 @@ class LineageStore:
         with self.database.connect(write=False) as conn:
             return details.describe(conn, node_id)
 
-    def column_lineage(self, node_id: str) -> list[dict[str, Any]]:
-        """For each field of a dataset, the input fields it was computed from."""
+    def column_lineage(self, node_id: str, declared: bool = True) -> list[dict[str, Any]]:
+        """For each field of a dataset, the input fields it was computed from; ``declared`` (default
+        True) adds the field entries producers declared (the spec's lineage facet), marked
+        ``"declared": True``."""
         with self.database.connect(write=False) as conn:
-            return details.column_lineage(conn, node_id)
+            return details.column_lineage(conn, node_id, declared)
 
     def dag_jobs(self, namespace: str, dag_id: str) -> list[str]:
         """Node ids of the jobs of one Airflow DAG: the DAG's own job and its tasks' (``<dag_id>.*``)."""

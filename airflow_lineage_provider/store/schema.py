@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, inspect, text
@@ -54,15 +55,24 @@ def _alembic_config(conn: Connection) -> object:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str:
-    """Upgrade the store to ``revision`` (default head) and return the revision it is at."""
+    """Upgrade the store to ``revision`` (default head) and return the revision it is at.
+
+    A store taken from a revision before 0004 to head is then refilled in the same transaction
+    (:mod:`.refill`): its stored events' declared lineage, assertions and tags, as ingest derives them."""
     from alembic import command
+
+    from airflow_lineage_provider.store import refill
 
     with _migration_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
-        _check_known(current_revision(conn))
+        before = current_revision(conn)
+        _check_known(before)
         command.upgrade(_alembic_config(conn), revision)  # type: ignore[arg-type]
-        return current_revision(conn) or ""
+        after = current_revision(conn) or ""
+        if before is not None and before < refill.REVISION and after == HEAD_REVISION:
+            refill.log(refill.refill(conn, datetime.now(timezone.utc).replace(tzinfo=None)))
+        return after
 
 
 def _check_known(revision: str | None) -> None:

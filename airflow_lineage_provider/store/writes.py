@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
-from airflow_lineage_provider.store import approvals, assertions, chain, declared, tags
+from airflow_lineage_provider.store import approvals, chain, declared
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
+from airflow_lineage_provider.store.reported import Reported
 from airflow_lineage_provider.store.tables import Event
 from airflow_lineage_provider.store.upserts import bulk, fetch, insert, statement
 
-__all__ = ["GraphWriter", "insert_raw", "node_key"]
+__all__ = ["GraphWriter", "insert_raw", "node_key", "node_keys", "version_named", "written_version"]
 
 TERMINAL = {"COMPLETE": "COMPLETED", "FAIL": "FAILED", "ABORT": "ABORTED"}
 ACTIVE = {"START": "RUNNING", "RUNNING": "RUNNING"}
@@ -104,7 +105,19 @@ def _datasets(event: ParsedEvent) -> list[dict[str, Any]]:
     return [*(payload.get("inputs") or []), *(payload.get("outputs") or [])]
 
 
-def _node_keys(events: Sequence[ParsedEvent]) -> dict[str, tuple[str, str, str]]:
+def version_named(ds: dict[str, Any]) -> str | None:
+    """The version an input or output's version facet names, if any."""
+    explicit = ((ds.get("facets") or {}).get("version") or {}).get("datasetVersion")
+    return str(explicit)[:64] if explicit else None
+
+
+def written_version(ds: dict[str, Any], run_id: str) -> str:
+    """The version a run writes of an output: the one its version facet names, else one made from both."""
+    named = version_named(ds)
+    return named or str(uuid.uuid5(uuid.UUID(run_id), f"{ds['namespace']}:{ds['name']}"))
+
+
+def node_keys(events: Sequence[ParsedEvent]) -> dict[str, tuple[str, str, str]]:
     """Every node the events name: jobs, parent jobs, datasets and column-lineage sources."""
     wanted: dict[tuple[str, str, str], None] = {}  # in the order named: new nodes get ids in it
     add = wanted.setdefault
@@ -146,22 +159,18 @@ class GraphWriter:
         self.conn = conn
         self.now = now
         self.state = GraphState(conn, now)
-        self.declared = declared.Declared()
-        self.tags = tags.Tags()
-        self.assertions = assertions.Reports()
+        self.reported = Reported()
 
     def apply_all(self, events: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None) -> None:
         """Apply events (already in the order to apply them) and write the changed rows."""
-        self.state.load_nodes(_node_keys(events))
+        self.state.load_nodes(node_keys(events))
         self.state.load_runs(_run_ids(events))
         for event in events:
             self.apply(event)
             if progress is not None:
                 progress(1)
         self.state.flush()
-        self.declared.flush(self.conn)
-        self.tags.flush(self.conn)
-        self.assertions.flush(self.conn)
+        self.reported.flush(self.conn)
 
     def apply(self, event: ParsedEvent) -> None:
         payload, t = event.payload, event.event_time
@@ -169,36 +178,35 @@ class GraphWriter:
             ds = payload["dataset"]
             dataset_id = self.dataset(ds)
             self.merge_node_facets(dataset_id, ds.get("facets"), t)
-            self.tags.add(dataset_id, ds.get("facets"), None, t)
             approvals.apply(self.conn, dataset_id, event)
-            self.declared.add(self.state.by_name, event, None, t)
+            self.reported.dataset_event(self.state.by_name, event, dataset_id)
             return
         job = payload["job"]
         job_facets = job.get("facets") or {}
         job_type = (job_facets.get("jobType") or {}).get("jobType")
         job_id = self.state.node("job", job["namespace"], job["name"], job_type)
         self.merge_node_facets(job_id, job_facets, t)
-        self.tags.add(job_id, job_facets, event.run_id, t)
-        self.declared.add(self.state.by_name, event, job_id, t)
+        self.reported.job(self.state.by_name, event, job_id)
         run_id = event.run_id
-        if run_id is not None:
-            self.run(event, job_id)
+        run = None if run_id is None else self.run(event, job_id)
         for ds in payload.get("inputs") or []:
             dataset_id = self.dataset(ds)
             self.state.edge(dataset_id, job_id, t, run_id)
+            self.input_tags(dataset_id, ds, t)
+            version = None
             if run_id is not None:
                 version = self._version_read(dataset_id, ds)
                 self.state.add_run_io(run_id, dataset_id, "input", version, t)
-                self.assertions.add(self.state.runs[run_id], dataset_id, ds, version, t)
+            self.reported.read(run, dataset_id, ds, version, t)
         for ds in payload.get("outputs") or []:
             dataset_id = self.dataset(ds)
             self.state.edge(job_id, dataset_id, t, run_id)
-            version = None
-            if run_id is not None:
+            if run is not None:
+                version = None
                 if event.event_type in ("COMPLETE", "OTHER"):
-                    version = self.dataset_version(dataset_id, ds, run_id, t)
-                self.state.add_run_io(run_id, dataset_id, "output", version, t)
-                self.assertions.add(self.state.runs[run_id], dataset_id, ds, version, t)
+                    version = self.dataset_version(dataset_id, ds, run["run_id"], t)
+                self.state.add_run_io(run["run_id"], dataset_id, "output", version, t)
+                self.reported.written(run, dataset_id, ds, version, t)
             self.column_lineage(dataset_id, ds, run_id)
 
     def merge_node_facets(self, node_id: int, facets: dict[str, Any] | None, t: datetime) -> None:
@@ -213,29 +221,26 @@ class GraphWriter:
             updated_at=self.now,
         )
 
+    def input_tags(self, dataset_id: int, ds: dict[str, Any], t: datetime) -> None:
+        """An input's tags facet joins the dataset's facets (tags name it whichever way it goes)."""
+        found = (ds.get("facets") or {}).get("tags")
+        if isinstance(found, dict):
+            self.merge_node_facets(dataset_id, {"tags": found}, t)
+
     def dataset(self, ds: dict[str, Any]) -> int:
         facets = ds.get("facets") or {}
         kind = (facets.get("datasetType") or {}).get("datasetType")
         return self.state.node("dataset", ds["namespace"], ds["name"], kind.upper() if kind else None)
 
     def _version_read(self, dataset_id: int, ds: dict[str, Any]) -> str | None:
-        explicit = ((ds.get("facets") or {}).get("version") or {}).get("datasetVersion")
-        if explicit:
-            return str(explicit)[:64]
         current: str | None = self.state.nodes[dataset_id]["current_version"]
-        return current
+        return version_named(ds) or current
 
     def dataset_version(self, dataset_id: int, ds: dict[str, Any], run_id: str, t: datetime) -> str:
         facets = ds.get("facets") or {}
-        explicit = (facets.get("version") or {}).get("datasetVersion")
-        version = (
-            str(explicit)[:64]
-            if explicit
-            else str(uuid.uuid5(uuid.UUID(run_id), f"{ds['namespace']}:{ds['name']}"))
-        )
+        version = written_version(ds, run_id)
         self.state.add_version(dataset_id, version, run_id, t, facets)
         self.merge_node_facets(dataset_id, facets, t)
-        self.tags.add(dataset_id, facets, run_id, t)
         current_time = self.state.nodes[dataset_id]["current_version_time"]
         if current_time is None or current_time <= t:
             self.state.set_node(dataset_id, current_version=version, current_version_time=t)
@@ -258,7 +263,7 @@ class GraphWriter:
                     }
                 )
 
-    def run(self, event: ParsedEvent, job_id: int) -> None:
+    def run(self, event: ParsedEvent, job_id: int) -> dict[str, Any]:
         run_payload, t = event.payload["run"], event.event_time
         run_id = str(event.run_id)
         facets = run_payload.get("facets") or {}
@@ -282,6 +287,7 @@ class GraphWriter:
         latest = self.state.nodes[job_id]["latest_run_time"]
         if latest is None or latest <= t:
             self.state.set_node(job_id, latest_run_id=run_id, latest_run_time=t)
+        return self.state.runs[run_id]
 
     @staticmethod
     def _state_change(row: dict[str, Any], event_type: str, t: datetime) -> dict[str, Any]:

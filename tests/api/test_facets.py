@@ -134,3 +134,44 @@ def test_what_ingest_read_leniently_is_on_the_run_and_events_routes(api):
     events = api.ok("/api/v1/events/lineage")
     assert [(n["index"], n["field"]) for n in events["normalised"]] == [(0, "schemaURL")]
     assert events["events"][0]["run"]["runId"] == run_id
+
+
+def _declaring_field(job: str, source: str, target: str, field: str, input_field: str) -> dict[str, Any]:
+    """A JobEvent of ``job`` declaring ``target.field`` computed from ``source.input_field``."""
+    event = _declaring(job, source, target)
+    entry = event["job"]["facets"]["lineage"]["entries"][0]
+    entry["fields"] = {
+        field: {"inputs": [{"namespace": DB, "name": source, "type": "DATASET", "field": input_field}]}
+    }
+    validate_facet("lineage", event["job"]["facets"]["lineage"])
+    return event
+
+
+def _field_edges(body: dict[str, Any]) -> set[tuple[str, str, bool]]:
+    found = {(e["origin"], e["destination"], e["declared"]) for n in body["graph"] for e in n["inEdges"]}
+    marks = {(f["field"], f["declared"]) for n in body["graph"] for f in n["data"]["inputFields"]}
+    assert {d for _, _, d in found} == {d for _, d in marks}  # input fields are marked as edges are
+    return found
+
+
+def test_declared_field_entries_are_in_column_lineage_marked_and_as_each_reader_may_see(api):
+    _world(api)
+    events = [
+        _declaring_field("dag_a.load", "orders", "summary", "total", "amount"),
+        _declaring_field("dag_b.report", "raw", "summary", "b_total", "b_amount"),
+    ]
+    assert api.post("/api/v1/lineage/batch", json=events).status_code == 201
+    summary, field = f"dataset:{DB}:summary", f"datasetField:{DB}"
+
+    everything = api.ok("/api/v1/column-lineage", nodeId=summary, depth=2)
+    assert _field_edges(everything) == {
+        (f"{field}:orders:amount", f"{field}:summary:total", True),
+        (f"{field}:raw:b_amount", f"{field}:summary:b_total", True),
+    }
+    assert api.ok("/api/v1/column-lineage", nodeId=summary, declared="false")["graph"] == []
+    mine = api.ok("/api/v1/column-lineage", "viewer_a", nodeId=summary, depth=2)
+    assert _field_edges(mine) == {(f"{field}:orders:amount", f"{field}:summary:total", True)}
+    downstream = api.ok(
+        "/api/v1/column-lineage", "viewer_a", nodeId=f"{field}:raw:b_amount", withDownstream=True
+    )
+    assert "b_total" not in str(downstream)

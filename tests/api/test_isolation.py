@@ -1,7 +1,8 @@
 """Per-DAG read isolation on a dataset two DAGs share, through every read route of the OpenAPI.
 
 dag_b (which viewer_a may not read) writes ``shared`` (facets, schema and column lineage naming its
-private source) and the latest versions of ``both`` and of a model; dag_a reads ``shared`` and writes
+private source) and the latest versions of ``both`` and of a model, and declares (the spec's lineage
+facet) a field of ``both`` computed from a field of ``shared``; dag_a reads ``shared`` and writes
 ``both``, the model and ``a_only`` (twice in one run, with column lineage from a dataset no job reads).
 dag_b writes first (so it created the shared nodes) and again last (so it changed them last), the
 second time naming one of dag_a's jobs as its ParentRunFacet parent with a run id of its own, and a
@@ -93,8 +94,20 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
     parent = _facet(run={"runId": runs.named_by_b}, job={"namespace": "airflow", "name": A_JOB})
     ghost = _facet(run={"runId": new_run()}, job={"namespace": "airflow", "name": GHOST})
     b_later = [ds(SHARED, PG, bLaterFacet=_facet(x=3))]
+    source = {"namespace": PG, "name": SHARED, "type": "DATASET", "field": "b_declared_src"}
+    declared = _facet(fields={"b_declared_col": {"inputs": [source]}})
+    declaring = {
+        "eventTime": at(10),
+        "producer": "p",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+        "job": {"namespace": "airflow", "name": B_JOB, "facets": {}},
+        "outputs": [ds(BOTH, PG, lineage=declared)],
+    }
     return [
-        [_event(B_JOB, runs.b, 9, [ds(B_PRIVATE, PG)], b_outputs, {"bSecretRunFacet": _facet(z=1)})],
+        [
+            _event(B_JOB, runs.b, 9, [ds(B_PRIVATE, PG)], b_outputs, {"bSecretRunFacet": _facet(z=1)}),
+            declaring,
+        ],
         [
             _event(A_JOB, runs.a, 2, a_inputs, a_outputs, {"aRunFacet": _facet(z=2)}),
             _event(A_JOB, runs.a2, 8, a_inputs, a_outputs[1:], {"aRunFacet": _facet(z=3)}),
@@ -150,6 +163,8 @@ def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
         runs.b_later,
         runs.named_by_b,
         GHOST,
+        "b_declared_col",
+        "b_declared_src",
     ]
     shared = api.ok(_path(PG, SHARED), "admin")
     b_times = {shared["createdAt"], shared["updatedAt"]}  # dag_b created it and changed it last

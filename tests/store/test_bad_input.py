@@ -48,3 +48,61 @@ def test_a_job_reading_and_writing_the_same_table_is_stored_and_queries_terminat
     assert ring.node_ids() == expected_ring
     assert both.node_ids() == expected_ring
     assert len(store.describe("job:airflow:increment")["inputs"]) == 1
+
+
+def test_the_2026_facets_in_odd_shapes_are_stored_and_say_nothing(store) -> None:
+    odd_check = run_event("COMPLETE", "check", new_run(), inputs=[ds("x")], run_facets={"test": [1]})
+    odd_params = {"tests": [{"name": "t", "status": "fail", "params": "x"}]}
+    odd_lineage = {"entries": 5, "fields": []}
+    odd_fields = {"inputs": 3, "fields": {"f": {"inputs": 7}, "g": [1]}}
+    events = [
+        odd_check,
+        run_event(
+            "COMPLETE", "check2", new_run(), minute=1, inputs=[ds("x")], run_facets={"test": odd_params}
+        ),
+        run_event("COMPLETE", "declare", new_run(), minute=2, job_facets={"lineage": odd_lineage}),
+        run_event("COMPLETE", "declare2", new_run(), minute=3, outputs=[ds("y", lineage=odd_fields)]),
+    ]
+
+    assert store.record_many(events).stored == 4
+    assert store.describe("dataset:sqlite:///data/w.db:x")["assertions"] == []
+    assert store.describe("dataset:sqlite:///data/w.db:y")["declaredInputs"] == []
+
+
+@pytest.mark.parametrize(
+    ("where", "facets", "field"),
+    [
+        ("output", {"columnLineage": [1]}, r"outputs\[0\]\.facets\.columnLineage"),
+        (
+            "output",
+            {"columnLineage": {"fields": {"a": "x"}}},
+            r"outputs\[0\]\.facets\.columnLineage\.fields\.a",
+        ),
+        (
+            "input",
+            {"columnLineage": {"fields": {"a": {"inputFields": [{"name": "n", "field": "f"}]}}}},
+            r"inputs\[0\]\.facets\.columnLineage\.fields\.a\.inputFields\[0\]\.namespace",
+        ),
+        ("output", {"version": "v1"}, r"outputs\[0\]\.facets\.version"),
+        ("output", {"datasetType": 5}, r"outputs\[0\]\.facets\.datasetType"),
+        ("run", {"parent": {"run": "x", "job": "y"}}, r"run\.facets\.parent\.run"),
+        ("run", {"nominalTime": [1]}, r"run\.facets\.nominalTime"),
+        ("job", {"jobType": "BATCH"}, r"job\.facets\.jobType"),
+    ],
+)
+def test_a_facet_the_graph_is_built_from_in_the_wrong_shape_is_refused_naming_it(
+    store, where: str, facets: dict, field: str
+) -> None:
+    """Found by fuzzing ingest: each of these crashed the store (a 500 on REST) instead of naming
+    what is wrong; the spec gives each its shape."""
+    named = {"run": "run_facets", "job": "job_facets"}
+    if where in named:
+        event = run_event("COMPLETE", "job", new_run(), **{named[where]: facets})
+    else:
+        dataset = ds("x", **facets)
+        event = run_event("COMPLETE", "job", new_run(), **{f"{where}s": [dataset]})
+
+    with pytest.raises(InvalidEventError, match=field):
+        store.record(event)
+    store.upgrade()
+    assert list(store.events()) == []

@@ -187,3 +187,75 @@ def test_every_spec_lineage_vector_is_stored_with_its_declared_edges(store):
     assert _edges(generated) == {
         ("job:airflow:vector.generator", f"dataset:{WH}:public.extracted_data"): ("output", True)
     }
+
+
+def _declaring_outputs(job: str, target: str, facet: dict) -> dict:
+    """A JobEvent of ``job`` whose output ``target`` carries a dataset lineage facet."""
+    event = _job_event(job, {})
+    del event["job"]["facets"]["lineage"]
+    event["outputs"] = [{"namespace": WH, "name": target, "facets": {"lineage": facet}}]
+    return event
+
+
+def test_declared_field_entries_are_in_column_lineage_marked_and_can_be_left_out(store):
+    store.record(_declaring_outputs("etl.declare", "public.customer_view", _vector("dataset-to-dataset")))
+    view = f"dataset:{WH}:public.customer_view"
+
+    assert store.column_lineage(view) == [
+        {
+            "field": "customer_id",
+            "inputFields": [
+                {
+                    "namespace": WH,
+                    "name": "public.customers",
+                    "field": "id",
+                    "transformations": [{"type": "DIRECT", "subtype": "IDENTITY", "masking": False}],
+                    "declared": True,
+                }
+            ],
+        }
+    ]
+    assert store.column_lineage(view, declared=False) == []
+    assert store.describe(view)["columnLineage"] == []  # show lists them under declaredInputs
+
+
+def test_an_observed_field_entry_is_not_repeated_or_marked_when_also_declared(store):
+    store.record(_declaring_outputs("etl.declare", "public.customer_view", _vector("dataset-to-dataset")))
+    observed = {
+        "fields": {
+            "customer_id": {"inputFields": [{"namespace": WH, "name": "public.customers", "field": "id"}]}
+        }
+    }
+    written = ds("public.customer_view", namespace=WH, columnLineage=observed)
+    store.record(run_event("COMPLETE", "etl.write", new_run(), outputs=[written]))
+
+    rows = store.column_lineage(f"dataset:{WH}:public.customer_view")
+
+    assert [(r["field"], [f.get("declared", False) for f in r["inputFields"]]) for r in rows] == [
+        ("customer_id", [False])
+    ]
+
+
+def test_a_restricted_reader_walks_only_field_entries_declared_by_jobs_they_may_read(store):
+    from airflow_lineage_provider.store.catalog import Catalog
+
+    target = "public.customer_view"
+    for job in ("etl.a", "other.b"):  # both read the target, so both readers may see it
+        store.record(run_event("COMPLETE", job, new_run(), inputs=[ds(target, namespace=WH)]))
+    store.record(run_event("COMPLETE", "etl.a", new_run(), inputs=[ds("public.customers", namespace=WH)]))
+    store.record(_declaring_outputs("other.b", target, _vector("dataset-to-dataset")))
+    catalog = Catalog(store)
+    root = f"dataset:{WH}:{target}"
+
+    def fields(scope: Scope, declared: bool = True) -> dict[str, list[tuple[str, bool]]]:
+        graph = catalog.column_lineage(scope, root, 5, False, 100, declared)
+        return {n["id"]: [(e["origin"], e["declared"]) for e in n["inEdges"]] for n in graph.nodes}
+
+    source = f"datasetField:{WH}:public.customers:id"
+    assert fields(Scope("airflow")) == {
+        source: [],
+        f"datasetField:{WH}:{target}:customer_id": [(source, True)],
+    }
+    assert fields(Scope("airflow"), declared=False) == {}
+    assert fields(Scope("airflow", frozenset({"etl"}))) == {}  # declared by other.b
+    assert len(fields(Scope("airflow", frozenset({"etl", "other"})))) == 2

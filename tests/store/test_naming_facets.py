@@ -105,3 +105,21 @@ def test_a_restricted_reader_finds_tags_only_of_runs_they_may_read(store):
 
     assert [h["nodeId"] for h in hits.items] == [customers]
     assert misses.items == []
+
+
+def test_tags_on_an_input_name_the_dataset_shown_and_searchable(store):
+    read = ds("lookup", **_vector("TagsDatasetFacet"))
+    store.record(run_event("START", "etl.read", new_run(), inputs=[read]))
+
+    assert [str(n.id) for n in store.search("test_value2")] == ["dataset:sqlite:///data/w.db:lookup"]
+    assert store.describe("dataset:sqlite:///data/w.db:lookup")["tags"] == [
+        {"key": "test_tag", "value": "test_value", "source": "test_source", "field": "email"},
+        {"key": "test_tag2", "value": "test_value2"},
+    ]
+    from airflow_lineage_provider.store.catalog import Catalog
+
+    catalog = Catalog(store)
+    hits = catalog.search(Scope("airflow", frozenset({"etl"})), "test_value2", None, None, "name", 10)
+    misses = catalog.search(Scope("airflow", frozenset({"other"})), "test_value2", None, None, "name", 10)
+    assert [h["nodeId"] for h in hits.items] == ["dataset:sqlite:///data/w.db:lookup"]
+    assert misses.items == []

@@ -112,6 +112,7 @@ class InputField(Model):
     transformation_description: str | None
     transformation_type: str | None
     transformations: JsonList
+    declared: bool = Field(False, description="Declared by a producer (the spec's lineage facet).")
 
 
 class ColumnFieldData(Model):
@@ -128,6 +129,7 @@ class ColumnFieldData(Model):
 class FieldEdge(Model):
     origin: str
     destination: str
+    declared: bool = Field(False, description="Declared by a producer (the spec's lineage facet).")
 
 
 class ColumnLineageNode(Model):

@@ -108,8 +108,11 @@ def get_column_lineage(
     node_id: NodeIdParam,
     depth: DepthParam = 20,
     with_downstream: Annotated[bool, Query(alias="withDownstream")] = False,
+    declared: DeclaredParam = True,
 ) -> ColumnLineageResponse:
-    graph = catalog.column_lineage(scope, node_id, depth, with_downstream, MAX_FIELDS)
+    """Field edges observed in runs, and (``declared``) the field entries producers declared, marked
+    ``declared`` on the edges and input fields; a declaration shows only to readers of its job."""
+    graph = catalog.column_lineage(scope, node_id, depth, with_downstream, MAX_FIELDS, declared)
     return ColumnLineageResponse.model_validate({"graph": graph.nodes, "isPartial": graph.is_partial})
 
 

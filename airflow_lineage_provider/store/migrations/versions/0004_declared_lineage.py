@@ -4,8 +4,10 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07
 
-The tables are derived from events applied after this revision; events stored before it keep their
-facets in the raw log (export shows them) but add no declared edges or assertions.
+Ingest fills the tables from the events it applies. The events a store held before this revision are
+read again once the upgrade reaches head (``store.refill``, run by ``store.schema.upgrade`` in the same
+transaction, with today's ingest code and tables), so an upgraded store shows their declared lineage,
+assertions and tags too.
 """
 
 from __future__ import annotations
