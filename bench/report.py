@@ -183,11 +183,13 @@ def report(executor: str, runs: int, warmup: int, results: list[tuple[Result, st
                 f"{executor} added per task vs off, {current.mode}: {raw}; without the late exit notice: "
                 f"{adjusted}; task process CPU: {cpu_added}"
             )
+    modes = [r for r in rows if not r.mode.startswith("paired")]
     print(
         f"\nMarkdown ({executor} executor, {runs} measured DAG run(s) of {TASKS} tasks per mode, after "
         f"{warmup} warm-up run(s)):\n"
     )
-    print(figures.table([r for r in rows if not r.mode.startswith("paired")], baseline="off"), flush=True)
+    if modes:
+        print(figures.table(modes, baseline="off"), flush=True)
     for off, ours in paired:
         print(f"\nMarkdown, {ours.mode.split(':')[0]} (each half against the other, same deployment):\n")
         print(figures.table([off, ours], baseline=off.mode), flush=True)
