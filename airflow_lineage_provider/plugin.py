@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def enabled() -> bool:
+def _enabled() -> bool:
     """Capture is on: not ``[lineage_provider] disabled`` (a bad value turns it off, logged)."""
     try:
         return not conf.is_disabled()
@@ -74,11 +74,11 @@ class LineageProviderPlugin(AirflowPlugin):
     # reads them from plugin instances (plugins_manager), never from the class.
     @property
     def listeners(self) -> list[Any]:  # type: ignore[override]
-        return [get_listener()] if enabled() else []
+        return [get_listener()] if _enabled() else []
 
     @property
     def hook_lineage_readers(self) -> list[Any]:  # type: ignore[override]
-        if not enabled():
+        if not _enabled():
             return []
         from airflow_lineage_provider import compat
 

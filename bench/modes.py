@@ -47,10 +47,9 @@ from bench.deployment import (
     task_instances,
 )
 from bench.processes import BenchError, stop
-from bench.report import DELIVERY_TIMEOUT, TASKS, Result
+from bench.report import DELIVERY_TIMEOUT, OURS, TASKS, Result
 
 MODES = ("off", "ours", "official-fork", "official-thread", "paired")
-OURS = ("ours", "paired")  # the modes with this provider on
 STORES = ("sqlite", "postgres")
 
 

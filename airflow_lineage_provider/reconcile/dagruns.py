@@ -24,17 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airflow_lineage_provider.core import runids
-from airflow_lineage_provider.reconcile.events import (
-    JOB_TYPE_SCHEMA,
-    PRODUCER,
-    RECONCILED,
-    RECONCILED_SCHEMA,
-    RUN_EVENT_SCHEMA,
-    START_EVENTS,
-    TERMINAL_EVENTS,
-    facet,
-    iso,
-)
+from airflow_lineage_provider.reconcile.events import START_EVENTS, TERMINAL_EVENTS, facet, reconciled_event
 
 NOMINAL_TIME_SCHEMA = (
     "https://openlineage.io/spec/facets/1-0-1/NominalTimeRunFacet.json#/$defs/NominalTimeRunFacet"
@@ -113,22 +103,12 @@ def missing_events(
             nominalStartTime=start.isoformat(),
             nominalEndTime=end.isoformat() if end is not None else None,
         )
-    run_facets[RECONCILED] = facet(
-        RECONCILED_SCHEMA,
-        source="airflow_metadata_db",
-        airflow_state=run.state,
-        reconciled_at=iso(now),
-        reason=f"the DAG run ended in Airflow ({run.state}) but no terminal event was recorded",
+    reason = f"the DAG run ended in Airflow ({run.state}) but no terminal event was recorded"
+    event = reconciled_event(
+        _TERMINAL[run.state],
+        run.end_date,
+        (run.run_uuid, run_facets),
+        (namespace, run.dag_id, "DAG"),
+        (run.state, now, reason),
     )
-    job_type = facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="AIRFLOW", jobType="DAG")
-    event = {
-        "eventType": _TERMINAL[run.state],
-        "eventTime": iso(run.end_date),
-        "run": {"runId": run.run_uuid, "facets": run_facets},
-        "job": {"namespace": namespace, "name": run.dag_id, "facets": {"jobType": job_type}},
-        "inputs": [],
-        "outputs": [],
-        "producer": PRODUCER,
-        "schemaURL": RUN_EVENT_SCHEMA,
-    }
     return [event]

@@ -70,7 +70,7 @@ def terminal_event_type(state: str | None) -> str:
     return _TERMINAL.get(state or "", "ABORT")
 
 
-def iso(when: datetime) -> str:
+def _iso(when: datetime) -> str:
     if when.tzinfo is None:  # Airflow's UtcDateTime is aware; a naive value is UTC
         when = when.replace(tzinfo=timezone.utc)
     return when.astimezone(timezone.utc).isoformat()
@@ -78,6 +78,41 @@ def iso(when: datetime) -> str:
 
 def facet(schema: str, **fields: Any) -> dict[str, Any]:
     return {"_producer": PRODUCER, "_schemaURL": schema, **fields}
+
+
+def reconciled_event(
+    event_type: str,
+    when: datetime,
+    run: tuple[str, dict[str, Any]],
+    job: tuple[str, str, str],
+    reconciled: tuple[str | None, datetime, str],
+) -> dict[str, Any]:
+    """A reconciled run event: ``run`` is (run id, facets), ``job`` (namespace, name, jobType) and
+    ``reconciled`` (Airflow's state, when, why) the ``airflowLineage_reconciled`` facet's fields."""
+    run_id, run_facets = run
+    namespace, name, kind = job
+    state, now, reason = reconciled
+    run_facets = {
+        **run_facets,
+        RECONCILED: facet(
+            RECONCILED_SCHEMA,
+            source="airflow_metadata_db",
+            airflow_state=state,
+            reconciled_at=_iso(now),
+            reason=reason,
+        ),
+    }
+    job_type = facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="AIRFLOW", jobType=kind)
+    return {
+        "eventType": event_type,
+        "eventTime": _iso(when),
+        "run": {"runId": run_id, "facets": run_facets},
+        "job": {"namespace": namespace, "name": name, "facets": {"jobType": job_type}},
+        "inputs": [],
+        "outputs": [],
+        "producer": PRODUCER,
+        "schemaURL": RUN_EVENT_SCHEMA,
+    }
 
 
 def _event(
@@ -103,29 +138,11 @@ def _event(
             operator=attempt.operator,
             hostname=attempt.hostname or None,
         ),
-        RECONCILED: facet(
-            RECONCILED_SCHEMA,
-            source="airflow_metadata_db",
-            airflow_state=attempt.state,
-            reconciled_at=iso(now),
-            reason=reason,
-        ),
     }
-    job_type = facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="AIRFLOW", jobType="TASK")
-    return {
-        "eventType": event_type,
-        "eventTime": iso(when),
-        "run": {"runId": attempt.run_uuid, "facets": run_facets},
-        "job": {
-            "namespace": namespace,
-            "name": f"{attempt.dag_id}.{attempt.task_id}",
-            "facets": {"jobType": job_type},
-        },
-        "inputs": [],
-        "outputs": [],
-        "producer": PRODUCER,
-        "schemaURL": RUN_EVENT_SCHEMA,
-    }
+    job = (namespace, f"{attempt.dag_id}.{attempt.task_id}", "TASK")
+    return reconciled_event(
+        event_type, when, (attempt.run_uuid, run_facets), job, (attempt.state, now, reason)
+    )
 
 
 def missing_events(

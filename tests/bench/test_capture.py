@@ -162,7 +162,7 @@ def test_a_paired_run_splits_its_task_processes_into_the_two_halves(tmp_path: Pa
     record("process", hooktimes.TASK_CPU, {"task_instance": ti("a")}, 0.075, 0.0)
     record("process", hooktimes.TASK_CPU_UNCAPTURED, {"task_instance": ti("b")}, 0.070, 0.0)
     record("process", hooktimes.TASK_CPU_UNCAPTURED, {"task_instance": ti("c")}, 0.072, 0.0)
-    result = report.Result("paired", workloads=[0.300, 0.200, 0.210])
+    result = report.Result("paired", workloads=[0.300, 0.200, 0.210], delivery=[0.25])
     result.workload_keys = ["manual__1/a/1", "manual__1/b/1", "manual__1/c/1"]
     result.hooks = hooktimes.read(hooks, runs={"manual__1"})
 
@@ -173,6 +173,7 @@ def test_a_paired_run_splits_its_task_processes_into_the_two_halves(tmp_path: Pa
     assert off.cpu_p50 == pytest.approx(0.071) and ours.cpu_p50 == pytest.approx(0.075)
     assert "| +4.0 / +3.0 |" in figures.table([off, ours], baseline=off.mode).splitlines()[3]
     assert report.row(result, "paired") == ours
+    assert math.isnan(off.delivery_p50) and ours.delivery_p50 == pytest.approx(0.25)  # only ours delivered
     assert report.paired_walls(result) == ([0.200, 0.210], [0.300])
     low, high = figures.median_difference_interval([0.075, 0.076, 0.074], [0.070, 0.071, 0.072])
     assert 0.002 <= low <= 0.004 <= high <= 0.006
