@@ -13,20 +13,26 @@ from __future__ import annotations
 from typing import Any
 
 
-def _facet(facets: dict[str, Any] | None, name: str) -> dict[str, Any]:
-    found = (facets or {}).get(name)
-    return found if isinstance(found, dict) else {}
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object, else an empty one: a facet or part of one in another shape says
+    nothing (never an error)."""
+    return value if isinstance(value, dict) else {}
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
+def objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of ``value`` when it is a list (anything else in it is left out), else none."""
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _facet(facets: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    return obj((facets or {}).get(name))
 
 
 def tags(facets: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The ``tags`` facet's tags: ``{"key", "value", "source"?, "field"?}`` each."""
     return [
         {k: t[k] for k in ("key", "value", "source", "field") if t.get(k) is not None}
-        for t in _dicts(_facet(facets, "tags").get("tags"))
+        for t in objects(_facet(facets, "tags").get("tags"))
         if t.get("key") is not None
     ]
 
@@ -46,7 +52,7 @@ def dataset(facets: dict[str, Any] | None) -> dict[str, Any]:
         else None,
         "hierarchy": [
             {"type": level.get("type"), "name": level.get("name")}
-            for level in _dicts(_facet(facets, "hierarchy").get("hierarchy"))
+            for level in objects(_facet(facets, "hierarchy").get("hierarchy"))
         ],
     }
 
@@ -74,5 +80,5 @@ def run(facets: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "parent": _run_ref(parent) if parent else None,
         "root": _run_ref(parent.get("root")),
-        "parameters": _dicts(_facet(facets, "executionParameters").get("parameters")),
+        "parameters": objects(_facet(facets, "executionParameters").get("parameters")),
     }

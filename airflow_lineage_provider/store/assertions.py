@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import iso
+from airflow_lineage_provider.core.facetviews import obj, objects
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store import visibility
 from airflow_lineage_provider.store.upserts import bulk, insert
@@ -37,22 +38,16 @@ def reported(ds: dict[str, Any], run_facets: dict[str, Any] | None = None) -> li
     for key in ("inputFacets", "facets"):
         facet = (ds.get(key) or {}).get(FACET)
         if isinstance(facet, dict) and isinstance(facet.get("assertions"), list):
-            return [a for a in facet["assertions"] if isinstance(a, dict)]
-    tests = _dict((run_facets or {}).get("test")).get("tests")
+            return objects(facet["assertions"])
+    tests = obj((run_facets or {}).get("test")).get("tests")
     name = str(ds.get("name") or "").lower()
     found = [
         _from_test(test)
-        for test in (tests if isinstance(tests, list) else [])
-        if isinstance(test, dict)
-        and test.get("status") in ("pass", "fail")
-        and _names(name, _dict(test.get("params")).get("tested_table"))
+        for test in objects(tests)
+        if test.get("status") in ("pass", "fail")
+        and _names(name, obj(test.get("params")).get("tested_table"))
     ]
     return found or None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    """A facet or its part when it is an object; facets of other shapes say nothing (never an error)."""
-    return value if isinstance(value, dict) else {}
 
 
 def _names(name: str, table: Any) -> bool:
@@ -62,7 +57,7 @@ def _names(name: str, table: Any) -> bool:
 
 def _from_test(test: dict[str, Any]) -> dict[str, Any]:
     """A TestRunFacet test execution as a DataQualityAssertions assertion."""
-    column = _dict(test.get("params")).get("tested_column")
+    column = obj(test.get("params")).get("tested_column")
     found: dict[str, Any] = {
         "assertion": test.get("type") or test.get("name") or "test",
         "success": test.get("status") == "pass",

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, case, select
 from sqlalchemy.orm import aliased
 
 from airflow_lineage_provider.core.events import ParsedEvent
+from airflow_lineage_provider.core.facetviews import obj, objects
 from airflow_lineage_provider.store import visibility
 from airflow_lineage_provider.store.tables import DeclaredEdge, Node
 from airflow_lineage_provider.store.upserts import bulk, insert
@@ -44,14 +45,13 @@ def _pairs(
     target: Named, inputs: Any, fields: Any, own_job: Named | None
 ) -> Iterator[tuple[Named, Named, dict[str, Any] | None]]:
     """(source, target, field entry or None) of one target's declared inputs and fields."""
-    for source in inputs if isinstance(inputs, list) else []:
-        found = _entity(source, own_job) if isinstance(source, dict) else None
+    for source in objects(inputs):
+        found = _entity(source, own_job)
         if found is not None and found != target:
             yield found, target, None
-    for target_field, spec in (fields if isinstance(fields, dict) else {}).items():
-        sources = spec.get("inputs") if isinstance(spec, dict) else None
-        for source in sources if isinstance(sources, list) else []:
-            found = _entity(source, own_job) if isinstance(source, dict) else None
+    for target_field, spec in obj(fields).items():
+        for source in objects(obj(spec).get("inputs")):
+            found = _entity(source, own_job)
             if found is not None and found != target:
                 column = {
                     "field": str(target_field),
@@ -67,12 +67,10 @@ def declarations(event: ParsedEvent) -> Iterator[tuple[Named, Named, dict[str, A
     job = payload.get("job") if event.kind != "dataset" else None
     own_job: Named | None = ("job", job["namespace"], job["name"]) if job else None
     facet = ((job or {}).get("facets") or {}).get("lineage")
-    entries = facet.get("entries") if isinstance(facet, dict) else None
-    if isinstance(entries, list):
-        for entry in entries:
-            target = _entity(entry, own_job) if isinstance(entry, dict) else None
-            if target is not None:
-                yield from _pairs(target, entry.get("inputs"), entry.get("fields"), own_job)
+    for entry in objects(obj(facet).get("entries")):
+        target = _entity(entry, own_job)
+        if target is not None:
+            yield from _pairs(target, entry.get("inputs"), entry.get("fields"), own_job)
     datasets = (
         [payload["dataset"]]
         if event.kind == "dataset"
