@@ -4,7 +4,8 @@ A node's stored facets, current version and times merge what every writer wrote.
 every DAG that is the answer. For anyone else:
 
 * **times** (:func:`node_times`): a dataset's ``created`` is the earliest creation of a visible run
-  that read or wrote it and its ``updated`` the latest update of a visible run that wrote it; a job's
+  that read or wrote it and its ``updated`` the latest update of a visible run that wrote it (with no
+  such run, the event times of its edges to visible jobs, which only job events made); a job's
   are those of its visible runs (:func:`.visibility.run_rule`). Namespaces aggregate these, and
   ``search`` and the model list order by them, so no time reflects a write the reader may not see.
 * **content** (:func:`dataset_views`): when nothing stored about the dataset came from what the reader
@@ -21,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, not_, select
+from sqlalchemy import Connection, and_, case, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from airflow_lineage_provider.store import tables as t
-from airflow_lineage_provider.store.visibility import Scope, run_condition, run_rule
+from airflow_lineage_provider.store.visibility import Scope, job_condition, run_condition, run_rule
+from airflow_lineage_provider.store.writes import merge_facets
 
 _CHUNK = 1000
 
@@ -46,7 +48,8 @@ class DatasetView:
 def node_times(node: Any, scope: Scope) -> tuple[Any, Any]:
     """SQL ``(created, updated)`` of a node alias as the reader sees them (see the module docstring).
 
-    A node no visible run touched (a job or dataset known only from job events) keeps its own times."""
+    A dataset no visible run touched (known from a visible job's events only) takes the times of its
+    edges to visible jobs; a job no visible run of its own touched keeps its own times."""
     if scope.unrestricted:
         return node.created_at, node.updated_at
     run, io = aliased(t.Run), aliased(t.RunIO)
@@ -61,8 +64,24 @@ def node_times(node: Any, scope: Scope) -> tuple[Any, Any]:
             else_=own.where(run_rule(run, scope)).scalar_subquery(),
         )
 
-    created = func.coalesce(over_runs(func.min(run.created_at), False), node.created_at)
-    return created, func.coalesce(over_runs(func.max(run.updated_at), True), created)
+    edge, job = aliased(t.Edge), aliased(t.Node)
+
+    def over_edges(value: Any, outputs_only: bool) -> Any:
+        """The dataset's edges to visible jobs (job events make edges too; only a visible job's events
+        change an edge it is an end of), for a dataset no visible run touched."""
+        writes = and_(edge.src == job.id, edge.dst == node.id)
+        joined = writes if outputs_only else or_(writes, and_(edge.dst == job.id, edge.src == node.id))
+        found = select(value).join(job, joined).where(job_condition(job, scope)).scalar_subquery()
+        return case((node.kind == "dataset", found), else_=None)
+
+    created = func.coalesce(
+        over_runs(func.min(run.created_at), False),
+        over_edges(func.min(edge.first_seen), False),
+        node.created_at,
+    )
+    return created, func.coalesce(
+        over_runs(func.max(run.updated_at), True), over_edges(func.max(edge.last_seen), True), created
+    )
 
 
 Times = tuple[datetime, datetime]
@@ -102,19 +121,22 @@ def _hidden(conn: Connection, scope: Scope, pks: list[int]) -> set[int]:
 
 def _rebuilt(conn: Connection, row: Any, run_ids: set[str]) -> dict[str, Any]:
     """The dataset's facets as the visible writers' raw events wrote them (every event of a run, where
-    its dataset version keeps only the first one's facets), merged as ingest merges them."""
+    its dataset version keeps only the first one's facets), merged as ingest merged them: in the order
+    it applied them (batch by batch, each in event-time order) with its rule for a late event
+    (:func:`.writes.merge_facets`), so events that arrived out of order give the stored facets again."""
     if not run_ids:
         return {}
-    events = select(t.Event.payload).where(
-        t.Event.run_id.in_(sorted(run_ids)),
-        t.Event.kind == "run",
-        t.Event.event_type.in_(("COMPLETE", "OTHER")),
+    ev = t.Event
+    events = select(ev.payload, ev.event_time).where(
+        ev.run_id.in_(sorted(run_ids)), ev.kind == "run", ev.event_type.in_(("COMPLETE", "OTHER"))
     )
     facets: dict[str, Any] = {}
-    for (payload,) in conn.execute(events.order_by(t.Event.event_time, t.Event.id)):
+    latest: datetime | None = None
+    for payload, when in conn.execute(events.order_by(ev.received_at, ev.event_time, ev.id)):
         for out in payload.get("outputs") or []:
-            if out.get("namespace") == row.namespace and out.get("name") == row.name:
-                facets.update(out.get("facets") or {})
+            if out.get("namespace") == row.namespace and out.get("name") == row.name and out.get("facets"):
+                facets = merge_facets(facets, latest, out["facets"], when)
+                latest = when if latest is None or when > latest else latest
     return facets
 
 

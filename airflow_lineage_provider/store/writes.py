@@ -34,10 +34,11 @@ _CHUNK = 200
 _RAW_COLUMNS = frozenset({"payload", "normalised"})
 
 
-def _merge(
+def merge_facets(
     old: dict[str, Any], old_time: datetime | None, new: dict[str, Any], t: datetime
 ) -> dict[str, Any]:
-    """Facets with the same key: the one from the later event wins."""
+    """Facets with the same key: the one from the later event wins (``old_time``: the latest event
+    merged into ``old`` so far)."""
     return {**old, **new} if old_time is None or t >= old_time else {**new, **old}
 
 
@@ -216,7 +217,7 @@ class GraphWriter:
         old_time = row["facets_time"]
         self.state.set_node(
             node_id,
-            facets=_merge(row["facets"] or {}, old_time, facets, t),
+            facets=merge_facets(row["facets"] or {}, old_time, facets, t),
             facets_time=t if old_time is None or t > old_time else old_time,
             updated_at=self.now,
         )
@@ -274,7 +275,7 @@ class GraphWriter:
             values["parent_run_id"] = parent_run_id
         values.update(self._state_change(row, str(event.event_type), t))
         if facets:
-            values["facets"] = _merge(row["facets"] or {}, row["facets_time"], facets, t)
+            values["facets"] = merge_facets(row["facets"] or {}, row["facets_time"], facets, t)
             values["facets_time"] = (
                 t if row["facets_time"] is None or t > row["facets_time"] else row["facets_time"]
             )

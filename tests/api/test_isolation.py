@@ -6,7 +6,8 @@ facet) a field of ``both`` computed from a field of ``shared``; dag_a reads ``sh
 ``both``, the model and ``a_only`` (twice in one run, with column lineage from a dataset no job reads).
 dag_b writes first (so it created the shared nodes) and again last (so it changed them last), the
 second time naming one of dag_a's jobs as its ParentRunFacet parent with a run id of its own, and a
-job of dag_a's that nothing else names.
+job of dag_a's that nothing else names. ``a_declares`` only dag_b's runs write; dag_a knows it only from
+a JobEvent naming it as an output, so no run viewer_a may read touched it.
 Every read route is called as viewer_a with parameters pointing at what viewer_a may see (and with
 ``asOf`` naming dag_b's run); nothing only dag_b wrote may appear: job names, run ids, facet keys,
 field names, dataset names, and the times dag_b's writes gave the nodes. The same calls as admin must
@@ -28,6 +29,7 @@ from tests.store.events import at, ds, new_run
 PG = "postgres://shared:5432"
 SHARED, BOTH, B_PRIVATE, MODEL = "public.shared", "public.both", "public.b_private", "models.a_model"
 A_ONLY, UNSEEN = "public.a_only", "public.a_unseen_src"
+DECLARED_ONLY = "public.a_declares"  # dag_a knows it only from a JobEvent; only dag_b's runs write it
 B_JOB, A_JOB = "dag_b.secret_writer", "dag_a.reader"
 GHOST = "dag_a.named_only_by_b"  # a job of dag_a's that only dag_b's ParentRunFacet names
 
@@ -76,6 +78,7 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
             documentation=_facet(description="b_secret_doc"),
         ),
         ds(BOTH, PG, bSecretFacet=_facet(x=2), schema=b_schema),
+        ds(DECLARED_ONLY, PG, bSecretFacet=_facet(x=4)),
         ds(
             MODEL,
             PG,
@@ -93,7 +96,7 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
     a_only = ds(A_ONLY, PG, schema=a_schema, columnLineage=_facet(fields={"a_col": {"inputFields": unseen}}))
     parent = _facet(run={"runId": runs.named_by_b}, job={"namespace": "airflow", "name": A_JOB})
     ghost = _facet(run={"runId": new_run()}, job={"namespace": "airflow", "name": GHOST})
-    b_later = [ds(SHARED, PG, bLaterFacet=_facet(x=3))]
+    b_later = [ds(SHARED, PG, bLaterFacet=_facet(x=3)), ds(DECLARED_ONLY, PG)]
     source = {"namespace": PG, "name": SHARED, "type": "DATASET", "field": "b_declared_src"}
     declared = _facet(fields={"b_declared_col": {"inputs": [source]}})
     declaring = {
@@ -103,6 +106,8 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
         "job": {"namespace": "airflow", "name": B_JOB, "facets": {}},
         "outputs": [ds(BOTH, PG, lineage=declared)],
     }
+    a_declaring = {**declaring, "eventTime": at(5), "job": {**declaring["job"], "name": A_JOB}}
+    a_declaring["outputs"] = [ds(DECLARED_ONLY, PG)]
     return [
         [
             _event(B_JOB, runs.b, 9, [ds(B_PRIVATE, PG)], b_outputs, {"bSecretRunFacet": _facet(z=1)}),
@@ -113,6 +118,7 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
             _event(A_JOB, runs.a2, 8, a_inputs, a_outputs[1:], {"aRunFacet": _facet(z=3)}),
             _event(A_JOB, runs.a_twice, 3, [], [a_only], {}),
             _event(A_JOB, runs.a_twice, 4, [], [ds(A_ONLY, PG, aSecondFacet=_facet(w=1))], {}),
+            a_declaring,
         ],
         [
             _event(B_JOB, runs.b_later, 12, [ds(B_PRIVATE, PG)], b_later, {"parent": parent}),
@@ -170,12 +176,14 @@ def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
     b_times = {shared["createdAt"], shared["updatedAt"]}  # dag_b created it and changed it last
     assert len(b_times) == 2, shared
     markers += sorted(b_times)
+    declared_only = api.ok(_path(PG, DECLARED_ONLY), "admin")  # dag_b's runs gave it both its times
+    markers += sorted({declared_only["createdAt"], declared_only["updatedAt"]} - set(markers))
     spec = api.get("/openapi.json", None).json()
     values = {
-        "nodeId": [f"dataset:{PG}:{n}" for n in (SHARED, BOTH, MODEL, A_ONLY)]
+        "nodeId": [f"dataset:{PG}:{n}" for n in (SHARED, BOTH, MODEL, A_ONLY, DECLARED_ONLY)]
         + [f"job:airflow:{A_JOB}", f"run:{a_run}", f"datasetField:{PG}:{SHARED}:b_secret_col"],
         "namespace": [PG, "airflow"],
-        "dataset": [SHARED, BOTH, MODEL, A_ONLY],
+        "dataset": [SHARED, BOTH, MODEL, A_ONLY, DECLARED_ONLY],
         "job": [A_JOB],
         "run_id": [a_run],
         "dag_id": ["dag_a"],
@@ -210,7 +218,15 @@ def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
 
     # restricted exactly where something was hidden: dag_b wrote shared, both and the model (which
     # also has an approval); a_only only dag_a wrote, twice in one run, with different facets
-    assert restricted == {SHARED: {True}, BOTH: {True}, MODEL: {True}, A_ONLY: {False}}, restricted
+    assert restricted == {
+        SHARED: {True},
+        BOTH: {True},
+        MODEL: {True},
+        A_ONLY: {False},
+        DECLARED_ONLY: {True},
+    }, restricted
+    declares = api.ok(_path(PG, DECLARED_ONLY), "viewer_a")  # its times: those of dag_a's JobEvent
+    assert declares["createdAt"] == declares["updatedAt"] and declares["facets"] == {}, declares
     shared = api.ok(_path(PG, SHARED), "viewer_a")
     assert shared["restricted"] is True and shared["facets"] == {} and shared["currentVersion"] is None
     a_only = api.ok(_path(PG, A_ONLY), "viewer_a")

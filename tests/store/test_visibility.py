@@ -61,3 +61,19 @@ def test_a_known_dag_under_a_readable_id_shadows_its_jobs(catalog):
         assert resolved.shadowed == {"etl.private", "etl.private.public"}
     visible = {j["name"] for j in catalog.jobs(Scope("airflow", frozenset({"etl"})), "airflow", 100, 0).items}
     assert visible == {"etl", "etl.clean", "etl.clean.query.1"}
+
+
+def test_events_that_arrived_out_of_order_do_not_make_a_dataset_restricted(store):
+    """Ingest lets a late event add facets but not override a later one's; what a reader of one DAG
+    sees of a dataset only that DAG wrote is the stored dataset, whatever order the events came in."""
+    scope = Scope("airflow", frozenset({"etl"}))
+    facet = {"_producer": "p", "_schemaURL": "s"}
+    for minute, facets in ((1, {"x": 1}), (3, {"y": 1}), (2, {"x": 2, "z": 2})):  # one batch each
+        out = ds("late", **{key: {**facet, "v": value} for key, value in facets.items()})
+        store.record(run_event("COMPLETE", "etl.clean", new_run(), minute=minute, outputs=[out]))
+    store.record(run_event("COMPLETE", "other.job", new_run(), outputs=[ds("elsewhere")]))
+    catalog = Catalog(store)
+    admin = catalog.dataset(Scope("airflow"), "sqlite:///data/w.db", "late")
+    assert set(admin["facets"]) == {"x", "y", "z"}  # the late event added z
+    seen = catalog.dataset(scope, "sqlite:///data/w.db", "late")
+    assert seen["restricted"] is False and seen["facets"] == admin["facets"], seen
