@@ -22,6 +22,7 @@ def md(value: Any) -> str:
 
 
 UNPRODUCED = "no recorded run produced this version"
+RESTRICTED = "written by a run of a DAG you may not read"
 
 
 def made_by(item: dict[str, Any]) -> str:
@@ -35,6 +36,8 @@ def made_by(item: dict[str, Any]) -> str:
         return f"made by run {item['producedBy']}"
     if item.get("origin") == "unproduced":
         return UNPRODUCED + " (runs write this dataset, none before it was read)"
+    if item.get("origin") == "restricted":
+        return RESTRICTED
     return "a source (no recorded run writes this dataset)"
 
 
@@ -43,7 +46,7 @@ def _maker(item: dict[str, Any]) -> str:
     if item.get("producedBy"):
         observed = item.get("observedVersion")
         return str(item["producedBy"]) + (f" (as version {observed}, current when read)" if observed else "")
-    return UNPRODUCED if item.get("origin") == "unproduced" else "source"
+    return {"unproduced": UNPRODUCED, "restricted": RESTRICTED}.get(item.get("origin") or "", "source")
 
 
 def provenance_text(answer: dict[str, Any]) -> str:
@@ -67,6 +70,37 @@ def impact_text(answer: dict[str, Any]) -> str:
     lines = [f"downstream of {answer['root']}{version}: {len(answer['models'])} model version(s)"]
     lines += [f"  {m['id']} @ {m['version']}  (run {m['runId']} of {m['job']})" for m in answer["models"]]
     lines.append(f"{len(answer['steps'])} run(s) affected")
+    return "\n".join(lines)
+
+
+def traffic(deployment: dict[str, Any]) -> str:
+    """A deployment's traffic share, with the change from the one before on the same target."""
+    now, before = deployment.get("traffic"), deployment.get("previousTraffic")
+    share = "?" if now is None else f"{now:.0%}"
+    return share if before is None else f"{before:.0%} -> {share}"
+
+
+def trace_text(answer: dict[str, Any]) -> str:
+    found = answer["predictions"]
+    lines = [
+        f"trace {answer['traceId']}: {found['count']} prediction(s) in {found['batches']} batch(es) "
+        f"to {found['dataset']} ({found['first']} .. {found['last']})"
+    ]
+    deployment = answer.get("deployment")
+    if deployment:
+        lines.append(
+            f"  served by {deployment['deployment']} ({deployment['environment']}, traffic "
+            f"{traffic(deployment)}), deployed {deployment['deployedAt']} "
+            f"by {deployment['deployedBy'] or '?'}"
+        )
+    else:
+        lines.append("  no recorded deployment of this model version to that target")
+    model = answer.get("model")
+    if model:
+        lines.append(
+            f"  model {model['id']} @ {model['version']}, trained by run {answer['trainingRunId'] or '?'}"
+        )
+    lines.append(provenance_text(answer["provenance"]))
     return "\n".join(lines)
 
 
@@ -196,6 +230,21 @@ def _sections(audit: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
             [
                 [a["approvedAt"], a["approvedBy"], a["version"], a["framework"], a["reason"]]
                 for a in audit["approvals"]
+            ],
+        ),
+        (
+            "Deployments",
+            ["deployed at", "by", "model version", "target", "environment", "traffic"],
+            [
+                [
+                    d["deployedAt"],
+                    d["deployedBy"],
+                    d["modelVersion"],
+                    d["target"],
+                    d["environment"],
+                    traffic(d),
+                ]
+                for d in audit.get("deployments") or []
             ],
         ),
         (

@@ -1,15 +1,17 @@
 """Example ML pipeline: Airflow Assets (file:// URIs) as inlets/outlets, plus the ML SDK.
 
-    ingest -> features -> train -> evaluate -> score
-    raw_measurements.csv -> features.csv -> model.pkl -> metrics.json, predictions.csv
+    ingest -> features -> train -> evaluate -> deploy -> score
+    raw_measurements.csv -> features.csv -> model.pkl -> metrics.json, a deployment, predictions.csv
 
 A real scikit-learn model on a generated data set (no download): ``ingest`` writes 200 house-price
 measurements from ``random.Random(42)``; ``features`` standardises them with ``StandardScaler`` and
 fixes an 80/20 train/test split; ``train`` fits a ``RandomForestRegressor``, pickles it and logs it
 with ``ml.log_model`` (typed MODEL, versioned by the pickle's content hash, with its
 hyperparameters and the seed declared by ``ml.set_seed``); ``evaluate`` logs RMSE and R² of that
-exact model version; ``score`` writes predictions with the model version it read, so "prediction ->
-model -> training data -> raw source" is one provenance query (``airflow-lineage provenance``).
+exact model version; ``deploy`` records its deployment to a serving target (``ml.log_deployment``),
+which ``docs/serve_model.py`` serves, tracing each answer back; ``score`` writes predictions with the
+model version it read, so "prediction -> model -> training data -> raw source" is one provenance
+query (``airflow-lineage provenance``).
 Every task run also carries a reproducibility record, captured without any code here.
 
 Files live in ``LINEAGE_EXAMPLE_DATA_DIR`` (default ``$AIRFLOW_HOME/lineage_example_data``), read
@@ -89,7 +91,8 @@ def _load_model() -> tuple[Any, str]:
 
 with DAG(
     dag_id="lineage_example_ml",
-    description="Assets-driven ML pipeline with scikit-learn: ingest, features, train, evaluate, score",
+    description="Assets-driven ML pipeline with scikit-learn: ingest, features, train, evaluate, deploy, "
+    "score",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     schedule=None,
     catchup=False,
@@ -161,6 +164,14 @@ with DAG(
         ml.log_metrics(metrics, model=model, dataset=FEATURES.uri, uri=METRICS.uri)
         return metrics
 
+    @task(inlets=[MODEL])
+    def deploy() -> str:
+        """Deploy the evaluated model version to a (pretend) serving target, recorded as a deployment
+        downstream of that exact version; docs/serve_model.py is the service that serves it."""
+        version = _load_model()[1]
+        ml.log_deployment(MODEL.uri, version=version, target="house-prices-api", environment="staging")
+        return version
+
     @task(inlets=[FEATURES, MODEL], outlets=[PREDICTIONS])
     def score() -> int:
         """Batch scoring: a prediction for every house, stamped with the model version that made it."""
@@ -173,4 +184,4 @@ with DAG(
         _write(PREDICTIONS, "\n".join(lines) + "\n")
         return len(rows)
 
-    ingest() >> features() >> train() >> evaluate() >> score()
+    ingest() >> features() >> train() >> evaluate() >> deploy() >> score()

@@ -34,6 +34,13 @@ FORBIDDEN: dict[str, set[str]] = {
     "ml": {f"{PACKAGE}.{layer}" for layer in ("store", "emit", "api", "plugin", "cli")},
     # the command line reads the store and the outbox; it starts no capture and serves no API
     "cli": {f"{PACKAGE}.{layer}" for layer in ("capture", "api", "plugin", "reconcile")},
+    # the served model's helper, for applications outside Airflow: the standard library, our facet
+    # builders and naming (themselves stdlib only), nothing else
+    "serving": {"airflow", "sqlalchemy", "alembic", "fastapi", "starlette", "pydantic", "openlineage"}
+    | {
+        f"{PACKAGE}.{layer}"
+        for layer in ("store", "emit", "api", "plugin", "cli", "ml", "reconcile", "compat")
+    },
     # where Airflow keeps what we use, per minor: Airflow only, nothing of ours
     "compat": {f"{PACKAGE}."},
 }
@@ -76,7 +83,16 @@ def test_the_package_root_holds_no_command_line_modules() -> None:
     # the CLI is one package (cli/); its modules once sat at the root beside plugin.py and conf.py
     at_root = {path.stem for path in ROOT.glob("*.py")}
 
-    assert at_root == {"__init__", "compat", "conf", "exceptions", "get_provider_info", "plugin", "reports"}
+    assert at_root == {
+        "__init__",
+        "compat",
+        "conf",
+        "exceptions",
+        "get_provider_info",
+        "plugin",
+        "reports",
+        "serving",
+    }
 
 
 def test_bench_imports_nothing_from_the_tests() -> None:

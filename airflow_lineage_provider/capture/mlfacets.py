@@ -15,6 +15,8 @@ REPRODUCIBILITY = "airflowLineage_reproducibility"
 MODEL = "airflowLineage_model"
 METRICS = "airflowLineage_metrics"
 INPUT = "airflowLineage_input"
+DEPLOYMENT = "airflowLineage_deployment"
+PREDICTIONS = "airflowLineage_predictions"  # written by ``airflow_lineage_provider.serving``
 
 
 def reproducibility(
@@ -67,3 +69,33 @@ def metrics(
 def read_input(display_name: str | None, query: str | None) -> dict[str, Any]:
     """``airflowLineage_input``: how a task read an input it logged (display name, query)."""
     return ours("AirflowLineageInputDatasetFacet", SCHEMA_FILE_NAME, displayName=display_name, query=query)
+
+
+def deployment(
+    model: dict[str, Any], target: str, environment: str, traffic: float, by: str | None, at: str
+) -> dict[str, Any]:
+    """``airflowLineage_deployment``: a model version deployed to ``target`` in ``environment``."""
+    return ours(
+        "AirflowLineageDeploymentDatasetFacet",
+        SCHEMA_FILE_NAME,
+        model=model,
+        target=target,
+        environment=environment,
+        traffic=traffic,
+        deployedBy=by,
+        deployedAt=at,
+    )
+
+
+def predictions(
+    model: dict[str, Any], target: str, environment: str, records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``airflowLineage_predictions``: a batch of predictions of a served model version (input hashes)."""
+    return ours(
+        "AirflowLineagePredictionsDatasetFacet",
+        SCHEMA_FILE_NAME,
+        model=model,
+        deployment={"target": target, "environment": environment},
+        count=len(records),
+        records=records,
+    )

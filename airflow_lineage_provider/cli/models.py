@@ -1,5 +1,6 @@
 """``airflow-lineage`` commands for models: provenance, impact, reproducible, diff, approve,
-approvals, models, verify and audit (registered by :func:`airflow_lineage_provider.cli.main.build_parser`).
+approvals, models, trace, verify and audit (registered by
+:func:`airflow_lineage_provider.cli.main.build_parser`).
 
 Exit codes as for every command; ``verify`` also exits 1 when the chain does not verify.
 """
@@ -42,6 +43,11 @@ def _models(store: LineageStore, args: argparse.Namespace) -> int:
             )
             if m["metrics"]:
                 lines.append("  metrics: " + ", ".join(f"{k}={v}" for k, v in sorted(m["metrics"].items())))
+            for d in m["deployments"]:
+                lines.append(
+                    f"  deployed {d['modelVersion']} to {d['target']} ({d['environment']}) at "
+                    f"{d['deployedAt']}, traffic {reports.traffic(d)}"
+                )
         return "\n".join(lines)
 
     return _out(args, store.ml.models(), text)
@@ -53,6 +59,10 @@ def _provenance(store: LineageStore, args: argparse.Namespace) -> int:
 
 def _impact(store: LineageStore, args: argparse.Namespace) -> int:
     return _out(args, store.ml.impact(args.node, args.version), reports.impact_text)
+
+
+def _trace(store: LineageStore, args: argparse.Namespace) -> int:
+    return _out(args, store.ml.trace(args.trace_id), reports.trace_text)
 
 
 def _reproducible(store: LineageStore, args: argparse.Namespace) -> int:
@@ -138,6 +148,10 @@ def register(add: Callable[..., Any]) -> None:
     sub = add("approvals", _approvals, "approvals of a model, oldest first")
     sub.add_argument("node", metavar="NODE", help=MODEL_HELP)
     sub.add_argument("--version", metavar="V", help="only approvals of this version")
+    sub = add("trace", _trace, "a served prediction's trace id back to its model version and raw data")
+    sub.add_argument(
+        "trace_id", metavar="TRACE_ID", help="the X-Lineage-Trace-Id a served model answered with"
+    )
     add("verify", _verify, "re-check the hash chain of the raw event log; exit 1 if it is broken")
     sub = add(
         "audit",

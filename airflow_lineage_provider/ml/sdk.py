@@ -9,6 +9,7 @@ import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_lineage_provider.capture import facets, mlfacets, pending
@@ -20,6 +21,7 @@ log = logging.getLogger("airflow_lineage_provider.ml")
 
 MAX_SEED = 2**32 - 1  # NumPy's legacy seeding accepts 0 .. 2**32 - 1
 METRICS_NAMESPACE = "ml-metrics"
+DEPLOYMENTS_NAMESPACE = "ml-deployments"
 
 
 class MLArgumentError(LineageError, ValueError):
@@ -230,6 +232,69 @@ def log_metrics(
 
     _record("log_metrics", change)
     return Logged(namespace, name)
+
+
+def log_deployment(
+    model: Logged | str,
+    *,
+    target: str,
+    environment: str = "prod",
+    traffic: float = 1.0,
+    version: str | None = None,
+    deployed_by: str | None = None,
+) -> Logged:
+    """Record that the running task deployed ``model`` (at ``version``) to ``target``.
+
+    The deployment is a dataset typed ``DEPLOYMENT`` (``ml-deployments:<environment>/<target>``),
+    written by this task, which reads the model version: so it is downstream of that version, and each
+    deploying run is a version of the deployment with its ``traffic`` (0 to 1). ``deployed_by``
+    defaults to the user who triggered the DAG run, else the task's owner.
+    """
+    model_ref = _ref(model, "model")
+    if model_ref is None:
+        raise MLArgumentError("model must be a URI or what log_model returned, not None")
+    chosen = _text(version, "version") or model_ref.version
+    if chosen is None:
+        raise MLArgumentError(
+            f"the version of model {model_ref.node_id} is needed: pass version=, or what "
+            "log_model(..., version=...) returned"
+        )
+    target_name = _text(target, "target", required=True)
+    env = _text(environment, "environment", required=True)
+    if isinstance(traffic, bool) or not isinstance(traffic, (int, float)) or not 0 <= traffic <= 1:
+        raise MLArgumentError(f"traffic must be a share from 0 to 1, not {traffic!r}")
+    by = _text(deployed_by, "deployed_by") or _deployer()
+    model_ref = Logged(model_ref.namespace, model_ref.name, chosen)
+    name = f"{env}/{target_name}"
+    at = datetime.now(timezone.utc).isoformat()
+    facet = mlfacets.deployment(model_ref.reference(), str(target_name), str(env), float(traffic), by, at)
+    entry = DatasetEntry(
+        DEPLOYMENTS_NAMESPACE,
+        name,
+        {"datasetType": facets.dataset_type("DEPLOYMENT"), mlfacets.DEPLOYMENT: facet},
+    )
+
+    def change(record: pending.Pending) -> None:
+        _put(record.outputs, entry)
+        _put(record.inputs, _entry(model_ref.namespace, model_ref.name, chosen, {}))
+
+    _record("log_deployment", change)
+    return Logged(DEPLOYMENTS_NAMESPACE, name)
+
+
+def _deployer() -> str | None:
+    """The user who triggered the running DAG run, else the task's owner (None outside a task)."""
+    try:
+        from airflow.sdk import get_current_context
+
+        context = get_current_context()
+    except (ImportError, RuntimeError):
+        return None
+    user = getattr(context.get("dag_run"), "triggering_user_name", None)
+    if isinstance(user, str) and user:
+        return user
+    owner = getattr(getattr(context.get("ti"), "task", None), "owner", None)
+    return owner if isinstance(owner, str) and owner else None
 
 
 def _task_name() -> str:

@@ -9,6 +9,7 @@ suggestions drawn only from visible nodes).
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -129,7 +130,7 @@ class Catalog:
                 .order_by(t.DatasetVersion.created_at.desc(), t.DatasetVersion.id.desc())
             )
             rows, total = self._page(conn, query, limit, offset)
-            created_by = marquez.runs_by_id(conn, [r.run_id for r in rows])
+            created_by = marquez.runs_by_id(conn, [r.run_id for r in rows], scope)
             checks = assertions.by_version(conn, node.id, scope)
             items = [
                 marquez.dataset_version(node, view, r, created_by.get(r.run_id), checks.get(r.version))
@@ -163,7 +164,7 @@ class Catalog:
                 .order_by(t.Run.created_at.desc(), t.Run.run_id)
             )
             rows, total = self._page(conn, query, limit, offset)
-            return Page(marquez.runs(conn, rows), total)
+            return Page(marquez.runs(conn, rows, scope), total)
 
     def run(self, scope: Scope, run_id: str) -> dict[str, Any]:
         node = parse(f"run:{run_id}")
@@ -171,7 +172,7 @@ class Catalog:
             row = conn.execute(select(t.Run).where(t.Run.run_id == node.run_id)).first()
             if row is None or not visibility.run_visible(conn, row.run_id, scope):
                 raise NodeNotFoundError(str(node))
-            return marquez.runs(conn, [row])[0]
+            return marquez.runs(conn, [row], scope)[0]
 
     # -- search and events ----------------------------------------------------------------------
     def search(
@@ -199,7 +200,31 @@ class Catalog:
                 query = query.where(t.Node.namespace == namespace)
             order = (updated.desc(),) if sort == "updated_at" else (t.Node.name, t.Node.namespace)
             rows, total = self._page(conn, query.order_by(*order, t.Node.id), limit, 0)
-        return Page([_search_result(r) for r in rows], total)
+            run = self._run_named(conn, scope, text)
+        found = [_search_result(r) for r in rows]
+        return Page(found if run is None else [run, *found[: limit - 1]], total + (run is not None))
+
+    @staticmethod
+    def _run_named(conn: Connection, scope: Scope, text: str) -> dict[str, Any] | None:
+        """The visible run whose id is ``text`` (a trace id a served model answered with, say)."""
+        try:
+            run_id = str(uuid.UUID(text.strip()))
+        except ValueError:
+            return None
+        row = conn.execute(
+            select(t.Run.run_id, t.Run.updated_at, t.Node.namespace, t.Node.name)
+            .join(t.Node, t.Node.id == t.Run.job_id)
+            .where(t.Run.run_id == run_id)
+        ).first()
+        if row is None or not visibility.run_visible(conn, run_id, scope):
+            return None
+        return {
+            "type": "RUN",
+            "name": row.name,
+            "updatedAt": iso(row.updated_at),
+            "namespace": row.namespace,
+            "nodeId": f"run:{run_id}",
+        }
 
     def events(
         self,

@@ -94,8 +94,9 @@ def dataset_version(
     }
 
 
-def runs(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """Marquez Run objects for run rows (job name and dataset versions loaded in two queries)."""
+def runs(conn: Connection, rows: Sequence[Any], scope: Scope) -> list[dict[str, Any]]:
+    """Marquez Run objects for run rows (job name and dataset versions loaded in two queries), as the
+    reader sees them: versions a run read that a hidden run wrote are null (:func:`.scoped.read_version`)."""
     if not rows:
         return []
     run_ids = [r.run_id for r in rows]
@@ -107,7 +108,13 @@ def runs(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
     }
     io: dict[str, dict[str, list[dict[str, Any]]]] = {}
     query = (
-        select(t.RunIO.run_id, t.RunIO.direction, t.RunIO.version, t.Node.namespace, t.Node.name)
+        select(
+            t.RunIO.run_id,
+            t.RunIO.direction,
+            scoped.read_version(t.RunIO, scope).label("version"),
+            t.Node.namespace,
+            t.Node.name,
+        )
         .join(t.Node, t.Node.id == t.RunIO.dataset_id)
         .where(t.RunIO.run_id.in_(run_ids))
         .order_by(t.Node.namespace, t.Node.name)
@@ -170,12 +177,12 @@ def _run(run: Any, job: Any, io: dict[str, list[dict[str, Any]]]) -> dict[str, A
     }
 
 
-def runs_by_id(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def runs_by_id(conn: Connection, run_ids: Sequence[str], scope: Scope) -> dict[str, dict[str, Any]]:
     wanted = sorted({r for r in run_ids if r})
     if not wanted:
         return {}
     rows = conn.execute(select(t.Run).where(t.Run.run_id.in_(wanted))).all()
-    return {run["id"]: run for run in runs(conn, rows)}
+    return {run["id"]: run for run in runs(conn, rows, scope)}
 
 
 def jobs(conn: Connection, scope: Scope, rows: Sequence[Any], latest: int = 0) -> list[dict[str, Any]]:
@@ -198,7 +205,7 @@ def jobs(conn: Connection, scope: Scope, rows: Sequence[Any], latest: int = 0) -
     parents = {
         p.id: p.name for p in conn.execute(select(t.Node.id, t.Node.name).where(t.Node.id.in_(parent_pks)))
     }
-    latest_runs = runs_by_id(conn, [r.latest_run_id for r in rows])
+    latest_runs = runs_by_id(conn, [r.latest_run_id for r in rows], scope)
     recent: dict[int, list[dict[str, Any]]] = {}
     if latest:
         for row in rows:
@@ -207,7 +214,7 @@ def jobs(conn: Connection, scope: Scope, rows: Sequence[Any], latest: int = 0) -
                 .where(t.Run.job_id == row.id, run_rule(t.Run, scope))
                 .order_by(t.Run.created_at.desc())
             )
-            recent[row.id] = runs(conn, conn.execute(recent_runs.limit(latest)).all())
+            recent[row.id] = runs(conn, conn.execute(recent_runs.limit(latest)).all(), scope)
     seen = scoped.times(conn, scope, rows)
     return [
         _job(

@@ -1,11 +1,13 @@
 """``MLLineage`` (``store.ml``): the questions asked of models, answered from the lineage store.
 
-* ``models()`` — model datasets (``datasetType`` MODEL, as ``ml.log_model`` records them);
+* ``models()`` — model datasets (``datasetType`` MODEL, as ``ml.log_model`` records them), with their
+  deployments (``ml.log_deployment``) and traffic changes;
 * ``provenance(model, version=None, as_of=None)`` — the runs back to raw sources, exact versions;
 * ``impact(dataset, version=None)`` — every downstream model version, with the runs that made it;
 * ``reproducible(model, version=None)`` — a checklist, with what is missing;
 * ``diff(run_a, run_b)`` — inputs, code, params, environment, hardware, seeds, hyperparameters, metrics;
 * ``approve(...)`` / ``approvals(model)`` — append-only approvals of an exact model version;
+* ``trace(trace_id)`` — a served prediction back to its deployment, model version and raw data;
 * ``audit(model, version=None)`` — all of the above plus the hash-chain verification, as one dict.
 
 Errors: an unknown node or version is ``NodeNotFoundError``; a node that is not a model, a bad
@@ -28,6 +30,7 @@ from airflow_lineage_provider.store import (
     approvals,
     assertions,
     chain,
+    deployments,
     modelmetrics,
     provenance,
     runrecords,
@@ -123,6 +126,7 @@ class MLLineage:
             views = dataset_views(conn, scope, rows)
             current = [(r, str(views[r.id].version)) for r in rows if views[r.id].version is not None]
             metrics = modelmetrics.metrics_of(conn, current, self._shown(conn))
+            deployed = deployments.deployments_of(conn, [r.id for r in rows], self._shown(conn))
         return [
             {
                 "id": node_text(r.kind, r.namespace, r.name),
@@ -131,6 +135,7 @@ class MLLineage:
                 "currentVersion": views[r.id].version,
                 "framework": (views[r.id].facets.get(runrecords.MODEL) or {}).get("framework"),
                 "metrics": {k: v for m in metrics.get(r.id, []) for k, v in m["values"].items()},
+                "deployments": deployed[r.id],
                 "updatedAt": iso(r.seen_updated),
             }
             for r in rows
@@ -157,6 +162,14 @@ class MLLineage:
             found = provenance.impact(conn, row.id, version, self._shown(conn))
             assertions.mark_steps(conn, found["steps"], self._scope)
         return {"root": node_text(row.kind, row.namespace, row.name), "version": version, **found}
+
+    def trace(self, trace_id: str) -> dict[str, Any]:
+        """A served prediction's trace id (``airflow_lineage_provider.serving``) back to the raw data:
+        predictions -> deployment -> model version -> training run -> training data -> sources."""
+        with self._database.connect(write=False) as conn:
+            found = deployments.trace(conn, _run_id(trace_id), self._shown(conn))
+            assertions.mark_steps(conn, found["provenance"]["steps"], self._scope)
+            return found
 
     def run_record(self, run_id: str) -> dict[str, Any]:
         """The reproducibility record of one run (code, environment, hardware, inputs, ...)."""
@@ -269,6 +282,7 @@ class MLLineage:
                 "metrics": modelmetrics.metrics_of(conn, [(row, chosen)], shown)[row.id],
                 "reproducibility": self._reproducible(conn, row, chosen),
                 "approvals": self._approvals(conn, row),
+                "deployments": deployments.deployments_of(conn, [row.id], shown)[row.id],
                 "chain": chain.verify(conn).to_dict(),
             }
 

@@ -37,6 +37,12 @@ def producer(conn: Connection, dataset_pk: int, version: str, shown: Shown = _al
     return found if found is not None and shown(found) else None
 
 
+def shown_version(conn: Connection, dataset_pk: int, version: str | None, shown: Shown) -> str | None:
+    """``version`` of a dataset, or None when a run the reader may not see wrote it."""
+    writer = producer(conn, dataset_pk, version) if version else None
+    return None if writer is not None and not shown(writer) else version
+
+
 def _node_ids(conn: Connection, pks: set[int]) -> dict[int, tuple[str, str | None]]:
     rows = conn.execute(select(t.Node).where(t.Node.id.in_(sorted(pks)))).all() if pks else []
     return {r.id: (node_text(r.kind, r.namespace, r.name), r.type) for r in rows}
@@ -100,7 +106,9 @@ def _named(
             item = {"id": names[pk][0], "type": names[pk][1], "version": version, "producedBy": found.run}
             if found.observed is not None:
                 item["observedVersion"] = found.observed
-            if found.run is None:
+            if found.hidden:
+                item.update(version=None, origin="restricted")
+            elif found.run is None:
                 item["origin"] = "unproduced" if _written(conn, pk, shown) else "source"
             inputs.append(item)
         step["inputs"] = inputs
@@ -112,6 +120,7 @@ class Origin(NamedTuple):
 
     run: str | None
     observed: str | None = None
+    hidden: bool = False  # a run the reader may not see wrote it: its name is not shown either
 
 
 Read = dict[tuple[str, int], Origin]
@@ -128,7 +137,9 @@ def read_from(conn: Connection, pk: int, version: str, reader: Any, shown: Shown
         )
     ).first()
     if exact is not None:
-        return Origin(exact.run_id if exact.run_id is not None and shown(exact.run_id) else None)
+        if exact.run_id is not None and not shown(exact.run_id):
+            return Origin(None, hidden=True)
+        return Origin(exact.run_id)
     dv = t.DatasetVersion
     query = select(dv.version, dv.run_id).where(
         dv.dataset_id == pk, dv.run_id.is_not(None), dv.run_id != reader.run_id
@@ -186,7 +197,9 @@ def provenance(conn: Connection, dataset_pk: int, version: str, shown: Shown = _
                 if i.get("origin") == "unproduced" and i["version"]
             }
         ),
-        "unversionedInputs": sorted({i["id"] for i in inputs if i["version"] is None}),
+        "unversionedInputs": sorted(
+            {i["id"] for i in inputs if i["version"] is None and i.get("origin") != "restricted"}
+        ),
         "isPartial": bool(queue),
     }
 

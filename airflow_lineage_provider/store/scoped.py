@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, not_, or_, select
+from sqlalchemy import Connection, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from airflow_lineage_provider.store import tables as t
@@ -82,6 +82,19 @@ def node_times(node: Any, scope: Scope) -> tuple[Any, Any]:
     return created, func.coalesce(
         over_runs(func.max(run.updated_at), True), over_edges(func.max(edge.last_seen), True), created
     )
+
+
+def read_version(io: Any, scope: Scope | None) -> Any:
+    """SQL: a ``lineage_run_io`` alias's version as the reader may see it. An input's version is the
+    one current when the run read it (unless the event named one), so a visible run may have read a
+    version a hidden run wrote: that version's name is hidden (NULL), as the version itself is."""
+    if scope is None or scope.unrestricted:
+        return io.version
+    dv = aliased(t.DatasetVersion)
+    hidden = select(dv.id).where(
+        dv.dataset_id == io.dataset_id, dv.version == io.version, not_(run_condition(dv.run_id, scope))
+    )
+    return case((exists(hidden), None), else_=io.version)
 
 
 Times = tuple[datetime, datetime]

@@ -46,6 +46,7 @@ ROUTES = {  # every operation of the app: Marquez's routes and our extensions
     ("POST", "/api/v1/ml/approvals"),
     ("GET", "/api/v1/ml/audit"),
     ("GET", "/api/v1/ml/verify"),
+    ("GET", "/api/v1/ml/trace/{trace_id}"),
 }
 
 

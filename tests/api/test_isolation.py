@@ -29,6 +29,7 @@ from tests.store.events import at, ds, new_run
 PG = "postgres://shared:5432"
 SHARED, BOTH, B_PRIVATE, MODEL = "public.shared", "public.both", "public.b_private", "models.a_model"
 A_ONLY, UNSEEN = "public.a_only", "public.a_unseen_src"
+PREDICTED = "public.a_predictions"  # a batch-scoring run of dag_a's: its run id is a trace id
 DECLARED_ONLY = "public.a_declares"  # dag_a knows it only from a JobEvent; only dag_b's runs write it
 B_JOB, A_JOB = "dag_b.secret_writer", "dag_a.reader"
 GHOST = "dag_a.named_only_by_b"  # a job of dag_a's that only dag_b's ParentRunFacet names
@@ -60,6 +61,7 @@ class Runs:
     a_twice: str = field(default_factory=new_run)  # two COMPLETEs of one run, different facets
     named_by_b: str = field(default_factory=new_run)  # the parent run id dag_b's event makes up
     b_ghost: str = field(default_factory=new_run)
+    a_predicts: str = field(default_factory=new_run)
 
 
 def world(runs: Runs) -> list[list[dict[str, Any]]]:
@@ -106,6 +108,13 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
         "job": {"namespace": "airflow", "name": B_JOB, "facets": {}},
         "outputs": [ds(BOTH, PG, lineage=declared)],
     }
+    scored = _facet(model={"namespace": PG, "name": MODEL}, deployment={"target": "t", "environment": "e"})
+    predicted = ds(
+        PREDICTED,
+        PG,
+        datasetType=_facet(datasetType="PREDICTIONS"),
+        airflowLineage_predictions={**scored, "count": 1, "records": [{"inputHash": "sha256:0"}]},
+    )
     a_declaring = {**declaring, "eventTime": at(5), "job": {**declaring["job"], "name": A_JOB}}
     a_declaring["outputs"] = [ds(DECLARED_ONLY, PG)]
     return [
@@ -119,6 +128,7 @@ def world(runs: Runs) -> list[list[dict[str, Any]]]:
             _event(A_JOB, runs.a_twice, 3, [], [a_only], {}),
             _event(A_JOB, runs.a_twice, 4, [], [ds(A_ONLY, PG, aSecondFacet=_facet(w=1))], {}),
             a_declaring,
+            _event(A_JOB, runs.a_predicts, 7, [ds(MODEL, PG)], [predicted], {}),
         ],
         [
             _event(B_JOB, runs.b_later, 12, [ds(B_PRIVATE, PG)], b_later, {"parent": parent}),
@@ -186,6 +196,7 @@ def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
         "dataset": [SHARED, BOTH, MODEL, A_ONLY, DECLARED_ONLY],
         "job": [A_JOB],
         "run_id": [a_run],
+        "trace_id": [runs.a_predicts],
         "dag_id": ["dag_a"],
         "runA": [a_run],
         "runB": [runs.a2],
@@ -224,6 +235,7 @@ def test_nothing_only_the_other_dag_wrote_reaches_a_reader_of_one_dag(api):
         MODEL: {True},
         A_ONLY: {False},
         DECLARED_ONLY: {True},
+        PREDICTED: {False},
     }, restricted
     declares = api.ok(_path(PG, DECLARED_ONLY), "viewer_a")  # its times: those of dag_a's JobEvent
     assert declares["createdAt"] == declares["updatedAt"] and declares["facets"] == {}, declares

@@ -26,6 +26,7 @@ def test_models_lists_the_model_with_its_current_version(api: Api, ml: World) ->
             "currentVersion": "v2",
             "framework": "python-ols",
             "metrics": {},  # those of v1 (evaluate1) are not the current version's
+            "deployments": [],
             "updatedAt": api.ok("/api/v1/ml/models")["models"][0]["updatedAt"],
         }
     ]

@@ -202,7 +202,9 @@ def test_events_generated_from_the_ingest_schema_once_stored_never_break_a_read(
     for event in stored:
         values: dict[str, list[Any]] = {name: sorted(v)[:2] for name, v in _names(event).items() if v}
         values.update(dag_id=["dag_a"], q=["a"], runA=values.get("run_id", [str(uuid.uuid4())]))
-        values.update(runB=values["runA"], run_id=values["runA"], withDownstream=["true"])
+        values.update(
+            runB=values["runA"], run_id=values["runA"], trace_id=values["runA"], withDownstream=["true"]
+        )
         values.setdefault("nodeId", [world.ODD_ID])
         values.setdefault("namespace", ["airflow"])
         values.setdefault("dataset", ["none"])

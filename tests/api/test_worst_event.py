@@ -68,7 +68,15 @@ def worst_event(run_id: str) -> dict[str, Any]:
         "run": {"runId": run_id, "facets": {"deep": {**facet, "value": deep(4)}, ODD: {**facet}}},
         "job": {"namespace": "airflow", "name": JOB, "facets": {"deep": {**facet, "value": deep(4)}}},
         "inputs": [{"namespace": NAMESPACE, "name": SOURCE, "facets": {"deep": {**facet, "v": deep(5)}}}],
-        "outputs": [{"namespace": NAMESPACE, "name": MODEL, "facets": output_facets}],
+        "outputs": [
+            {"namespace": NAMESPACE, "name": MODEL, "facets": output_facets},
+            # the run's id is then a trace id (/ml/trace), as a served model's predictions make one
+            {
+                "namespace": NAMESPACE,
+                "name": ODD,
+                "facets": {"datasetType": {**facet, "datasetType": "PREDICTIONS"}},
+            },
+        ],
     }
     room = MAX_EVENT_BYTES - len(json.dumps(event)) - 1024
     event["run"]["facets"]["large"] = {**facet, "blob": "x" * room}
@@ -103,6 +111,7 @@ def test_every_read_route_serves_the_worst_event_ingest_accepts(worst):
         "dataset": [MODEL, SOURCE],
         "job": [JOB],
         "run_id": [run_id],
+        "trace_id": [run_id],
         "dag_id": ["dag_a"],
         "runA": [run_id],
         "runB": [run_id],

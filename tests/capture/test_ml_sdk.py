@@ -80,6 +80,31 @@ def test_logged_model_metrics_and_input_are_on_the_complete_event_of_the_same_ru
     assert complete["job"]["facets"]["sql"]["query"] == "SELECT * FROM features"
 
 
+def test_a_deployment_is_written_by_the_task_that_read_the_model_version_it_deployed(
+    run: tuple[Events, Any], events: Events
+) -> None:
+    complete = events.one(f"{DAG_ID}.deploy", "COMPLETE")
+    (deployment,) = complete["outputs"]
+    (model,) = complete["inputs"]
+
+    assert (deployment["namespace"], deployment["name"]) == ("ml-deployments", "staging/risk-api")
+    assert deployment["facets"]["datasetType"]["datasetType"] == "DEPLOYMENT"
+    facet = {
+        k: v for k, v in deployment["facets"]["airflowLineage_deployment"].items() if not k.startswith("_")
+    }
+    deployed_at = facet.pop("deployedAt")
+    assert facet == {
+        "model": {"namespace": "file", "name": MODEL[1], "version": "3"},
+        "target": "risk-api",
+        "environment": "staging",
+        "traffic": 0.25,
+        # the user who triggered the run (dag.test() names one), else the task's owner
+        "deployedBy": getattr(run[1], "triggering_user_name", None) or "airflow",
+    }
+    assert complete["eventTime"][:10] == deployed_at[:10]
+    assert (model["namespace"], model["name"], model["facets"]["version"]["datasetVersion"]) == (*MODEL, "3")
+
+
 def test_a_task_that_logs_nothing_gets_no_ml_datasets(events: Events) -> None:
     complete = events.one(f"{DAG_ID}.plain", "COMPLETE")
 
@@ -149,6 +174,13 @@ def test_outside_a_task_the_sdk_records_nothing_and_still_answers() -> None:
         (lambda: ml.log_metrics({"acc": True}), "metric 'acc' must be a number"),
         (lambda: ml.log_metrics({"acc": 1}, model=3), "model must be a URI or what log_dataset"),
         (lambda: ml.set_seed(2**32), "seed must be an integer from 0 to 4294967295"),
+        (lambda: ml.log_deployment("s3://m/x", target="api"), r"the version of model dataset:s3://m:x"),
+        (lambda: ml.log_deployment("s3://m/x", version="1", target=""), "target must be a non-empty string"),
+        (
+            lambda: ml.log_deployment("s3://m/x", version="1", target="a", traffic=1.5),
+            "traffic must be a share",
+        ),
+        (lambda: ml.log_deployment(None, target="a"), "model must be a URI"),  # type: ignore[arg-type]
         (lambda: ml.set_seed(1.5), "seed must be an integer"),
     ],
 )

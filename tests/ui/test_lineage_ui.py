@@ -265,6 +265,38 @@ def test_a_model_is_drawn_as_a_model(light: Session, deployment: Deployment) -> 
         assert metrics.get_by_role("cell", name=name, exact=True).count() == 1, name
 
 
+def test_a_deployment_is_drawn_after_its_model_and_a_served_trace_id_is_found_by_search(
+    light: Session, deployment: Deployment
+) -> None:
+    """The example DAG's deploy task; then a served prediction (the serving helper, over HTTP to the
+    real API server) whose trace id the search box finds, opening the serving run's graph."""
+    import hashlib
+
+    from airflow_lineage_provider.serving import LineageClient
+
+    model = deployment.data_dir / "model.pkl"
+    version = hashlib.sha256(model.read_bytes()).hexdigest()[:16]  # as the DAG versions it
+    lineage = LineageClient(f"{deployment.server.base_url}/lineage", deployment.server.tokens["admin"])
+    trace = lineage.log_predictions(
+        f"file://{model}",
+        version,
+        [{"input": {"rooms": 3}, "prediction": 1.0}],
+        target="house-prices-api",
+        environment="staging",
+    )
+    light.page.goto(f"{light.base_url}/plugin/lineage")
+    _search_and_open(light, "model.pkl", "model.pkl")
+    frame = light.frame()
+    deployed = frame.locator('[data-kind="deployment"]')
+    deployed.first.wait_for()
+    assert "house-prices-api" in deployed.first.inner_text()
+
+    _search_and_open(light, trace, "staging.house-prices-api")  # the serving run, named by its job
+    frame.locator(f'[data-kind="run"][data-node-id="run:{trace}"]').wait_for()
+    assert frame.locator('[data-kind="deployment"]').filter(has_text="house-prices-api").count() == 1
+    assert frame.locator('[data-kind="model"]').filter(has_text="model.pkl").count() == 1
+
+
 def test_a_name_made_of_markup_is_shown_as_text_never_run(light: Session) -> None:
     light.page.goto(f"{light.base_url}/plugin/lineage")
     _search_and_open(light, "onerror", XSS_NAME)

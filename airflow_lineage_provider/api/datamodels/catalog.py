@@ -195,7 +195,10 @@ class JobCollectionResponse(Model):
 
 
 class SearchResult(Model):
-    type: Literal["DATASET", "JOB"]
+    type: Literal["DATASET", "JOB", "RUN"] = Field(
+        description="RUN (our extension): the text is the id of a run, e.g. a served prediction's trace id; "
+        "name and namespace are its job's."
+    )
     name: str
     updated_at: str | None
     namespace: str

@@ -26,11 +26,12 @@ class ModelSummary(Model):
         description="Metric values of the current version: logged naming the model, or in the run "
         "that wrote it when it wrote no other model (later values win)."
     )
+    deployments: JsonObjects = Field(
+        description="Deployments of the model's versions (ml.log_deployment), oldest first: deployment, "
+        "modelVersion, target, environment, traffic, previousTraffic (the same version's share on the "
+        "same target before; null the first time), deployedBy, deployedAt, runId."
+    )
     updated_at: str | None
-
-
-class ModelCollectionResponse(Model):
-    models: list[ModelSummary]
 
 
 class ProvenanceResponse(Model):
@@ -42,7 +43,8 @@ class ProvenanceResponse(Model):
         "[{id, type, version, producedBy, observedVersion?, origin?}], outputs [{id, type, version}]. "
         "observedVersion: the version a label no run wrote stood for (current when it was read); "
         "origin, when producedBy is null: source (no recorded run writes the dataset) or unproduced "
-        "(runs write it, none that version before it was read)."
+        "(runs write it, none that version before it was read) or restricted (a run the reader may "
+        "not see wrote the version read: version and run are not shown)."
     )
     sources: list[str] = Field(description="Inputs no recorded run writes (raw sources).")
     unproduced_inputs: list[str] = Field(
@@ -127,3 +129,21 @@ class VerifyResponse(Model):
     first_bad_event_id: int | None
     first_bad_event_key: str | None
     problem: str | None
+
+
+class TraceResponse(Model):
+    trace_id: str
+    predictions: JsonObject = Field(description="dataset, count, batches, first, last")
+    deployment: JsonObject | None = Field(
+        description="The latest deployment of the model version to the target that served the predictions."
+    )
+    model: JsonObject | None = Field(description="id and version of the model version that served them.")
+    training_run_id: str | None
+    provenance: ProvenanceResponse = Field(
+        description="From the latest predictions batch: the serving run, the deploying runs, the training "
+        "run, down to the raw sources."
+    )
+
+
+class ModelCollectionResponse(Model):
+    models: list[ModelSummary]

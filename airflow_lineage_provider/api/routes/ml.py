@@ -1,4 +1,4 @@
-"""Model routes: provenance, impact, reproducibility, run diffs, approvals, audit and verification.
+"""Model routes: provenance, impact, reproducibility, run diffs, approvals, audit, traces and verification.
 
 All under ``/api/v1/ml``. Reads need a reader of the node asked about (a node you may not see is not
 found, 404); recording an approval needs permission to edit every DAG, like ingest, and records the
@@ -26,6 +26,7 @@ from airflow_lineage_provider.api.datamodels.ml import (
     ProvenanceResponse,
     ReproducibleResponse,
     RunRecordResponse,
+    TraceResponse,
     VerifyResponse,
 )
 from airflow_lineage_provider.api.deps import EditorDep, ScopeDep, StoreDep
@@ -133,6 +134,15 @@ def get_diff(
     answer = store.ml.diff(run_a, run_b)
     _visible(store, scope, f"run:{answer['runA']['runId']}", f"run:{answer['runB']['runId']}")
     return DiffResponse.model_validate(answer)
+
+
+@router.get(
+    "/trace/{trace_id}",
+    responses=_ERRORS,
+    summary="A served prediction's trace id back to its deployment, model version and raw data",
+)
+def get_trace(scope: ScopeDep, store: StoreDep, trace_id: str) -> TraceResponse:
+    return TraceResponse.model_validate(clip(store.ml_for(scope).trace(trace_id)))
 
 
 @router.get("/runs/{run_id}/record", responses=_ERRORS, summary="Reproducibility record of one run")

@@ -170,7 +170,7 @@ export function App() {
 function Legend() {
   return (
     <span className="legend" aria-label="Legend">
-      <span className="swatch dataset" /> dataset <span className="swatch job" /> job <span className="swatch model" /> model
+      <span className="swatch dataset" /> dataset <span className="swatch job" /> job <span className="swatch model" /> model <span className="swatch deployment" /> deployment
     </span>
   );
 }

@@ -48,7 +48,7 @@ export interface LineageResponse {
 }
 
 export interface SearchResult {
-  type: "DATASET" | "JOB";
+  type: "DATASET" | "JOB" | "RUN";
   name: string;
   namespace: string;
   nodeId: string;

@@ -2,7 +2,7 @@
 // be expanded in place instead of drawing thousands of nodes at once.
 import type { AssertionState, LineageNode, LineageResponse } from "./api";
 
-export type Kind = "dataset" | "job" | "model" | "run";
+export type Kind = "dataset" | "job" | "model" | "deployment" | "run";
 
 export interface ViewGraph {
   nodes: Map<string, LineageNode>;
@@ -21,6 +21,7 @@ export function kindOf(node: LineageNode): Kind {
   if (node.type === "RUN") return "run";
   const subtype = node.data.type;
   if (typeof subtype === "string" && MODEL_TYPES.has(subtype.toLowerCase())) return "model";
+  if (subtype === "DEPLOYMENT") return "deployment"; // ml.log_deployment: downstream of a model version
   return "dataset";
 }
 

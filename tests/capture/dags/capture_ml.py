@@ -30,6 +30,12 @@ def capture_ml() -> None:
         return seeded
 
     @task
+    def deploy() -> str:
+        return ml.log_deployment(
+            MODEL, version="3", target="risk-api", environment="staging", traffic=0.25
+        ).name
+
+    @task
     def plain() -> int:
         return 1
 
@@ -44,7 +50,7 @@ def capture_ml() -> None:
     def bad_seed() -> None:
         ml.set_seed(-1)
 
-    train() >> plain() >> skipped() >> bad_seed()
+    train() >> deploy() >> plain() >> skipped() >> bad_seed()
 
 
 capture_ml_dag = capture_ml()
