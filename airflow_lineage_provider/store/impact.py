@@ -1,0 +1,279 @@
+"""Impact in one call: everything downstream of a node, counted, and listed page by page.
+
+The downstream set is :func:`.reads.walk` from the node (complete: no limit), so whatever makes the
+walk faster makes these faster. The counts are aggregated in SQL over the walked ids, in chunked
+``IN`` lists with ``GROUP BY`` (each id is in one chunk, so the chunks' counts add up): no Python
+object per node. What is counted (the root itself is not):
+
+* ``byType``: kind (``dataset``, ``job``) and stored type (a dataset's ``datasetType``: ``TABLE``,
+  ``MODEL``, ...; a job's ``jobType``: ``DAG``, ``TASK``, ...; None when not reported);
+* ``byNamespace``;
+* ``dags``: the Airflow DAG of each downstream job is the job itself when it is a DAG's job (type
+  ``DAG``), else its parent job (ParentRunFacet) when that is one; per DAG, its downstream jobs.
+  ``jobsWithoutDag`` counts the others (Spark, dbt, ... jobs);
+* ``byOwner``: the names in the spec's ``ownership`` facet (``owners[].name``): a dataset's own, a
+  job's own or else its DAG's. A node with several owners counts once under each; ``unowned`` counts
+  the nodes with none.
+
+A restricted reader (``scope``) is walked as :func:`.reads.lineage` walks them: only nodes they may
+see are reached or gone through, a DAG is named only when they may see its job, and a dataset's owners
+are read from the dataset as they see it (:func:`.scoped.dataset_views`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from airflow_lineage_provider.core.events import iso
+from airflow_lineage_provider.core.facetviews import obj, objects
+from airflow_lineage_provider.core.graph import Node
+from airflow_lineage_provider.core.ids import parse
+from airflow_lineage_provider.exceptions import NodeNotFoundError
+from airflow_lineage_provider.store import reads, visibility
+from airflow_lineage_provider.store import tables as t
+from airflow_lineage_provider.store.scoped import dataset_views
+from airflow_lineage_provider.store.visibility import Scope
+
+_GROUPS_SQL = (
+    "SELECT kind, type, namespace, "
+    "CASE WHEN kind = 'job' AND type = 'DAG' THEN id WHEN kind = 'job' THEN parent_job_id END, "
+    "{owned}, count(*) FROM lineage_nodes n WHERE id IN ({ids}) GROUP BY 1, 2, 3, 4, 5"
+)
+_OWNERS_SQL = (
+    "SELECT {name}, count(DISTINCT n.id) FROM lineage_nodes n, {elements} "
+    "WHERE n.id IN ({ids}) AND n.kind IN ({kinds}) AND {named} GROUP BY 1"
+)
+# The owner entries of a node's ownership facet (an array of objects with a name), per dialect.
+_OWNER_PARTS = {
+    "sqlite": {
+        "elements": "json_each(n.facets, '$.ownership.owners') o",
+        "name": "json_extract(o.value, '$.name')",
+        "named": "json_type(n.facets, '$.ownership.owners') = 'array' AND json_type(o.value) = 'object' "
+        "AND json_extract(o.value, '$.name') IS NOT NULL",
+    },
+    "postgresql": {
+        "elements": "jsonb_array_elements(CASE WHEN jsonb_typeof(n.facets -> 'ownership' -> 'owners') "
+        "= 'array' THEN n.facets -> 'ownership' -> 'owners' ELSE '[]'::jsonb END) o",
+        "name": "o ->> 'name'",
+        "named": "jsonb_typeof(o) = 'object' AND o ->> 'name' IS NOT NULL",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ImpactSummary:
+    """Counts of everything downstream of ``root`` (see the module docstring)."""
+
+    root: str
+    depth: int
+    as_of: str | None
+    total: int
+    by_type: list[dict[str, Any]]  # {"kind", "type", "count"}
+    by_namespace: list[dict[str, Any]]  # {"namespace", "count"}
+    by_owner: list[dict[str, Any]]  # {"owner", "count"}
+    unowned: int
+    dags: list[dict[str, Any]]  # {"dagId", "namespace", "jobs"}
+    jobs_without_dag: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "depth": self.depth,
+            "asOf": self.as_of,
+            "total": self.total,
+            "byType": self.by_type,
+            "byNamespace": self.by_namespace,
+            "byOwner": self.by_owner,
+            "unowned": self.unowned,
+            "dags": self.dags,
+            "jobsWithoutDag": self.jobs_without_dag,
+        }
+
+
+@dataclass(frozen=True)
+class ImpactPage:
+    """One page of the downstream nodes, nearest first (then in the order the store created them)."""
+
+    root: str
+    depth: int
+    as_of: str | None
+    total: int
+    offset: int
+    nodes: list[Node]
+
+
+def downstream(
+    conn: Connection,
+    node_id: str,
+    depth: int,
+    as_of: datetime | None,
+    scope: Scope | None,
+    declared: bool,
+) -> tuple[str, dict[int, int]]:
+    """The root's node id and every node downstream of it (pk -> depth), the root left out.
+
+    Unknown nodes raise as in :func:`.reads.lineage`, and so does a root the reader may not see; a
+    restricted reader is suggested only nodes they may see."""
+    reader = None if scope is None or scope.unrestricted else scope  # the scope when it hides anything
+    try:
+        node, row = reads.resolve(conn, node_id)
+    except NodeNotFoundError as exc:
+        if reader is None:
+            raise
+        keys = {(p.kind, p.namespace, p.name): i for i in exc.suggestions for p in [parse(i)]}
+        shown = visibility.visible_keys(conn, keys, reader)
+        raise NodeNotFoundError(exc.node_id, [i for key, i in keys.items() if key in shown]) from None
+    seeds = {row.id: 0} if node.kind != "run" else _run_outputs(conn, row.run_id)
+    if reader is not None:
+        if node.kind == "run":
+            visible = visibility.run_visible(conn, row.run_id, reader)
+        else:
+            visible = bool(visibility.visible_node_pks(conn, [row.id], reader))
+        if not visible:
+            raise NodeNotFoundError(node_id)
+        if node.kind == "run":
+            pks = visibility.visible_node_pks(conn, seeds, reader)
+            seeds = {d: level for d, level in seeds.items() if d in pks}
+    found, _edges = reads.walk(conn, seeds, False, depth, as_of, None, scope, declared)
+    if node.kind != "run":
+        found.pop(row.id, None)
+    return str(node), found
+
+
+def _run_outputs(conn: Connection, run_id: str) -> dict[int, int]:
+    """The datasets a run wrote, one hop from it (as :func:`.reads.lineage` seeds a run's walk)."""
+    query = select(t.RunIO.dataset_id).where(t.RunIO.run_id == run_id, t.RunIO.direction == "output")
+    return {int(d): 1 for d in conn.execute(query).scalars()}
+
+
+def summary(
+    conn: Connection,
+    node_id: str,
+    depth: int,
+    as_of: datetime | None,
+    scope: Scope | None = None,
+    declared: bool = True,
+) -> ImpactSummary:
+    """The counts of what is downstream of ``node_id`` (see the module docstring)."""
+    root, found = downstream(conn, node_id, depth, as_of, scope, declared)
+    reader = None if scope is None or scope.unrestricted else scope
+    restricted = reader is not None
+    ids = sorted(found)
+    parts = _OWNER_PARTS[conn.dialect.name]
+    owned_sql = f"EXISTS (SELECT 1 FROM {parts['elements']} WHERE {parts['named']})"
+    by_type: Counter[tuple[str, str | None]] = Counter()
+    by_namespace: Counter[str] = Counter()
+    dag_jobs: Counter[int | None] = Counter()
+    unowned_jobs: Counter[int | None] = Counter()
+    owned = 0
+    for kind, type_, namespace, dag, has_owner, count in reads._fetch(
+        conn, _GROUPS_SQL.format(owned=owned_sql, ids="{ids}"), ids
+    ):
+        by_type[(kind, type_)] += count
+        by_namespace[namespace] += count
+        if kind == "job":
+            dag_jobs[dag] += count
+            if not has_owner:
+                unowned_jobs[dag] += count
+        if has_owner and (kind == "job" or not restricted):
+            owned += count
+    kinds = "'job'" if restricted else "'job', 'dataset'"
+    owners_sql = _OWNERS_SQL.format(**parts, ids="{ids}", kinds=kinds)
+    by_owner: Counter[str] = Counter()
+    for name, count in reads._fetch(conn, owners_sql, ids):
+        by_owner[str(name)] += count
+    if reader is not None:
+        owned += _visible_dataset_owners(conn, reader, ids, by_owner)
+    dags = _dags(conn, [d for d in dag_jobs if d is not None], scope)
+    for dag_pk, count in unowned_jobs.items():
+        names = dags[dag_pk][2] if dag_pk in dags else []
+        for name in names:
+            by_owner[name] += count
+        owned += count if names else 0
+    listed = [
+        {"dagId": dags[pk][1], "namespace": dags[pk][0], "jobs": count}
+        for pk, count in dag_jobs.items()
+        if pk in dags
+    ]
+    return ImpactSummary(
+        root=root,
+        depth=depth,
+        as_of=iso(as_of),
+        total=len(ids),
+        by_type=[
+            {"kind": kind, "type": type_, "count": n}
+            for (kind, type_), n in sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or ""))
+        ],
+        by_namespace=[{"namespace": ns, "count": n} for ns, n in _ranked(by_namespace)],
+        by_owner=[{"owner": name, "count": n} for name, n in _ranked(by_owner)],
+        unowned=len(ids) - owned,
+        dags=sorted(listed, key=lambda d: (-d["jobs"], d["dagId"], d["namespace"])),
+        jobs_without_dag=sum(n for pk, n in dag_jobs.items() if pk not in dags),
+    )
+
+
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def owner_names(facets: Any) -> list[str]:
+    """The distinct owner names of a node's ``ownership`` facet (malformed entries left out)."""
+    found = objects(obj(obj(facets).get("ownership")).get("owners"))
+    return sorted({str(o["name"]) for o in found if o.get("name") is not None})
+
+
+def _dags(conn: Connection, pks: list[int], scope: Scope | None) -> dict[int, tuple[str, str, list[str]]]:
+    """pk -> (namespace, DAG id, owners) of the DAG jobs among ``pks`` that the reader may see."""
+    rows = conn.execute(
+        select(t.Node.id, t.Node.namespace, t.Node.name, t.Node.facets).where(
+            t.Node.id.in_(pks), t.Node.kind == "job", t.Node.type == "DAG"
+        )
+    ).all()
+    shown = {r.id for r in rows}
+    if scope is not None and not scope.unrestricted:
+        shown = visibility.visible_node_pks(conn, shown, scope)
+    return {r.id: (r.namespace, r.name, owner_names(_facets(r.facets))) for r in rows if r.id in shown}
+
+
+def _facets(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _visible_dataset_owners(conn: Connection, scope: Scope, ids: list[int], by_owner: Counter[str]) -> int:
+    """Count the owners of the datasets among ``ids`` as the reader sees them; return how many have one."""
+    owned = 0
+    for chunk in reads._chunks(ids):
+        rows = conn.execute(select(t.Node).where(t.Node.id.in_(chunk), t.Node.kind == "dataset")).all()
+        for view in dataset_views(conn, scope, rows).values():
+            names = owner_names(view.facets)
+            by_owner.update(names)
+            owned += 1 if names else 0
+    return owned
+
+
+def page(
+    conn: Connection,
+    node_id: str,
+    depth: int,
+    as_of: datetime | None,
+    offset: int,
+    limit: int,
+    scope: Scope | None = None,
+    declared: bool = True,
+) -> ImpactPage:
+    """Nodes ``offset`` to ``offset + limit`` of everything downstream, nearest first, then by the order
+    the store created them (stable while the graph does not change), shown as :func:`.reads.lineage`
+    shows nodes."""
+    root, found = downstream(conn, node_id, depth, as_of, scope, declared)
+    ordered = sorted(found.items(), key=lambda kv: (kv[1], kv[0]))[offset : offset + limit]
+    nodes, names, _kinds = reads._load_nodes(conn, dict(ordered), scope)
+    rank = {pk: i for i, (pk, _d) in enumerate(ordered)}
+    position = {text: rank[pk] for pk, text in names.items()}
+    nodes.sort(key=lambda n: position[n.id])
+    return ImpactPage(root, depth, iso(as_of), len(found), offset, nodes)
