@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -163,42 +163,16 @@ def summary(
     """The counts of what is downstream of ``node_id`` (see the module docstring)."""
     root, found = downstream(conn, node_id, depth, as_of, scope, declared)
     reader = None if scope is None or scope.unrestricted else scope
-    restricted = reader is not None
     ids = sorted(found)
-    parts = _OWNER_PARTS[conn.dialect.name]
-    owned_sql = f"EXISTS (SELECT 1 FROM {parts['elements']} WHERE {parts['named']})"
-    by_type: Counter[tuple[str, str | None]] = Counter()
-    by_namespace: Counter[str] = Counter()
-    dag_jobs: Counter[int | None] = Counter()
-    unowned_jobs: Counter[int | None] = Counter()
-    owned = 0
-    for kind, type_, namespace, dag, has_owner, count in reads._fetch(
-        conn, _GROUPS_SQL.format(owned=owned_sql, ids="{ids}"), ids
-    ):
-        by_type[(kind, type_)] += count
-        by_namespace[namespace] += count
-        if kind == "job":
-            dag_jobs[dag] += count
-            if not has_owner:
-                unowned_jobs[dag] += count
-        if has_owner and (kind == "job" or not restricted):
-            owned += count
-    kinds = "'job'" if restricted else "'job', 'dataset'"
-    owners_sql = _OWNERS_SQL.format(**parts, ids="{ids}", kinds=kinds)
-    by_owner: Counter[str] = Counter()
-    for name, count in reads._fetch(conn, owners_sql, ids):
-        by_owner[str(name)] += count
-    if reader is not None:
-        owned += _visible_dataset_owners(conn, reader, ids, by_owner)
-    dags = _dags(conn, [d for d in dag_jobs if d is not None], scope)
-    for dag_pk, count in unowned_jobs.items():
+    tally = _count(conn, ids, reader)
+    dags = _dags(conn, [d for d in tally.dag_jobs if d is not None], reader)
+    for dag_pk, count in tally.unowned_jobs.items():  # a job without owners counts under its DAG's
         names = dags[dag_pk][2] if dag_pk in dags else []
-        for name in names:
-            by_owner[name] += count
-        owned += count if names else 0
+        tally.by_owner.update({name: count for name in names})
+        tally.owned += count if names else 0
     listed = [
         {"dagId": dags[pk][1], "namespace": dags[pk][0], "jobs": count}
-        for pk, count in dag_jobs.items()
+        for pk, count in tally.dag_jobs.items()
         if pk in dags
     ]
     return ImpactSummary(
@@ -208,14 +182,52 @@ def summary(
         total=len(ids),
         by_type=[
             {"kind": kind, "type": type_, "count": n}
-            for (kind, type_), n in sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or ""))
+            for (kind, type_), n in sorted(
+                tally.by_type.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or "")
+            )
         ],
-        by_namespace=[{"namespace": ns, "count": n} for ns, n in _ranked(by_namespace)],
-        by_owner=[{"owner": name, "count": n} for name, n in _ranked(by_owner)],
-        unowned=len(ids) - owned,
+        by_namespace=[{"namespace": ns, "count": n} for ns, n in _ranked(tally.by_namespace)],
+        by_owner=[{"owner": name, "count": n} for name, n in _ranked(tally.by_owner)],
+        unowned=len(ids) - tally.owned,
         dags=sorted(listed, key=lambda d: (-d["jobs"], d["dagId"], d["namespace"])),
-        jobs_without_dag=sum(n for pk, n in dag_jobs.items() if pk not in dags),
+        jobs_without_dag=sum(n for pk, n in tally.dag_jobs.items() if pk not in dags),
     )
+
+
+@dataclass
+class _Tally:
+    """Counts over the walked ids, added up chunk by chunk."""
+
+    by_type: Counter[tuple[str, str | None]] = field(default_factory=Counter)
+    by_namespace: Counter[str] = field(default_factory=Counter)
+    by_owner: Counter[str] = field(default_factory=Counter)
+    dag_jobs: Counter[int | None] = field(default_factory=Counter)  # DAG job pk (None: none) -> jobs
+    unowned_jobs: Counter[int | None] = field(default_factory=Counter)  # the same, jobs without owners
+    owned: int = 0  # nodes with at least one owner
+
+
+def _count(conn: Connection, ids: list[int], reader: Scope | None) -> _Tally:
+    """Everything but the DAGs' names and owners, in two grouped queries per chunk of ids; a restricted
+    reader's datasets' owners from the datasets as they see them."""
+    tally = _Tally()
+    parts = _OWNER_PARTS[conn.dialect.name]
+    owned_sql = f"EXISTS (SELECT 1 FROM {parts['elements']} WHERE {parts['named']})"
+    for kind, type_, namespace, dag, has_owner, count in reads._fetch(
+        conn, _GROUPS_SQL.format(owned=owned_sql, ids="{ids}"), ids
+    ):
+        tally.by_type[(kind, type_)] += count
+        tally.by_namespace[namespace] += count
+        if kind == "job":
+            tally.dag_jobs[dag] += count
+            tally.unowned_jobs[dag] += 0 if has_owner else count
+        if has_owner and (kind == "job" or reader is None):
+            tally.owned += count
+    kinds = "'job', 'dataset'" if reader is None else "'job'"
+    for name, count in reads._fetch(conn, _OWNERS_SQL.format(**parts, ids="{ids}", kinds=kinds), ids):
+        tally.by_owner[str(name)] += count
+    if reader is not None:
+        tally.owned += _visible_dataset_owners(conn, reader, ids, tally.by_owner)
+    return tally
 
 
 def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
@@ -228,16 +240,21 @@ def owner_names(facets: Any) -> list[str]:
     return sorted({str(o["name"]) for o in found if o.get("name") is not None})
 
 
-def _dags(conn: Connection, pks: list[int], scope: Scope | None) -> dict[int, tuple[str, str, list[str]]]:
+def _dags(conn: Connection, pks: list[int], reader: Scope | None) -> dict[int, tuple[str, str, list[str]]]:
     """pk -> (namespace, DAG id, owners) of the DAG jobs among ``pks`` that the reader may see."""
-    rows = conn.execute(
-        select(t.Node.id, t.Node.namespace, t.Node.name, t.Node.facets).where(
-            t.Node.id.in_(pks), t.Node.kind == "job", t.Node.type == "DAG"
+    n = t.Node
+    rows = [
+        row
+        for chunk in reads._chunks(sorted(pks))
+        for row in conn.execute(
+            select(n.id, n.namespace, n.name, n.facets).where(
+                n.id.in_(chunk), n.kind == "job", n.type == "DAG"
+            )
         )
-    ).all()
+    ]
     shown = {r.id for r in rows}
-    if scope is not None and not scope.unrestricted:
-        shown = visibility.visible_node_pks(conn, shown, scope)
+    if reader is not None:
+        shown = visibility.visible_node_pks(conn, shown, reader)
     return {r.id: (r.namespace, r.name, owner_names(_facets(r.facets))) for r in rows if r.id in shown}
 
 
