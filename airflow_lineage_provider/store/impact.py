@@ -40,29 +40,19 @@ from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.scoped import dataset_views
 from airflow_lineage_provider.store.visibility import Scope
 
+# One pass over the walked nodes' rows, grouped: kind, type, namespace, the DAG job of a job (itself
+# when it is one, else its parent), and the owners array of the ownership facet as JSON text (NULL when
+# there is none; distinct owner lists are few, so they are parsed once per group, not once per node).
 _GROUPS_SQL = (
     "SELECT kind, type, namespace, "
     "CASE WHEN kind = 'job' AND type = 'DAG' THEN id WHEN kind = 'job' THEN parent_job_id END, "
-    "{owned}, count(*) FROM lineage_nodes n WHERE id IN ({ids}) GROUP BY 1, 2, 3, 4, 5"
+    "{owners}, count(*) FROM lineage_nodes n WHERE id IN ({ids}) GROUP BY 1, 2, 3, 4, 5"
 )
-_OWNERS_SQL = (
-    "SELECT {name}, count(DISTINCT n.id) FROM lineage_nodes n, {elements} "
-    "WHERE n.id IN ({ids}) AND n.kind IN ({kinds}) AND {named} GROUP BY 1"
-)
-# The owner entries of a node's ownership facet (an array of objects with a name), per dialect.
-_OWNER_PARTS = {
-    "sqlite": {
-        "elements": "json_each(n.facets, '$.ownership.owners') o",
-        "name": "json_extract(o.value, '$.name')",
-        "named": "json_type(n.facets, '$.ownership.owners') = 'array' AND json_type(o.value) = 'object' "
-        "AND json_extract(o.value, '$.name') IS NOT NULL",
-    },
-    "postgresql": {
-        "elements": "jsonb_array_elements(CASE WHEN jsonb_typeof(n.facets -> 'ownership' -> 'owners') "
-        "= 'array' THEN n.facets -> 'ownership' -> 'owners' ELSE '[]'::jsonb END) o",
-        "name": "o ->> 'name'",
-        "named": "jsonb_typeof(o) = 'object' AND o ->> 'name' IS NOT NULL",
-    },
+_OWNERS = {  # the test before the JSON path skips parsing the facets of nodes with no ownership
+    "sqlite": "CASE WHEN instr(facets, '\"ownership\"') > 0 AND json_type(facets, '$.ownership.owners') "
+    "= 'array' THEN json_extract(facets, '$.ownership.owners') END",
+    "postgresql": "CASE WHEN jsonb_typeof(facets -> 'ownership' -> 'owners') = 'array' "
+    "THEN (facets -> 'ownership' -> 'owners')::text END",
 }
 
 
@@ -207,24 +197,22 @@ class _Tally:
 
 
 def _count(conn: Connection, ids: list[int], reader: Scope | None) -> _Tally:
-    """Everything but the DAGs' names and owners, in two grouped queries per chunk of ids; a restricted
+    """Everything but the DAGs' names and owners, in one grouped query per chunk of ids; a restricted
     reader's datasets' owners from the datasets as they see them."""
     tally = _Tally()
-    parts = _OWNER_PARTS[conn.dialect.name]
-    owned_sql = f"EXISTS (SELECT 1 FROM {parts['elements']} WHERE {parts['named']})"
-    for kind, type_, namespace, dag, has_owner, count in reads._fetch(
-        conn, _GROUPS_SQL.format(owned=owned_sql, ids="{ids}"), ids
-    ):
+    sql = _GROUPS_SQL.format(owners=_OWNERS[conn.dialect.name], ids="{ids}")
+    for kind, type_, namespace, dag, owners, count in reads._fetch(conn, sql, ids):
         tally.by_type[(kind, type_)] += count
         tally.by_namespace[namespace] += count
         if kind == "job":
             tally.dag_jobs[dag] += count
-            tally.unowned_jobs[dag] += 0 if has_owner else count
-        if has_owner and (kind == "job" or reader is None):
-            tally.owned += count
-    kinds = "'job', 'dataset'" if reader is None else "'job'"
-    for name, count in reads._fetch(conn, _OWNERS_SQL.format(**parts, ids="{ids}", kinds=kinds), ids):
-        tally.by_owner[str(name)] += count
+        if kind == "dataset" and reader is not None:
+            continue  # counted from what the reader sees of them, below
+        names = owner_names({"ownership": {"owners": json.loads(owners)}}) if owners else []
+        tally.by_owner.update({name: count for name in names})
+        tally.owned += count if names else 0
+        if kind == "job" and not names:
+            tally.unowned_jobs[dag] += count
     if reader is not None:
         tally.owned += _visible_dataset_owners(conn, reader, ids, tally.by_owner)
     return tally
