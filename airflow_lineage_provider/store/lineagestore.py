@@ -10,7 +10,9 @@ Contract:
   Ingestion is idempotent (run events are keyed by run id, event type and event time) and
   order-tolerant.
 * ``lineage(node_id, direction, depth, as_of, limit)`` answers provenance (upstream) and impact
-  (downstream) questions from a ``dataset:``, ``job:`` or ``run:`` node.
+  (downstream) questions from a ``dataset:``, ``job:`` or ``run:`` node; ``impact_summary`` counts
+  everything downstream of one (by type, namespace, DAG and owner, no cut-off) and ``impact_page``
+  lists it a page at a time.
 * Errors are :mod:`airflow_lineage_provider.exceptions`; database errors become ``StoreError``.
 """
 
