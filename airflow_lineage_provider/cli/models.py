@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_lineage_provider import reports
+from airflow_lineage_provider.cli import impact
 from airflow_lineage_provider.cli.eventfiles import atomic_text_file
 from airflow_lineage_provider.cli.formats import print_json
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
@@ -58,6 +59,10 @@ def _provenance(store: LineageStore, args: argparse.Namespace) -> int:
 
 
 def _impact(store: LineageStore, args: argparse.Namespace) -> int:
+    impact.check(args)
+    if args.summary:
+        return impact.summary(store, args)
+    args.json = args.json or args.format == "json"
     return _out(args, store.ml.impact(args.node, args.version), reports.impact_text)
 
 
@@ -130,9 +135,15 @@ def register(add: Callable[..., Any]) -> None:
     sub.add_argument("node", metavar="NODE", help="dataset node id (a model, or any dataset)")
     sub.add_argument("--version", metavar="V", help="this version (default: the current one)")
     sub.add_argument("--as-of", metavar="TIME", help="the version current at this ISO time or run id")
-    sub = add("impact", _impact, "every model version downstream of a dataset, with the runs")
-    sub.add_argument("node", metavar="NODE", help="dataset node id")
+    sub = add(
+        "impact",
+        _impact,
+        "every model version downstream of a dataset, with the runs; --summary: everything downstream "
+        "of any node, counted by type, namespace, DAG and owner",
+    )
+    sub.add_argument("node", metavar="NODE", help="dataset node id (any node id with --summary)")
     sub.add_argument("--version", metavar="V", help="only what read this version of the dataset")
+    impact.add_options(sub)
     sub = add("reproducible", _reproducible, "checklist: can the run that made a model version be reproduced")
     sub.add_argument("node", metavar="NODE", help=MODEL_HELP)
     sub.add_argument("--version", metavar="V", help="this version (default: the current one)")

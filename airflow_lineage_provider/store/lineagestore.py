@@ -10,7 +10,9 @@ Contract:
   Ingestion is idempotent (run events are keyed by run id, event type and event time) and
   order-tolerant.
 * ``lineage(node_id, direction, depth, as_of, limit)`` answers provenance (upstream) and impact
-  (downstream) questions from a ``dataset:``, ``job:`` or ``run:`` node.
+  (downstream) questions from a ``dataset:``, ``job:`` or ``run:`` node; ``impact_summary`` counts
+  everything downstream of one (by type, namespace, DAG and owner, no cut-off) and ``impact_page``
+  lists it a page at a time.
 * Errors are :mod:`airflow_lineage_provider.exceptions`; database errors become ``StoreError``.
 """
 
@@ -31,6 +33,7 @@ from airflow_lineage_provider.store import (
     chain,
     details,
     environments,
+    impact,
     reads,
     retention,
     taskruns,
@@ -48,6 +51,11 @@ MAX_DEPTH = 100
 _WRITE_ATTEMPTS = 3
 # Errors after which the whole transaction can simply be tried again (it was rolled back).
 _TRANSIENT = ("deadlock detected", "could not serialize access", "database is locked")
+
+
+def _check_depth(depth: object) -> None:
+    if not isinstance(depth, int) or not 0 <= depth <= MAX_DEPTH:
+        raise InvalidQueryError(f"depth must be an integer from 0 to {MAX_DEPTH}, not {depth!r}")
 
 
 def _is_transient(exc: StoreError) -> bool:
@@ -204,14 +212,53 @@ class LineageStore:
         """
         if direction not in DIRECTIONS:
             raise InvalidQueryError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
-        if not isinstance(depth, int) or not 0 <= depth <= MAX_DEPTH:
-            raise InvalidQueryError(f"depth must be an integer from 0 to {MAX_DEPTH}, not {depth!r}")
+        _check_depth(depth)
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise InvalidQueryError(f"limit must be a positive integer, not {limit!r}")
         with self.database.connect(write=False) as conn:
             scope = None if scope is None else visibility.resolve(conn, scope)
             when = as_of_time(conn, as_of, scope)
             return reads.lineage(conn, node_id, direction, depth, when, limit, scope, declared)
+
+    def impact_summary(
+        self,
+        node_id: str,
+        depth: int = 20,
+        as_of: datetime | str | None = None,
+        scope: Scope | None = None,
+        declared: bool = True,
+    ) -> impact.ImpactSummary:
+        """Everything downstream of ``node_id`` (all of it, up to ``depth`` hops), counted by type,
+        namespace, DAG and owner, with the affected DAGs (:mod:`.impact`). ``as_of``, ``scope`` and
+        ``declared`` as for :meth:`lineage`; a root a restricted reader may not see is not found."""
+        _check_depth(depth)
+        with self.database.connect(write=False) as conn:
+            scope = None if scope is None else visibility.resolve(conn, scope)
+            when = as_of_time(conn, as_of, scope)
+            return impact.summary(conn, node_id, depth, when, scope, declared)
+
+    def impact_page(
+        self,
+        node_id: str,
+        depth: int = 20,
+        as_of: datetime | str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        scope: Scope | None = None,
+        declared: bool = True,
+    ) -> impact.ImpactPage:
+        """Nodes ``offset`` to ``offset + limit`` of everything downstream of ``node_id``, nearest first,
+        and how many there are in all: page through the whole impact. Arguments as for
+        :meth:`impact_summary`."""
+        _check_depth(depth)
+        if not isinstance(offset, int) or offset < 0:
+            raise InvalidQueryError(f"offset must be an integer of 0 or more, not {offset!r}")
+        if not isinstance(limit, int) or limit < 1:
+            raise InvalidQueryError(f"limit must be a positive integer, not {limit!r}")
+        with self.database.connect(write=False) as conn:
+            scope = None if scope is None else visibility.resolve(conn, scope)
+            when = as_of_time(conn, as_of, scope)
+            return impact.page(conn, node_id, depth, when, offset, limit, scope, declared)
 
     def describe(self, node_id: str) -> dict[str, Any]:
         """Details of a dataset, job or run: facets, schema, versions, runs, inputs and outputs."""

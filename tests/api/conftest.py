@@ -24,6 +24,8 @@ ROUTES = {  # every operation of the app: Marquez's routes and our extensions
     ("GET", "/api/v1/lineage"),
     ("GET", "/api/v1/column-lineage"),
     ("GET", "/api/v1/impact"),
+    ("GET", "/api/v1/impact/summary"),
+    ("GET", "/api/v1/impact/nodes"),
     ("GET", "/api/v1/dags/{dag_id}/lineage"),
     ("GET", "/api/v1/namespaces"),
     ("GET", "/api/v1/namespaces/{namespace}"),

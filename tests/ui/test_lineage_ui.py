@@ -89,10 +89,11 @@ def _ingest_markup_named_dataset(deployment: Deployment) -> None:
     _post(deployment, event)
 
 
-def _post(deployment: Deployment, event: dict[str, Any]) -> None:
+def _post(deployment: Deployment, event: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Record an event (or a list of them, as one batch) as admin."""
     server = deployment.server
     response = httpx.post(
-        f"{server.base_url}/lineage/api/v1/lineage",
+        f"{server.base_url}/lineage/api/v1/lineage" + ("/batch" if isinstance(event, list) else ""),
         json=event,
         headers={"Authorization": f"Bearer {server.tokens['admin']}"},
     )
@@ -452,4 +453,65 @@ def test_tags_are_searchable_and_shown_with_the_fields_they_name(
     assert panel.get_by_role("heading").first.inner_text() == "tagged_report"
     assert panel.get_by_test_id("tags").inner_text().split() == ["tier"]
     assert panel.get_by_test_id("schema").get_by_test_id("field-tag").inner_text() == "pii"
+    assert light.dialogs == []
+
+
+def _owned(i: int) -> dict[str, Any]:
+    """An ownership job facet on every third consumer."""
+    if i % 3:
+        return {}
+    owners = [{"name": "team-hub", "type": "team"}]
+    return {"ownership": {"_producer": "p", "_schemaURL": "https://example.com/o.json", "owners": owners}}
+
+
+def test_the_impact_tab_counts_a_hub_and_pages_through_all_it_feeds(
+    light: Session, deployment: Deployment, screenshots: Path
+) -> None:
+    """A hub read by more jobs than a page shows: the counts cover everything, the list pages to the end."""
+    consumers = 60
+    events = [
+        {
+            "eventType": "COMPLETE",
+            "eventTime": "2026-01-02T00:00:00Z",
+            "producer": "https://example.com/ui-test",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            "run": {"runId": str(uuid.uuid4())},
+            "job": {"namespace": "consumers", "name": f"consumer_{i:02d}", "facets": _owned(i)},
+            "inputs": [{"namespace": "s3://hub", "name": "hub_events"}],
+            "outputs": [{"namespace": "s3://derived", "name": f"derived_{i:02d}"}],
+        }
+        for i in range(consumers)
+    ]
+    _post(deployment, events)
+
+    light.page.goto(f"{light.base_url}/plugin/lineage")
+    _search_and_open(light, "hub_events", "hub_events")
+    panel = light.frame().get_by_test_id("side-panel")
+    panel.get_by_role("tab", name="Impact").click()
+    impact = panel.get_by_test_id("impact")
+    total = impact.get_by_test_id("impact-total")
+    total.wait_for()
+    assert total.inner_text().startswith(f"{2 * consumers} nodes downstream")
+    by_type = impact.get_by_test_id("impact-by-type").inner_text().split()
+    assert by_type == ["dataset", str(consumers), "job", str(consumers)]
+    namespaces = impact.get_by_test_id("impact-by-namespace").inner_text().split()
+    assert namespaces == ["consumers", str(consumers), "s3://derived", str(consumers)]
+    owners = impact.get_by_test_id("impact-by-owner").inner_text().splitlines()
+    assert [line.rsplit(None, 1) for line in owners] == [["team-hub", "20"], ["(no owner)", "100"]]
+
+    seen: list[str] = []
+    pager = impact.get_by_test_id("impact-range")
+    for start, end in ((1, 50), (51, 100), (101, 120)):
+        pager.filter(has_text=f"{start}–{end} of {2 * consumers}").wait_for()
+        seen += (
+            impact.get_by_test_id("impact-list").locator("li").evaluate_all("els => els.map(e => e.title)")
+        )
+        if end < 2 * consumers:
+            impact.get_by_test_id("impact-next").click()
+    assert impact.get_by_test_id("impact-next").is_disabled()
+    light.page.screenshot(path=str(screenshots / "ui-impact.png"))
+    assert len(seen) == len(set(seen)) == 2 * consumers
+    assert {f"job:consumers:consumer_{i:02d}" for i in range(consumers)} <= set(seen)
+    impact.get_by_test_id("impact-prev").click()
+    pager.filter(has_text=f"51–100 of {2 * consumers}").wait_for()
     assert light.dialogs == []

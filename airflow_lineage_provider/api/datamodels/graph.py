@@ -16,6 +16,7 @@ from pydantic import Field
 
 from airflow_lineage_provider.api.datamodels.catalog import JsonList, JsonObject, Model
 from airflow_lineage_provider.core.graph import LineageGraph, Node
+from airflow_lineage_provider.store.impact import ImpactPage
 
 
 class LineageEdge(Model):
@@ -157,6 +158,17 @@ class ImpactNode(Model):
     )
 
 
+def _impact_node(node: Node) -> ImpactNode:
+    return ImpactNode(
+        id=node.id,
+        type=node.type,  # type: ignore[arg-type]
+        namespace=node.namespace,
+        name=node.name,
+        depth=node.depth,
+        failing_assertions=(node.data.get("assertions") or {}).get("failing"),
+    )
+
+
 class ImpactResponse(Model):
     """Everything downstream of ``root``: what a change to it can break."""
 
@@ -167,18 +179,7 @@ class ImpactResponse(Model):
 
     @classmethod
     def from_graph(cls, graph: LineageGraph) -> ImpactResponse:
-        nodes = [
-            ImpactNode(
-                id=n.id,
-                type=n.type,  # type: ignore[arg-type]
-                namespace=n.namespace,
-                name=n.name,
-                depth=n.depth,
-                failing_assertions=(n.data.get("assertions") or {}).get("failing"),
-            )
-            for n in graph.nodes
-            if n.id != graph.root
-        ]
+        nodes = [_impact_node(n) for n in graph.nodes if n.id != graph.root]
         return cls(root=graph.root, depth=graph.depth, is_partial=graph.is_partial, nodes=nodes)
 
     def to_csv(self) -> str:
@@ -194,6 +195,68 @@ class ImpactResponse(Model):
             [_cell(n.id), n.type, _cell(n.namespace), _cell(n.name), n.depth] for n in self.nodes
         )
         return text.getvalue()
+
+
+class TypeCount(Model):
+    kind: Literal["dataset", "job"]
+    type: str | None = Field(
+        description="A dataset's datasetType (TABLE, MODEL, ...) or a job's jobType (DAG, TASK, ...)."
+    )
+    count: int
+
+
+class NamespaceCount(Model):
+    namespace: str
+    count: int
+
+
+class OwnerCount(Model):
+    owner: str = Field(description="A name in the ownership facet (a job without one: its DAG's).")
+    count: int
+
+
+class AffectedDag(Model):
+    dag_id: str
+    namespace: str
+    jobs: int = Field(description="The DAG's jobs (its own and its tasks') downstream of the root.")
+
+
+class ImpactSummaryResponse(Model):
+    """Everything downstream of ``root`` (all of it, up to ``depth`` hops), counted; most first."""
+
+    root: str
+    depth: int
+    as_of: str | None
+    total: int = Field(description="Nodes downstream of the root (the root itself not counted).")
+    by_type: list[TypeCount]
+    by_namespace: list[NamespaceCount]
+    by_owner: list[OwnerCount]
+    unowned: int = Field(description="Downstream nodes with no owner recorded.")
+    dags: list[AffectedDag] = Field(description="The Airflow DAGs with jobs downstream of the root.")
+    jobs_without_dag: int = Field(description="Downstream jobs of no Airflow DAG (Spark, dbt, ...).")
+
+
+class ImpactPageResponse(Model):
+    """One page of everything downstream of ``root``: nearest first, then in the order the store
+    recorded them; ``total`` counts every page."""
+
+    root: str
+    depth: int
+    as_of: str | None
+    total: int
+    offset: int
+    nodes: list[ImpactNode]
+
+    @classmethod
+    def from_page(cls, page: ImpactPage) -> ImpactPageResponse:
+        return cls(
+            root=page.root,
+            depth=page.depth,
+            as_of=page.as_of,
+            total=page.total,
+            offset=page.offset,
+            nodes=[_impact_node(n) for n in page.nodes],
+        )
 
 
 def _cell(value: str) -> str:

@@ -1,5 +1,8 @@
 """Lineage graphs: Marquez's ``GET /lineage`` and ``GET /column-lineage``, plus the impact export.
 
+``/impact/summary`` counts everything downstream of a node (by type, namespace, DAG and owner) and
+``/impact/nodes`` pages through all of it (``offset``, ``limit``; ``total``), with no cap.
+
 Extensions to Marquez's parameters: ``direction`` (upstream, downstream, both), ``asOf`` (an ISO-8601
 time or a run id: only edges that existed then), ``limit`` (nodes, nearest first; ``isPartial`` says
 more exist), ``type`` and ``namespace`` filters (the root node is always kept).
@@ -14,7 +17,9 @@ from fastapi import APIRouter, Path, Query, Response
 from airflow_lineage_provider.api.datamodels.graph import (
     ColumnLineageResponse,
     ErrorResponse,
+    ImpactPageResponse,
     ImpactResponse,
+    ImpactSummaryResponse,
     LineageResponse,
 )
 from airflow_lineage_provider.api.deps import CatalogDep, ScopeDep, StoreDep
@@ -144,3 +149,51 @@ def get_impact(
         "X-Is-Partial": str(impact.is_partial).lower(),
     }
     return Response(impact.to_csv(), media_type="text/csv", headers=headers)
+
+
+AsOfParam = Annotated[
+    str | None,
+    Query(
+        alias="asOf",
+        max_length=64,
+        description="An ISO-8601 time or a run id: only lineage that existed then",
+    ),
+]
+
+
+@router.get(
+    "/impact/summary",
+    responses=_ERRORS,
+    summary="Everything downstream of a node, counted by type, namespace, DAG and owner (all of it)",
+)
+def get_impact_summary(
+    scope: ScopeDep,
+    store: StoreDep,
+    node_id: NodeIdParam,
+    depth: DepthParam = 20,
+    as_of: AsOfParam = None,
+    declared: DeclaredParam = True,
+) -> ImpactSummaryResponse:
+    """Counts over the whole downstream set (no limit): what you may see of it, nothing else."""
+    found = store.impact_summary(node_id, depth, as_of, scope, declared)
+    return ImpactSummaryResponse.model_validate(found.to_dict())
+
+
+@router.get(
+    "/impact/nodes",
+    responses=_ERRORS,
+    summary="Everything downstream of a node, one page at a time (nearest first; total counts all pages)",
+)
+def get_impact_nodes(
+    scope: ScopeDep,
+    store: StoreDep,
+    node_id: NodeIdParam,
+    depth: DepthParam = 20,
+    as_of: AsOfParam = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Nodes to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_NODES, description="Nodes in this page")] = 100,
+    declared: DeclaredParam = True,
+) -> ImpactPageResponse:
+    return ImpactPageResponse.from_page(
+        store.impact_page(node_id, depth, as_of, offset, limit, scope, declared)
+    )

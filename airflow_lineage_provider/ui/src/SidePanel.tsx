@@ -1,12 +1,14 @@
 // Details of one node: schema, facets, versions and the runs and SQL that produced it (datasets), or a
-// job's runs with state and duration and its SQL; and everything downstream of it (impact), to download.
+// job's runs with state and duration and its SQL; and everything downstream of it (impact): counted,
+// listed page by page, and to download.
 import { useEffect, useState } from "react";
 import {
   apiUrl,
   type Dataset,
   type DatasetVersion,
   getJson,
-  type ImpactResponse,
+  type ImpactPage,
+  type ImpactSummary,
   type Job,
   type LineageNode,
   type ModelSummary,
@@ -245,8 +247,87 @@ function DatasetDetails({ node, graph }: { node: LineageNode; graph: ViewGraph }
   );
 }
 
+const IMPACT_PAGE = 50;
+
+function Counts({ title, testId, rows }: { title: string; testId: string; rows: [string, number][] }) {
+  if (!rows.length) return null;
+  return (
+    <div className="impact-counts">
+      <h5>{title}</h5>
+      <table className="schema" data-testid={testId}>
+        <tbody>
+          {rows.map(([label, count]) => (
+            <tr key={label}>
+              <td>{label}</td>
+              <td className="count">{count}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+// The counts of everything downstream: by type, namespace, affected DAG and owner.
+function ImpactCounts({ nodeId }: { nodeId: string }) {
+  const { data, error } = useFetch<ImpactSummary>("impact/summary", { nodeId, depth: 20 });
+  if (error) return <p className="error">{error}</p>;
+  if (!data) return <p className="muted">Counting…</p>;
+  if (!data.total) return <p className="muted">Nothing downstream: a change here breaks nothing recorded.</p>;
+  return (
+    <div className="impact-summary" data-testid="impact-summary">
+      <p data-testid="impact-total">
+        <strong>{data.total}</strong> nodes downstream
+        {data.dags.length ? `, in ${data.dags.length} DAG${data.dags.length === 1 ? "" : "s"}` : ""}
+        {data.jobsWithoutDag ? `; ${data.jobsWithoutDag} jobs outside Airflow DAGs` : ""}
+      </p>
+      <Counts title="By type" testId="impact-by-type" rows={data.byType.map((e) => [e.type ? `${e.kind} · ${e.type.toLowerCase()}` : e.kind, e.count])} />
+      <Counts title="Affected DAGs (jobs)" testId="impact-dags" rows={data.dags.map((d) => [d.dagId, d.jobs])} />
+      <Counts title="By namespace" testId="impact-by-namespace" rows={data.byNamespace.map((e) => [e.namespace, e.count])} />
+      <Counts
+        title="By owner"
+        testId="impact-by-owner"
+        rows={[...data.byOwner.map((e): [string, number] => [e.owner, e.count]), ...(data.unowned ? [["(no owner)", data.unowned] as [string, number]] : [])]}
+      />
+    </div>
+  );
+}
+
+// Every downstream node, a page at a time (nearest first), through the whole set.
+function ImpactList({ nodeId }: { nodeId: string }) {
+  const [offset, setOffset] = useState(0);
+  useEffect(() => setOffset(0), [nodeId]);
+  const { data, error } = useFetch<ImpactPage>("impact/nodes", { nodeId, depth: 20, offset, limit: IMPACT_PAGE });
+  if (error) return <p className="error">{error}</p>;
+  if (!data) return <p className="muted">Loading…</p>;
+  if (!data.total) return null;
+  const last = Math.min(data.offset + data.nodes.length, data.total);
+  return (
+    <div data-testid="impact-pages">
+      <div className="impact-pager">
+        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - IMPACT_PAGE))} data-testid="impact-prev">
+          ← Previous
+        </button>
+        <span className="muted" data-testid="impact-range">
+          {data.offset + 1}–{last} of {data.total}
+        </span>
+        <button type="button" disabled={last >= data.total} onClick={() => setOffset(offset + IMPACT_PAGE)} data-testid="impact-next">
+          Next →
+        </button>
+      </div>
+      <ul className="impact-list" data-testid="impact-list">
+        {data.nodes.map((n) => (
+          <li key={n.id} title={n.id}>
+            <span className={`badge ${n.type}`}>{n.type}</span> {n.name} <span className="muted">· {n.depth} hops</span>
+            {n.failingAssertions ? <span className="checks failing"> ✗ {n.failingAssertions} failing</span> : null}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function Impact({ nodeId }: { nodeId: string }) {
-  const { data, error } = useFetch<ImpactResponse>("impact", { nodeId, depth: 20 });
   const csv = apiUrl("impact", { nodeId, depth: 20, format: "csv" });
   const json = apiUrl("impact", { nodeId, depth: 20, format: "json" });
   return (
@@ -260,24 +341,8 @@ function Impact({ nodeId }: { nodeId: string }) {
           JSON
         </a>
       </div>
-      {error ? <p className="error">{error}</p> : null}
-      {data ? (
-        data.nodes.filter((n) => n.id !== nodeId).length ? (
-          <ul className="impact-list">
-            {data.nodes
-              .filter((n) => n.id !== nodeId)
-              .map((n) => (
-                <li key={n.id} title={n.id}>
-                  <span className={`badge ${n.type}`}>{n.type}</span> {n.name} <span className="muted">· {n.depth} hops</span>
-                  {n.failingAssertions ? <span className="checks failing"> ✗ {n.failingAssertions} failing</span> : null}
-                </li>
-              ))}
-            {data.isPartial ? <li className="muted">… and more (download for the full list).</li> : null}
-          </ul>
-        ) : (
-          <p className="muted">Nothing downstream: a change here breaks nothing recorded.</p>
-        )
-      ) : null}
+      <ImpactCounts nodeId={nodeId} />
+      <ImpactList nodeId={nodeId} />
     </section>
   );
 }

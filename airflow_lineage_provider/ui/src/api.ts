@@ -130,6 +130,30 @@ export interface ImpactResponse {
   nodes: ImpactNode[];
 }
 
+/** Everything downstream of a node, counted (GET impact/summary): most first in each list. */
+export interface ImpactSummary {
+  root: string;
+  depth: number;
+  asOf: string | null;
+  total: number;
+  byType: { kind: "dataset" | "job"; type: string | null; count: number }[];
+  byNamespace: { namespace: string; count: number }[];
+  byOwner: { owner: string; count: number }[];
+  unowned: number;
+  dags: { dagId: string; namespace: string; jobs: number }[];
+  jobsWithoutDag: number;
+}
+
+/** One page of everything downstream (GET impact/nodes): nearest first; total counts every page. */
+export interface ImpactPage {
+  root: string;
+  depth: number;
+  asOf: string | null;
+  total: number;
+  offset: number;
+  nodes: ImpactNode[];
+}
+
 export class ApiError extends Error {
   constructor(
     public status: number,
