@@ -6,6 +6,7 @@
 * ``reproducible(model, version=None)`` — a checklist, with what is missing;
 * ``diff(run_a, run_b)`` — inputs, code, params, environment, hardware, seeds, hyperparameters, metrics;
 * ``approve(...)`` / ``approvals(model)`` — append-only approvals of an exact model version;
+* ``verify_artifacts(dataset, version=None)`` — every artifact of its provenance fingerprinted again;
 * ``audit(model, version=None)`` — all of the above plus the hash-chain verification, as one dict.
 
 Errors: an unknown node or version is ``NodeNotFoundError``; a node that is not a model, a bad
@@ -26,6 +27,7 @@ from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
 from airflow_lineage_provider.store import (
     approvals,
+    artifacts,
     assertions,
     chain,
     modelmetrics,
@@ -184,6 +186,7 @@ class MLLineage:
         record = runrecords.run_record(conn, run_id)
         unversioned = provenance.provenance(conn, row.id, version, shown)["unversionedInputs"]
         checks = runrecords.checklist(record, unversioned)
+        checks.append(artifacts.inputs_check(artifacts.verify(conn, row.id, version, shown)))
         ok = all(c["ok"] for c in checks if c["required"])
         missing = [c["detail"] for c in checks if c["required"] and not c["ok"]]
         return {
@@ -194,6 +197,14 @@ class MLLineage:
             "checks": checks,
             "missing": missing,
         }
+
+    def verify_artifacts(self, node_id: str, version: str | None = None) -> dict[str, Any]:
+        """Every artifact of a dataset version's provenance fingerprinted again (:mod:`.artifacts`)."""
+        with self._database.connect(write=False) as conn:
+            row = self._dataset(conn, node_id)
+            chosen = self._version(conn, row, version)
+            found = artifacts.verify(conn, row.id, chosen, self._shown(conn))
+        return {"root": node_text(row.kind, row.namespace, row.name), "version": chosen, **found}
 
     # -- approvals ------------------------------------------------------------------------------
     def approve(
@@ -270,6 +281,7 @@ class MLLineage:
                 "reproducibility": self._reproducible(conn, row, chosen),
                 "approvals": self._approvals(conn, row),
                 "chain": chain.verify(conn).to_dict(),
+                "artifacts": artifacts.verify(conn, row.id, chosen, shown),
             }
 
 
