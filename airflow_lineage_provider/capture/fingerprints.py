@@ -49,7 +49,7 @@ def _wanted(entry: DatasetEntry) -> bool:
     return bool(sep) and fsspec is not None and protocol in getattr(fsspec, "registry", {})
 
 
-def _deadline() -> float | None:
+def _deadline() -> float:
     limit = time.monotonic() + conf.fingerprint_timeout()
     budget = budget_deadline()
     return limit if budget is None else min(limit, budget)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from airflow_lineage_provider import LineageStore
 from airflow_lineage_provider.capture.lineage import Lineage
+from airflow_lineage_provider.core.fingerprints import FACET
 from airflow_lineage_provider.emit.budget import run_within_budget
 from airflow_lineage_provider.emit.memory import AccumulatingEmitter
 from tests.capture.conftest import Events, load_dag_module, run_dag
@@ -103,6 +104,17 @@ def test_capture_makes_no_second_connection_where_the_hooks_own_is_open_or_none_
     assert held.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
     # read_only: the schema of the table it read was known already
     assert module.CONNECTIONS["read_only"] == 1
+
+
+def test_a_table_written_through_a_hook_gets_its_row_count_in_the_same_connection(events: Events) -> None:
+    (totals,) = events.one(f"{DAG_ID}.copy", "COMPLETE")["outputs"]
+    (altered,) = events.one(f"{DAG_ID}.held", "COMPLETE")["outputs"]
+    (read,) = events.one(f"{DAG_ID}.read_only", "COMPLETE")["inputs"]
+
+    for written in (totals, altered):  # two customers
+        found = written["facets"][FACET]
+        assert (found["algorithm"], found["rows"], found["approximate"]) == ("rowcount", 2, True)
+    assert FACET not in read["facets"]  # only what a task wrote, and no connection of its own for it
 
 
 def test_the_stored_tables_show_their_columns_on_a_sqlite_and_a_postgresql_store(
