@@ -78,12 +78,20 @@ def changed_before_read(item: dict[str, Any]) -> str:
     )
 
 
+_STATUS_WORDS = (
+    ("matches", "match"),
+    ("changed", "changed"),
+    ("missing", "missing"),
+    ("not checkable", "not checkable"),
+)
+
+
 def artifacts_text(answer: dict[str, Any]) -> str:
     """``verify --artifacts``: the verdict and one line per artifact."""
     counts = answer["counts"]
     lines = [
         f"artifacts of {answer['root']} @ {answer['version']}: "
-        + ", ".join(f"{counts[s]} {s}" for s in ("matches", "changed", "missing", "not checkable"))
+        + ", ".join(f"{counts[s]} {word}" for s, word in _STATUS_WORDS)
     ]
     width = max((len(a["status"]) for a in answer["artifacts"]), default=0)
     for a in answer["artifacts"]:
