@@ -64,7 +64,7 @@ def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | No
     with never_raise("table schemas", on_error=lineage.failed("table schemas")):
         schemas.add_sqlite_schemas([*lineage.inputs.values(), *lineage.outputs.values()])
     with never_raise("fingerprints", on_error=lineage.failed("fingerprints")):
-        fingerprints.add_fingerprints(lineage, event_type)
+        fingerprints.add_fingerprints(lineage, event_type, pending.run_key(task_instance))
     return lineage
 
 

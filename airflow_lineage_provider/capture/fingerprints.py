@@ -1,8 +1,9 @@
 """Fingerprint facets of the files, objects and tables a task reads (at START) and writes (at COMPLETE).
 
 When the bytes are known to be the ones used: an input before the task reads it, an output after
-the task wrote it. A table read through a hook's SQL is known only at COMPLETE, so a table input is
-also fingerprinted then (a table the task wrote counts as its output). What is taken is bounded:
+the task wrote it. An input known only at COMPLETE (logged through the ML SDK, or read by a hook's
+SQL) is fingerprinted then, unless the task also wrote it (then it counts as its output). What is
+taken is bounded:
 
 * by time: ``[lineage_provider] fingerprint_timeout`` for the whole event, and never past the
   capture budget; a dataset not fingerprinted in time gets no facet and an extraction error;
@@ -55,16 +56,22 @@ def _deadline() -> float:
     return limit if budget is None else min(limit, budget)
 
 
-def add_fingerprints(lineage: Lineage, event_type: str) -> None:
-    """Add fingerprint facets for ``event_type``: inputs at START, outputs (and tables read) at COMPLETE."""
+# The inputs the START event of the attempt in progress fingerprinted (or tried to): a task process
+# runs one attempt, dag.test() one at a time.
+_started: tuple[str | None, set[tuple[str, str]]] = (None, set())
+
+
+def add_fingerprints(lineage: Lineage, event_type: str, attempt: str | None = None) -> None:
+    """Add fingerprint facets for ``event_type`` of the task attempt ``attempt`` (its run id): inputs at
+    START; at COMPLETE, outputs and the inputs only known then (ML SDK records, SQL), not written."""
+    global _started
     if event_type == "START":
         chosen = list(lineage.inputs.values())
+        _started = (attempt, set(lineage.inputs))
     elif event_type == "COMPLETE":
-        outputs = lineage.outputs
-        tables = [
-            e for k, e in lineage.inputs.items() if e.namespace.startswith(_TABLES) and k not in outputs
-        ]
-        chosen = [*lineage.outputs.values(), *tables]
+        tried = _started[1] if _started[0] == attempt else set()
+        late = [e for k, e in lineage.inputs.items() if k not in tried and k not in lineage.outputs]
+        chosen = [*lineage.outputs.values(), *late]
     else:
         return
     chosen = [entry for entry in chosen if _wanted(entry)]

@@ -162,7 +162,8 @@ def test_a_reader_of_a_file_changed_after_its_writer_is_flagged(
     assert item["writtenFingerprint"]["digest"] == xxhash.xxh3_128(CONTENT.encode()).hexdigest()
     assert answer["changedBeforeRead"] == [f"{features_id()} @ {item['version']}"]
     newest = store.describe(features_id())["versions"][0]
-    assert newest["changedBeforeRead"] == [tampered_read]
+    tampered_train = history[2].one(f"{DAG_ID}.train", "COMPLETE")["run"]["runId"]
+    assert newest["changedBeforeRead"] == sorted([tampered_read, tampered_train])
     # the runs before read what was written: nothing flagged
     earlier = store.ml.provenance(summary_id(), store.describe(summary_id())["versions"][1]["version"])
     assert earlier["changedBeforeRead"] == []
@@ -211,3 +212,38 @@ def test_without_xxhash_the_digest_is_sha256_and_says_so(
     found = fingerprints.file_fingerprint(str(path), 1 << 20)
 
     assert (found["algorithm"], found["digest"]) == ("sha256", hashlib.sha256(b"abc" * 1000).hexdigest())
+
+
+def test_an_input_logged_through_the_ml_sdk_is_fingerprinted_at_complete(first: Events) -> None:
+    complete = first.one(f"{DAG_ID}.train", "COMPLETE")
+    read = fingerprint(complete, "inputs", paths().FEATURES)
+    model = fingerprint(complete, "outputs", paths().MODEL)
+
+    assert read is not None and read["digest"] == xxhash.xxh3_128(CONTENT.encode()).hexdigest()
+    assert model is not None and model["size"] == len(Path(paths().MODEL).read_bytes())
+
+
+def test_reproducible_checks_the_inputs_are_still_byte_identical(store: LineageStore) -> None:
+    model = f"dataset:file:{paths().MODEL}"
+    # the current version of the model was trained on TAMPERED (changed before its run read it)
+    Path(paths().FEATURES).write_text(CONTENT)
+    before = {c["check"]: c for c in store.ml.reproducible(model)["checks"]}
+    assert before["inputs still byte-identical"]["required"] is True
+    assert before["inputs still byte-identical"]["ok"] is False
+    assert "changed" in before["inputs still byte-identical"]["detail"]
+
+    Path(paths().FEATURES).write_text(TAMPERED)
+    after = {c["check"]: c for c in store.ml.reproducible(model)["checks"]}
+    assert after["inputs still byte-identical"]["ok"] is True, after
+    assert after["inputs still byte-identical"]["detail"] == "1 of 1 inputs match what was read"
+
+
+def test_the_rest_route_and_the_audit_give_the_verdict_of_the_command_line(store: LineageStore) -> None:
+    model = f"dataset:file:{paths().MODEL}"
+    Path(paths().FEATURES).write_text(TAMPERED)
+
+    verified = store.ml.verify_artifacts(model)
+    audit = store.ml.audit(model)
+
+    assert audit["artifacts"]["artifacts"] == verified["artifacts"]
+    assert {a["id"]: a["status"] for a in verified["artifacts"]}[features_id()] == "matches"

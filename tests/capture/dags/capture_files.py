@@ -2,7 +2,8 @@
 
 ``write`` writes ``features.csv`` (``CAPTURE_FILES_CONTENT``); ``tamper`` overwrites it with
 ``CAPTURE_FILES_TAMPER`` when set, without any lineage (someone else's change); ``read`` reads it and
-writes ``summary.txt``; ``table`` writes ``CAPTURE_FILES_ROWS`` rows to a SQLite table through a hook;
+writes ``summary.txt``; ``train`` reads it through the ML SDK (an input known only at COMPLETE) and
+logs ``model.txt``; ``table`` writes ``CAPTURE_FILES_ROWS`` rows to a SQLite table through a hook;
 ``unreadable`` declares an inlet no one can read (``/proc/self/mem`` fails with EIO, even as root).
 """
 
@@ -14,9 +15,12 @@ import pendulum
 from airflow.providers.sqlite.hooks.sqlite import SqliteHook
 from airflow.sdk import Asset, dag, task
 
+from airflow_lineage_provider import ml
+
 DIR = os.path.join(os.environ.get("AIRFLOW_HOME", "/tmp"), "capture_files")
 FEATURES = os.path.join(DIR, "features.csv")
 SUMMARY = os.path.join(DIR, "summary.txt")
+MODEL = os.path.join(DIR, "model.txt")
 UNREADABLE = "/proc/self/mem"
 
 
@@ -45,6 +49,13 @@ def capture_files() -> None:
         _write(SUMMARY, f"{len(lines)} lines\n")
 
     @task
+    def train() -> None:
+        ml.log_dataset(f"file://{FEATURES}")
+        with open(FEATURES, encoding="utf-8") as stream:
+            _write(MODEL, f"mean of {len(stream.read())} bytes\n")
+        ml.log_model(f"file://{MODEL}", name="capture-files", framework="none")
+
+    @task
     def table() -> None:
         hook = SqliteHook(sqlite_conn_id="capture_sqlite")
         hook.run("DROP TABLE IF EXISTS scores")
@@ -56,7 +67,7 @@ def capture_files() -> None:
     def unreadable() -> int:
         return 1
 
-    write() >> tamper() >> read() >> table()
+    write() >> tamper() >> read() >> train() >> table()
     unreadable()
 
 
