@@ -39,7 +39,7 @@ _OBJECT_KEYS = (
     ("md5Hash", "md5"),
     ("content_md5", "md5"),
 )
-_MTIME_KEYS = ("LastModified", "last_modified", "updated", "mtime", "modified")
+_MTIME_KEYS = ("LastModified", "last_modified", "updated", "mtime", "modified", "created")
 
 
 class NotCheckableError(Exception):

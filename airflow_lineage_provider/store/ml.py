@@ -176,7 +176,10 @@ class MLLineage:
             row = self._model(conn, node_id)
             return self._reproducible(conn, row, self._version(conn, row, version))
 
-    def _reproducible(self, conn: Connection, row: Any, version: str) -> dict[str, Any]:
+    def _reproducible(
+        self, conn: Connection, row: Any, version: str, verified: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The checklist (``verified``: :func:`.artifacts.verify` of the version, when the caller has it)."""
         shown = self._shown(conn)
         run_id = provenance.producer(conn, row.id, version, shown)
         root = node_text(row.kind, row.namespace, row.name)
@@ -186,7 +189,9 @@ class MLLineage:
         record = runrecords.run_record(conn, run_id)
         unversioned = provenance.provenance(conn, row.id, version, shown)["unversionedInputs"]
         checks = runrecords.checklist(record, unversioned)
-        checks.append(artifacts.inputs_check(artifacts.verify(conn, row.id, version, shown)))
+        if verified is None:
+            verified = artifacts.verify(conn, row.id, version, shown)
+        checks.append(artifacts.inputs_check(verified))
         ok = all(c["ok"] for c in checks if c["required"])
         missing = [c["detail"] for c in checks if c["required"] and not c["ok"]]
         return {
@@ -268,6 +273,7 @@ class MLLineage:
             run_id = provenance.producer(conn, row.id, chosen, shown)
             record = runrecords.run_record(conn, run_id) if run_id else None
             found = provenance.provenance(conn, row.id, chosen, shown)
+            verified = artifacts.verify(conn, row.id, chosen, shown)
             root = node_text(row.kind, row.namespace, row.name)
             return {
                 "model": root,
@@ -278,10 +284,10 @@ class MLLineage:
                 "training": record,
                 "provenance": {"root": root, "version": chosen, **found},
                 "metrics": modelmetrics.metrics_of(conn, [(row, chosen)], shown)[row.id],
-                "reproducibility": self._reproducible(conn, row, chosen),
+                "reproducibility": self._reproducible(conn, row, chosen, verified),
                 "approvals": self._approvals(conn, row),
                 "chain": chain.verify(conn).to_dict(),
-                "artifacts": artifacts.verify(conn, row.id, chosen, shown),
+                "artifacts": verified,
             }
 
 
