@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_lineage_provider import reports
+from airflow_lineage_provider.cli import tables
 from airflow_lineage_provider.cli.eventfiles import atomic_text_file
 from airflow_lineage_provider.cli.formats import print_json
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
@@ -100,7 +101,8 @@ def _verify(store: LineageStore, args: argparse.Namespace) -> int:
         _out(args, chain, _chain_text)
         return 0 if chain["ok"] else 1
     nodes = [args.node] if args.node is not None else [m["id"] for m in store.ml.models()]
-    found = [store.ml.verify_artifacts(node, args.version) for node in nodes]
+    count_rows = None if args.conn_id is None else tables.postgres_counter(args.conn_id)
+    found = [store.ml.verify_artifacts(node, args.version, count_rows) for node in nodes]
     ok = chain["ok"] and all(f["ok"] for f in found)
 
     def text(data: dict[str, Any]) -> str:
@@ -168,6 +170,12 @@ def register(add: Callable[..., Any]) -> None:
     )
     sub.add_argument("node", metavar="NODE", nargs="?", help="dataset node id (a model, or any dataset)")
     sub.add_argument("--version", metavar="V", help="this version (default: the current one)")
+    sub.add_argument(
+        "--conn-id",
+        metavar="ID",
+        help="an Airflow connection to a PostgreSQL server: its tables are counted through it (their "
+        "database is the one the dataset name holds)",
+    )
     sub = add(
         "audit",
         _audit,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -191,15 +192,28 @@ def same(recorded: dict[str, Any] | None, found: dict[str, Any] | None) -> bool 
     return bool(recorded.get("digest") == found.get("digest"))
 
 
-def measure(namespace: str, name: str, max_bytes: int, deadline: float | None = None) -> dict[str, Any]:
+Counter = Callable[[str, str], int]  # (namespace, name) of a table -> its row count
+
+
+def measure(
+    namespace: str,
+    name: str,
+    max_bytes: int,
+    deadline: float | None = None,
+    count_rows: Counter | None = None,
+) -> dict[str, Any]:
     """The fingerprint of a dataset as it is now, by its OpenLineage name (``MissingError``: it is gone;
-    ``NotCheckableError``: it has none that can be taken here)."""
+    ``NotCheckableError``: it has none that can be taken here). ``count_rows`` counts the rows of a
+    PostgreSQL table (through a connection the caller has: it raises ``MissingError`` for a table
+    that is not there)."""
     if namespace == "file":
         return file_fingerprint(name, max_bytes, deadline)
     if namespace.startswith("sqlite://"):
         return sqlite_table(namespace[len("sqlite://") :], name, deadline)
     if namespace.startswith(("postgres://", "postgresql://")):
-        raise NotCheckableError("a PostgreSQL table is counted through the connection of a task that used it")
+        if count_rows is None:
+            raise NotCheckableError("a PostgreSQL table needs a connection to count it (--conn-id)")
+        return table_fingerprint(count_rows(namespace, name))
     if namespace.startswith("file://"):
         raise NotCheckableError(f"a file on another host ({namespace})")
     if "://" in namespace:

@@ -29,14 +29,17 @@ MATCHES, CHANGED, MISSING, NOT_CHECKABLE = "matches", "changed", "missing", "not
 _WHOLE = 2**62
 
 
-def check(namespace: str, name: str, expected: dict[str, Any] | None) -> tuple[str, str]:
-    """The status of one dataset against the fingerprint recorded for it, and why."""
+def check(
+    namespace: str, name: str, expected: dict[str, Any] | None, count_rows: measured.Counter | None = None
+) -> tuple[str, str]:
+    """The status of one dataset against the fingerprint recorded for it, and why (``count_rows``:
+    how to count a PostgreSQL table's rows, when the caller has a connection)."""
     if expected is None:
         return NOT_CHECKABLE, "no fingerprint was recorded"
     size = expected.get("size")
     max_bytes = max(int(size) - 1, 0) if expected.get("sampled") and isinstance(size, int) else _WHOLE
     try:
-        found = measured.measure(namespace, name, max_bytes)
+        found = measured.measure(namespace, name, max_bytes, count_rows=count_rows)
     except measured.MissingError as exc:
         return MISSING, str(exc)
     except measured.NotCheckableError as exc:
@@ -64,7 +67,13 @@ def _io(conn: Connection, run_ids: list[str]) -> list[Any]:
     )
 
 
-def verify(conn: Connection, dataset_pk: int, version: str, shown: provenance.Shown) -> dict[str, Any]:
+def verify(
+    conn: Connection,
+    dataset_pk: int,
+    version: str,
+    shown: provenance.Shown,
+    count_rows: measured.Counter | None = None,
+) -> dict[str, Any]:
     """Each artifact of a dataset version's provenance with its status (see the module docstring)."""
     walk = provenance.provenance(conn, dataset_pk, version, shown)
     root = conn.execute(select(t.Node.namespace, t.Node.name).where(t.Node.id == dataset_pk)).one()
@@ -89,7 +98,7 @@ def verify(conn: Connection, dataset_pk: int, version: str, shown: provenance.Sh
             found[key] = (row.namespace, row.name, f"written by run {row.run_id}", recorded)
     artifacts = []
     for (_, ver), (namespace, name, recorded_by, expected) in found.items():
-        status, detail = check(namespace, name, expected)
+        status, detail = check(namespace, name, expected, count_rows)
         artifacts.append(
             {
                 "id": node_text("dataset", namespace, name),

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from airflow_lineage_provider.core.events import iso, parse_time
+from airflow_lineage_provider.core.fingerprints import Counter
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
 from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
@@ -203,12 +204,15 @@ class MLLineage:
             "missing": missing,
         }
 
-    def verify_artifacts(self, node_id: str, version: str | None = None) -> dict[str, Any]:
-        """Every artifact of a dataset version's provenance fingerprinted again (:mod:`.artifacts`)."""
+    def verify_artifacts(
+        self, node_id: str, version: str | None = None, count_rows: Counter | None = None
+    ) -> dict[str, Any]:
+        """Every artifact of a dataset version's provenance fingerprinted again (:mod:`.artifacts`;
+        ``count_rows``: how to count PostgreSQL tables, given a connection)."""
         with self._database.connect(write=False) as conn:
             row = self._dataset(conn, node_id)
             chosen = self._version(conn, row, version)
-            found = artifacts.verify(conn, row.id, chosen, self._shown(conn))
+            found = artifacts.verify(conn, row.id, chosen, self._shown(conn), count_rows)
         return {"root": node_text(row.kind, row.namespace, row.name), "version": chosen, **found}
 
     # -- approvals ------------------------------------------------------------------------------
