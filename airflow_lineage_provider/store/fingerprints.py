@@ -43,32 +43,52 @@ def written(conn: Connection, dataset_pk: int, version: str | None) -> dict[str,
     return of_facets(found)
 
 
-def _name(conn: Connection, dataset_pk: int) -> tuple[str, str]:
-    row = conn.execute(select(t.Node.namespace, t.Node.name).where(t.Node.id == dataset_pk)).one()
-    return str(row.namespace), str(row.name)
+class Reads:
+    """What runs recorded on their inputs, loaded once for a set of runs (one query for their events).
+
+    ``get(run_id, dataset_pk)`` is :func:`read` for one of them."""
+
+    def __init__(self, conn: Connection, run_ids: Sequence[str]) -> None:
+        self._conn = conn
+        self._found: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._names: dict[int, tuple[str, str]] = {}
+        rows = conn.execute(
+            select(t.Event.run_id, t.Event.event_type, t.Event.payload).where(
+                t.Event.run_id.in_(sorted(set(run_ids))), t.Event.kind == "run"
+            )
+        ).all()
+        for row in sorted(rows, key=lambda e: _ORDER.get(str(e.event_type), 3), reverse=True):
+            for ds in (row.payload or {}).get("inputs") or []:
+                found = of_facets(ds.get("facets")) if isinstance(ds, dict) else None
+                if found is not None:  # the earliest event's wins: it is written last
+                    self._found[(str(row.run_id), str(ds.get("namespace")), str(ds.get("name")))] = found
+
+    def get(self, run_id: str, dataset_pk: int) -> dict[str, Any] | None:
+        if dataset_pk not in self._names:
+            row = self._conn.execute(
+                select(t.Node.namespace, t.Node.name).where(t.Node.id == dataset_pk)
+            ).one()
+            self._names[dataset_pk] = (str(row.namespace), str(row.name))
+        return self._found.get((run_id, *self._names[dataset_pk]))
 
 
 def read(conn: Connection, run_id: str, dataset_pk: int) -> dict[str, Any] | None:
     """The fingerprint a run recorded on one of its inputs (its earliest event that has one)."""
-    namespace, name = _name(conn, dataset_pk)
-    events = conn.execute(
-        select(t.Event.event_type, t.Event.payload).where(t.Event.run_id == run_id, t.Event.kind == "run")
-    ).all()
-    for event in sorted(events, key=lambda e: _ORDER.get(str(e.event_type), 3)):
-        for ds in (event.payload or {}).get("inputs") or []:
-            if isinstance(ds, dict) and ds.get("namespace") == namespace and ds.get("name") == name:
-                found = of_facets(ds.get("facets"))
-                if found is not None:
-                    return found
-    return None
+    return Reads(conn, [run_id]).get(run_id, dataset_pk)
 
 
 def mark_input(
-    conn: Connection, item: dict[str, Any], dataset_pk: int, run_id: str, version: str | None
+    conn: Connection,
+    item: dict[str, Any],
+    dataset_pk: int,
+    run_id: str,
+    version: str | None,
+    reads: Reads | None = None,
 ) -> None:
     """Add to a provenance input what the run read and, when it differs from what was written of
-    ``version`` (the version it read, or the one its label stood for), ``changedBeforeRead``."""
-    seen = read(conn, run_id, dataset_pk)
+    ``version`` (the version it read, or the one its label stood for), ``changedBeforeRead``
+    (``reads``: the runs' reads loaded at once)."""
+    seen = (reads or Reads(conn, [run_id])).get(run_id, dataset_pk)
     if seen is None:
         return
     item["fingerprint"] = seen

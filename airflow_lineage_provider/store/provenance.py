@@ -88,6 +88,7 @@ def _named(
     (:func:`read_from`; ``read``: what it already found for (run, dataset))."""
     pks = {pk for s in steps for side in ("inputs", "outputs") for pk, _ in s[side]}
     names = _node_ids(conn, pks)
+    reads = fingerprints.Reads(conn, [s["runId"] for s in steps if s["inputs"]])
     for step in steps:
         reader = step.pop("row", None)
         step["outputs"] = [
@@ -104,7 +105,7 @@ def _named(
                 item["observedVersion"] = found.observed
             if found.run is None:
                 item["origin"] = "unproduced" if _written(conn, pk, shown) else "source"
-            fingerprints.mark_input(conn, item, pk, step["runId"], found.observed or version)
+            fingerprints.mark_input(conn, item, pk, step["runId"], found.observed or version, reads)
             inputs.append(item)
         step["inputs"] = inputs
 
