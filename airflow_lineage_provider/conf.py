@@ -110,6 +110,21 @@ def max_event_bytes() -> int:
     return int(_number("max_event_bytes", str(DEFAULT_MAX_EVENT_BYTES), 1024, 4 * 1024 * 1024, "bytes"))
 
 
+DEFAULT_FINGERPRINT_MAX_BYTES = 16 * 1024 * 1024  # 16 MiB
+
+
+@functools.cache
+def fingerprint_max_bytes() -> int:
+    """Files up to this size are hashed whole; larger ones by size, time and sampled blocks."""
+    return int(_number("fingerprint_max_bytes", str(DEFAULT_FINGERPRINT_MAX_BYTES), 0, 2**62, "bytes"))
+
+
+@functools.cache
+def fingerprint_timeout() -> float:
+    """Seconds a task event may spend on fingerprints (within the capture budget; 0: none taken)."""
+    return _number("fingerprint_timeout", "1.0", 0, 600, "seconds")
+
+
 @functools.cache
 def outbox_drain_interval() -> float:
     return _number("outbox_drain_interval", "30", 0, 86400, "seconds")
@@ -157,7 +172,16 @@ def retention_days() -> float:
 def read_capture_settings() -> None:
     """Read, once, what a task's capture reads (for a process that forks task processes: they start
     with the values cached). A bad value is left for the task's own read to report."""
-    for accessor in (namespace, emit_timeout, emitter, outbox_dir, max_event_bytes, durability):
+    for accessor in (
+        namespace,
+        emit_timeout,
+        emitter,
+        outbox_dir,
+        max_event_bytes,
+        durability,
+        fingerprint_max_bytes,
+        fingerprint_timeout,
+    ):
         try:
             accessor()
         except ConfigError:
@@ -176,6 +200,8 @@ def reload() -> None:
         http_token,
         outbox_dir,
         max_event_bytes,
+        fingerprint_max_bytes,
+        fingerprint_timeout,
         outbox_drain_interval,
         outbox_poll_interval,
         deliverer_idle_timeout,

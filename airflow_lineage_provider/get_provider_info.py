@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_lineage_provider import __version__
-from airflow_lineage_provider.conf import DEFAULT_MAX_EVENT_BYTES
+from airflow_lineage_provider.conf import DEFAULT_FINGERPRINT_MAX_BYTES, DEFAULT_MAX_EVENT_BYTES
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -96,6 +96,24 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "integer",
                         "example": "262144",
                         "default": str(DEFAULT_MAX_EVENT_BYTES),
+                    },
+                    "fingerprint_max_bytes": {
+                        "description": "Files a task reads or writes up to this size get a content "
+                        "fingerprint of all their bytes; a larger file is fingerprinted by its size, "
+                        "modification time and sampled blocks, and marked sampled.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "104857600",
+                        "default": str(DEFAULT_FINGERPRINT_MAX_BYTES),
+                    },
+                    "fingerprint_timeout": {
+                        "description": "Seconds one task event may spend fingerprinting its files and "
+                        "tables (inside emit_timeout); a dataset not fingerprinted in time has no "
+                        "fingerprint, the task goes on. 0 takes no fingerprints.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "0.5",
+                        "default": "1.0",
                     },
                     "outbox_drain_interval": {
                         "description": "Seconds between full retries of the outbox by a deliverer while "

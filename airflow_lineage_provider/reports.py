@@ -42,7 +42,10 @@ def made_by(item: dict[str, Any]) -> str:
 
 
 def _maker(item: dict[str, Any]) -> str:
-    """The audit's "made by run" cell of a provenance input."""
+    """The audit's "made by run" cell of a provenance input (and its flag when it changed before read)."""
+    if item.get("changedBeforeRead"):
+        flag = "; CHANGED BEFORE READ: " + changed_before_read(item)
+        return _maker({**item, "changedBeforeRead": False}) + flag
     if item.get("producedBy"):
         observed = item.get("observedVersion")
         return str(item["producedBy"]) + (f" (as version {observed}, current when read)" if observed else "")
@@ -55,6 +58,8 @@ def provenance_text(answer: dict[str, Any]) -> str:
         lines.append(f"  made by run {step['runId']} of {step['job']} ({step['state']}, {step['startedAt']})")
         for item in step["inputs"]:
             lines.append(f"    read {item['id']} @ {item['version'] or 'unversioned'}, {made_by(item)}")
+            if item.get("changedBeforeRead"):
+                lines.append("      CHANGED BEFORE READ: " + changed_before_read(item))
     if not answer["steps"]:
         lines.append("  no recorded run wrote this version")
     lines.append("sources: " + (", ".join(answer["sources"]) or "none recorded"))
@@ -62,6 +67,43 @@ def provenance_text(answer: dict[str, Any]) -> str:
         lines.append("read at a version no recorded run produced: " + ", ".join(answer["unproducedInputs"]))
     if answer["unversionedInputs"]:
         lines.append("unversioned inputs: " + ", ".join(answer["unversionedInputs"]))
+    if answer.get("changedBeforeRead"):
+        lines.append("read with other content than written: " + ", ".join(answer["changedBeforeRead"]))
+    return "\n".join(lines)
+
+
+def changed_before_read(item: dict[str, Any]) -> str:
+    """Why a provenance input is flagged: the fingerprint read against the one written."""
+    read, written = item.get("fingerprint") or {}, item.get("writtenFingerprint") or {}
+    return (
+        f"read as {str(read.get('digest'))[:16]}, written as {str(written.get('digest'))[:16]} "
+        "(the data changed between the task that wrote it and the one that read it)"
+    )
+
+
+_STATUS_WORDS = (
+    ("matches", "match"),
+    ("changed", "changed"),
+    ("missing", "missing"),
+    ("not checkable", "not checkable"),
+)
+
+
+def artifacts_text(answer: dict[str, Any]) -> str:
+    """``verify --artifacts``: the verdict and one line per artifact."""
+    counts = answer["counts"]
+    lines = [
+        f"artifacts of {answer['root']} @ {answer['version']}: "
+        + ", ".join(f"{counts[s]} {word}" for s, word in _STATUS_WORDS)
+    ]
+    width = max((len(a["status"]) for a in answer["artifacts"]), default=0)
+    for a in answer["artifacts"]:
+        lines.append(
+            f"  {a['status'].upper():<{width}}  {a['id']} @ {a['version'] or 'unversioned'}: {a['detail']}"
+            f" ({a['recordedBy']})"
+        )
+    if answer.get("changedBeforeRead"):
+        lines.append("read with other content than written: " + ", ".join(answer["changedBeforeRead"]))
     return "\n".join(lines)
 
 
@@ -137,6 +179,20 @@ def _short(value: Any) -> str:
 
 def _sections(audit: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
     """The report as (title, column names, rows) tables, shared by Markdown and HTML."""
+    return _recorded(audit) + _artifacts(audit)
+
+
+def _artifacts(audit: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The artifacts fingerprinted again (none in a report made before ``verify --artifacts`` was)."""
+    found = audit.get("artifacts")
+    if found is None:
+        return []
+    rows = [[a["id"], a["version"], a["status"], a["detail"], a["recordedBy"]] for a in found["artifacts"]]
+    return [("Artifacts fingerprinted again", ["artifact", "version", "status", "detail", "recorded"], rows)]
+
+
+def _recorded(audit: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The sections of what was recorded."""
     training = audit["training"] or {}
     steps = audit["provenance"]["steps"]
     repro = audit["reproducibility"]
@@ -260,13 +316,25 @@ def _sections(audit: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any
     ]
 
 
+def _artifacts_verdict(audit: dict[str, Any]) -> str:
+    """``; artifacts ...`` for the report's first lines (nothing for a report made before they were)."""
+    found = audit.get("artifacts")
+    if found is None:
+        return ""
+    counts = found["counts"]
+    if not found["ok"]:
+        return f"; artifacts CHANGED: {counts['changed']} changed, {counts['missing']} missing since recorded"
+    unknown = f", {counts['not checkable']} not checkable" if counts["not checkable"] else ""
+    return f"; artifacts: {counts['matches']} of {sum(counts.values())} match what was recorded{unknown}"
+
+
 def audit_markdown(audit: dict[str, Any]) -> str:
     verdict = "reproducible" if audit["reproducibility"]["reproducible"] else "not reproducible"
     out = [
         f"# Audit report: {md(audit['name'])} @ {md(audit['version'])}",
         "",
         f"Generated {md(audit['generatedAt'])} by airflow-lineage-provider. Verdict: **{verdict}**; "
-        f"event log {'verified' if audit['chain']['ok'] else '**BROKEN**'}.",
+        f"event log {'verified' if audit['chain']['ok'] else '**BROKEN**'}{_artifacts_verdict(audit)}.",
     ]
     for title, columns, rows in _sections(audit):
         out += ["", f"## {title}", ""]
@@ -291,7 +359,8 @@ def audit_html(audit: dict[str, Any]) -> str:
         "</head><body>",
         f"<h1>Audit report: {e(str(audit['name']))} @ {e(str(audit['version']))}</h1>",
         f"<p>Generated {e(str(audit['generatedAt']))}. Verdict: <strong>{e(verdict)}</strong>; event log "
-        f"{'verified' if audit['chain']['ok'] else '<strong>BROKEN</strong>'}.</p>",
+        f"{'verified' if audit['chain']['ok'] else '<strong>BROKEN</strong>'}"
+        f"{e(_artifacts_verdict(audit))}.</p>",
     ]
     for title, columns, rows in _sections(audit):
         out.append(f"<h2>{e(title)}</h2>")

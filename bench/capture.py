@@ -4,6 +4,7 @@
     python -m bench.capture --executor local --runs 1      # real task processes (bench/modes.py):
     python -m bench.capture --executor celery --runs 1     #   off, ours, official fork and thread
     python -m bench.capture --executor local --store sqlite,postgres --modes off,ours
+    python -m bench.capture --fingerprints 1MB,100MB,1GB   # fingerprint cost (bench/fingerprints.py)
 
 With ``--executor local`` or ``celery`` see ``bench/modes.py``. What follows is the dag-test mode.
 
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import machine, modes
+from bench import fingerprints, machine, modes
 
 DAGS = Path(__file__).resolve().parent / "dags"
 TASKS = 20
@@ -194,12 +195,26 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="local/celery: keep the deployments' logs and homes (path printed)",
     )
+    parser.add_argument(
+        "--fingerprints",
+        metavar="SIZES",
+        help="instead: the fingerprint cost per task for files of these sizes, e.g. 1MB,100MB,1GB "
+        "(bench/fingerprints.py)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.runs)
         return
     print(machine.describe(), flush=True)
+    if args.fingerprints is not None:
+        try:
+            sizes = fingerprints.parse_sizes(args.fingerprints)
+        except ValueError as exc:
+            parser.error(str(exc))
+        fingerprints.main(sizes, args.runs, args.home)
+        print(machine.describe(), flush=True)
+        return
     _compile_package()
     if args.executor != "dag-test":
         # a SIGTERM unwinds like Ctrl-C: every deployment's processes are stopped on the way out

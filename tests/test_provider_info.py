@@ -28,6 +28,8 @@ OPTIONS = {
     "http_token",
     "outbox_dir",
     "max_event_bytes",
+    "fingerprint_max_bytes",
+    "fingerprint_timeout",
     "outbox_drain_interval",
     "outbox_poll_interval",
     "deliverer_idle_timeout",

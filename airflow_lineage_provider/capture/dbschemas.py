@@ -11,6 +11,10 @@ directly, :mod:`.schemas`). For each connection the task used, one query of
 * **within the capture budget**: nothing is asked once the budget is spent, and on PostgreSQL the
   query's ``statement_timeout`` is what is left of it (extraction itself runs under the budget, so
   a connection that hangs costs the task nothing).
+* **row counts** of the PostgreSQL tables the task wrote (their approximate fingerprint,
+  :mod:`.fingerprints`) are asked in the same connection and transaction, after the columns, within
+  ``fingerprint_timeout`` (its own ``statement_timeout``); a table whose schema facet came from the
+  operator gets no connection, so no count.
 * **cached per connection**, for the process: a table only read is not asked again; a table the
   task wrote is always read again (it may just have been created or altered). A database that
   has no ``information_schema`` is asked once, and its error recorded once.
@@ -22,13 +26,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from airflow_lineage_provider.capture import facets
+from airflow_lineage_provider import conf
+from airflow_lineage_provider.capture import facets, fingerprints
 from airflow_lineage_provider.capture.boundary import never_raise
 from airflow_lineage_provider.capture.lineage import Lineage
+from airflow_lineage_provider.core.fingerprints import table_fingerprint
 from airflow_lineage_provider.emit.budget import budget_deadline
 
 Fields = list[tuple[str, str | None]]
 Key = tuple[str, str]  # (namespace, dataset name)
+After = Callable[[Any, list[Any]], None]  # more to ask, given the cursor and the columns found
 
 # PostgreSQL's udt_name (int4, varchar) is what the OpenLineage provider's SQL operators report: one
 # table gets one schema whichever of them captured it. Elsewhere the standard data_type.
@@ -78,8 +85,9 @@ def add_schemas(lineage: Lineage, touched: dict[tuple[str, str], Touched]) -> No
         for name in wanted:
             known.pop(name, None)  # a table written may be gone
         if wanted:
+            count = _counter(lineage, key, tables)
             with never_raise("table schemas", on_error=_failed(lineage, key)):
-                known.update(_read(tables.hook, tables.dialect, sorted(wanted)))
+                known.update(_read(tables.hook, tables.dialect, sorted(wanted), count))
         for (_, name), entry in entries.items():
             if known.get(name):
                 entry.facets["schema"] = facets.schema(known[name])
@@ -103,8 +111,9 @@ def _parts(name: str) -> list[str]:
     ]
 
 
-def _read(hook: Any, dialect: str, names: list[str]) -> dict[str, Fields]:
-    """Columns of each dataset name (``[db.][schema.]table``) found in the connection's database."""
+def _read(hook: Any, dialect: str, names: list[str], after: After | None = None) -> dict[str, Fields]:
+    """Columns of each dataset name (``[db.][schema.]table``) found in the connection's database
+    (``after``: more to ask in the same connection and transaction, given the cursor)."""
     remaining = _remaining()
     if remaining is not None and remaining <= 0:
         raise TimeoutError("the capture budget was spent before the table schemas were read")
@@ -114,7 +123,7 @@ def _read(hook: Any, dialect: str, names: list[str]) -> dict[str, Fields]:
     wanted = {name: _parts(name) for name in names}
     tables = sorted({parts[-1] for parts in wanted.values()})
     sql = _QUERY.format(type=_TYPE.get(dialect, "data_type"), names=", ".join([placeholder] * len(tables)))
-    rows = _query(hook, dialect, sql, tables, remaining)
+    rows = _query(hook, dialect, sql, tables, remaining, after)
     return {name: fields for name, parts in wanted.items() if (fields := _matching(rows, parts))}
 
 
@@ -147,7 +156,9 @@ def _held(hook: Any) -> Any:
     return held if status is not None and int(status) == _IDLE else None
 
 
-def _query(hook: Any, dialect: str, sql: str, params: list[str], remaining: float | None) -> list[Any]:
+def _query(
+    hook: Any, dialect: str, sql: str, params: list[str], remaining: float | None, after: After | None = None
+) -> list[Any]:
     held = _held(hook)
     kept = getattr(hook, "conn", None)
     conn = held if held is not None else hook.get_conn()
@@ -160,7 +171,10 @@ def _query(hook: Any, dialect: str, sql: str, params: list[str], remaining: floa
                     "SELECT set_config('statement_timeout', %s, true)", (str(max(1, int(remaining * 1000))),)
                 )
             cursor.execute(sql, params)
-            return list(cursor.fetchall())
+            found = list(cursor.fetchall())
+            if after is not None and not getattr(conn, "autocommit", False):
+                after(cursor, found)
+            return found
         finally:
             cursor.close()
             if not getattr(conn, "autocommit", False):
@@ -170,3 +184,33 @@ def _query(hook: Any, dialect: str, sql: str, params: list[str], remaining: floa
             conn.close()
             if hasattr(hook, "conn"):
                 hook.conn = kept  # PostgresHook keeps the last connection made: not ours
+
+
+def _quoted(name: str) -> str:
+    """``schema.table`` of a ``database.schema.table`` name, each part quoted for PostgreSQL."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in _parts(name)[-2:])
+
+
+def _counter(lineage: Lineage, key: tuple[str, str], tables: Touched) -> After | None:
+    """What counts the rows of the PostgreSQL tables a task wrote and the schema query found, given its
+    cursor and the columns it found."""
+    namespace = key[0]
+    written = [e for k in sorted(tables.written) if (e := lineage.outputs.get(k)) is not None]
+    if tables.dialect != "postgres" or not written or conf.fingerprint_timeout() <= 0:
+        return None
+
+    def count(cursor: Any, columns: list[Any]) -> None:
+        visible = [e for e in written if _matching(columns, _parts(e.name))]  # committed, ours to see
+        if not visible:
+            return
+        what = f"row counts of {namespace} (connection {key[1]})"
+        with never_raise(what, on_error=lineage.failed(what)):
+            remaining, limit = _remaining(), conf.fingerprint_timeout()
+            milliseconds = int(1000 * (limit if remaining is None else min(remaining, limit)))
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", (str(max(1, milliseconds)),))
+            counts = ", ".join(f"(SELECT count(*) FROM {_quoted(e.name)})" for e in visible)
+            cursor.execute(f"SELECT {counts}")
+            for entry, rows in zip(visible, cursor.fetchone(), strict=True):
+                entry.facets[fingerprints.FACET] = fingerprints.facet(table_fingerprint(int(rows)))
+
+    return count

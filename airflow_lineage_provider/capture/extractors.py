@@ -6,6 +6,8 @@
 3. the task's inlets and outlets, re-read at the end, plus outlets added at run time through
    ``outlet_events`` (:mod:`.assets`).
 
+Then the datasets found get their schema (SQLite tables) and fingerprint facets (:mod:`.fingerprints`).
+
 Every event of a task process also carries the attempt's reproducibility record
 (:mod:`.reproducibility`). Results are merged into one :class:`~.lineage.Lineage`; a source that
 fails adds an extraction error and the others still count.
@@ -16,7 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_lineage_provider.capture import assets, hooklineage, operators, pending, reproducibility, schemas
+from airflow_lineage_provider.capture import (
+    assets,
+    fingerprints,
+    hooklineage,
+    operators,
+    pending,
+    reproducibility,
+    schemas,
+)
 from airflow_lineage_provider.capture.boundary import never_raise
 from airflow_lineage_provider.capture.lineage import Lineage
 from airflow_lineage_provider.capture.mlfacets import REPRODUCIBILITY
@@ -53,6 +63,8 @@ def extract(task_instance: Any, event_type: str, context: Mapping[str, Any] | No
             lineage.add_outputs(assets.runtime_outlets(context))
     with never_raise("table schemas", on_error=lineage.failed("table schemas")):
         schemas.add_sqlite_schemas([*lineage.inputs.values(), *lineage.outputs.values()])
+    with never_raise("fingerprints", on_error=lineage.failed("fingerprints")):
+        fingerprints.add_fingerprints(lineage, event_type, pending.run_key(task_instance))
     return lineage
 
 
@@ -64,7 +76,7 @@ def prepare() -> None:
 
     import openlineage_sql  # noqa: F401 - SQL parsing
 
-    from airflow_lineage_provider.capture import dbschemas, facets, machine, sql  # noqa: F401
+    from airflow_lineage_provider.capture import dbschemas, facets, fingerprints, machine, sql  # noqa: F401
 
     with contextlib.suppress(ImportError):  # hook lineage's collector, which each task resets
         import airflow.sdk.lineage  # noqa: F401

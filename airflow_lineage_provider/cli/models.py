@@ -2,7 +2,8 @@
 approvals, models, trace, verify and audit (registered by
 :func:`airflow_lineage_provider.cli.main.build_parser`).
 
-Exit codes as for every command; ``verify`` also exits 1 when the chain does not verify.
+Exit codes as for every command; ``verify`` also exits 1 when the chain does not verify, or with
+``--artifacts`` when an artifact changed or is missing since it was recorded.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_lineage_provider import reports
-from airflow_lineage_provider.cli import impact
+from airflow_lineage_provider.cli import impact, tables
 from airflow_lineage_provider.cli.eventfiles import atomic_text_file
 from airflow_lineage_provider.cli.formats import print_json
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
+from airflow_lineage_provider.exceptions import InvalidQueryError
 
 if TYPE_CHECKING:
     from airflow_lineage_provider.store.lineagestore import LineageStore
@@ -96,19 +98,35 @@ def _approvals(store: LineageStore, args: argparse.Namespace) -> int:
     return _out(args, store.ml.approvals(args.node, args.version), text)
 
 
-def _verify(store: LineageStore, args: argparse.Namespace) -> int:
-    result = store.verify()
-    _out(
-        args,
-        result.to_dict(),
-        lambda r: (
-            f"hash chain verified: {r['checked']} events"
-            if r["ok"]
-            else f"hash chain BROKEN at event {r['firstBadEventId']} "
-            f"({r['checked']} events before it verified): {r['problem']}"
-        ),
+def _chain_text(r: dict[str, Any]) -> str:
+    if r["ok"]:
+        return f"hash chain verified: {r['checked']} events"
+    return (
+        f"hash chain BROKEN at event {r['firstBadEventId']} "
+        f"({r['checked']} events before it verified): {r['problem']}"
     )
-    return 0 if result.ok else 1
+
+
+def _verify(store: LineageStore, args: argparse.Namespace) -> int:
+    chain = store.verify().to_dict()
+    if not args.artifacts:
+        if args.node is not None:
+            raise InvalidQueryError("a NODE is verified with --artifacts: verify --artifacts NODE")
+        _out(args, chain, _chain_text)
+        return 0 if chain["ok"] else 1
+    nodes = [args.node] if args.node is not None else [m["id"] for m in store.ml.models()]
+    count_rows = None if args.conn_id is None else tables.postgres_counter(args.conn_id)
+    found = [store.ml.verify_artifacts(node, args.version, count_rows) for node in nodes]
+    ok = chain["ok"] and all(f["ok"] for f in found)
+
+    def text(data: dict[str, Any]) -> str:
+        parts = [_chain_text(data["chain"]), *map(reports.artifacts_text, data["artifacts"])]
+        if not data["artifacts"]:
+            parts.append("no models recorded: name a dataset, verify --artifacts NODE")
+        return "\n".join(parts)
+
+    _out(args, {"ok": ok, "chain": chain, "artifacts": found}, text)
+    return 0 if ok else 1
 
 
 def _audit(store: LineageStore, args: argparse.Namespace) -> int:
@@ -163,7 +181,25 @@ def register(add: Callable[..., Any]) -> None:
     sub.add_argument(
         "trace_id", metavar="TRACE_ID", help="the X-Lineage-Trace-Id a served model answered with"
     )
-    add("verify", _verify, "re-check the hash chain of the raw event log; exit 1 if it is broken")
+    sub = add(
+        "verify",
+        _verify,
+        "re-check the hash chain of the raw event log and, with --artifacts, the data behind a dataset "
+        "version; exit 1 if anything does not verify",
+    )
+    sub.add_argument(
+        "--artifacts",
+        action="store_true",
+        help="also fingerprint again every artifact of NODE's provenance (default: of every model)",
+    )
+    sub.add_argument("node", metavar="NODE", nargs="?", help="dataset node id (a model, or any dataset)")
+    sub.add_argument("--version", metavar="V", help="this version (default: the current one)")
+    sub.add_argument(
+        "--conn-id",
+        metavar="ID",
+        help="an Airflow connection to a PostgreSQL server: its tables are counted through it (their "
+        "database is the one the dataset name holds)",
+    )
     sub = add(
         "audit",
         _audit,

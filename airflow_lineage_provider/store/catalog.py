@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, or_, select
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import NodeId, node_text, parse
 from airflow_lineage_provider.exceptions import NodeNotFoundError
-from airflow_lineage_provider.store import assertions, fields, marquez, tags, visibility
+from airflow_lineage_provider.store import assertions, fields, fingerprints, marquez, tags, visibility
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.fields import ColumnGraph
 from airflow_lineage_provider.store.graphstate import node_key
@@ -132,8 +132,14 @@ class Catalog:
             rows, total = self._page(conn, query, limit, offset)
             created_by = marquez.runs_by_id(conn, [r.run_id for r in rows], scope)
             checks = assertions.by_version(conn, node.id, scope)
+            marks = fingerprints.version_marks(
+                conn, node.id, rows, lambda run: visibility.run_visible(conn, run, scope)
+            )
             items = [
-                marquez.dataset_version(node, view, r, created_by.get(r.run_id), checks.get(r.version))
+                {
+                    **marquez.dataset_version(node, view, r, created_by.get(r.run_id), checks.get(r.version)),
+                    **marks[r.version],
+                }
                 for r in rows
             ]
         return Page(items, total)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 from airflow_lineage_provider.core import facetviews
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import node_text
-from airflow_lineage_provider.store import assertions
+from airflow_lineage_provider.store import assertions, fingerprints
 from airflow_lineage_provider.store import declared as declared_edges
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.reads import resolve
@@ -119,9 +119,7 @@ def describe(conn: Connection, node_id: str) -> dict[str, Any]:
         base.update(
             currentVersion=row.current_version,
             fields=[f for f in schema.get("fields") or [] if isinstance(f, dict)],
-            versions=[
-                {"version": v.version, "runId": v.run_id, "createdAt": iso(v.created_at)} for v in versions
-            ],
+            versions=_versions(conn, row.id, versions),
             producers=_neighbours(conn, row.id, upstream=True),
             consumers=_neighbours(conn, row.id, upstream=False),
             columnLineage=column_lineage_rows(conn, row.id),
@@ -148,6 +146,16 @@ def describe(conn: Connection, node_id: str) -> dict[str, Any]:
             ),
         )
     return base
+
+
+def _versions(conn: Connection, dataset_pk: int, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Recent versions, each with its fingerprint, whether it is unchanged from the one before, and
+    the runs that read it changed (:mod:`.fingerprints`)."""
+    marks = fingerprints.version_marks(conn, dataset_pk, rows)
+    return [
+        {"version": v.version, "runId": v.run_id, "createdAt": iso(v.created_at), **marks[v.version]}
+        for v in rows
+    ]
 
 
 def _describe_run(conn: Connection, run: Any) -> dict[str, Any]:

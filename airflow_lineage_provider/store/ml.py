@@ -8,6 +8,7 @@
 * ``diff(run_a, run_b)`` — inputs, code, params, environment, hardware, seeds, hyperparameters, metrics;
 * ``approve(...)`` / ``approvals(model)`` — append-only approvals of an exact model version;
 * ``trace(trace_id)`` — a served prediction back to its deployment, model version and raw data;
+* ``verify_artifacts(dataset, version=None)`` — every artifact of its provenance fingerprinted again;
 * ``audit(model, version=None)`` — all of the above plus the hash-chain verification, as one dict.
 
 Errors: an unknown node or version is ``NodeNotFoundError``; a node that is not a model, a bad
@@ -23,11 +24,13 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from airflow_lineage_provider.core.events import iso, parse_time
+from airflow_lineage_provider.core.fingerprints import Counter
 from airflow_lineage_provider.core.frameworks import FRAMEWORKS
 from airflow_lineage_provider.core.ids import node_text
 from airflow_lineage_provider.exceptions import InvalidQueryError, NodeNotFoundError
 from airflow_lineage_provider.store import (
     approvals,
+    artifacts,
     assertions,
     chain,
     deployments,
@@ -187,7 +190,10 @@ class MLLineage:
             row = self._model(conn, node_id)
             return self._reproducible(conn, row, self._version(conn, row, version))
 
-    def _reproducible(self, conn: Connection, row: Any, version: str) -> dict[str, Any]:
+    def _reproducible(
+        self, conn: Connection, row: Any, version: str, verified: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The checklist (``verified``: :func:`.artifacts.verify` of the version, when the caller has it)."""
         shown = self._shown(conn)
         run_id = provenance.producer(conn, row.id, version, shown)
         root = node_text(row.kind, row.namespace, row.name)
@@ -197,6 +203,9 @@ class MLLineage:
         record = runrecords.run_record(conn, run_id)
         unversioned = provenance.provenance(conn, row.id, version, shown)["unversionedInputs"]
         checks = runrecords.checklist(record, unversioned)
+        if verified is None:
+            verified = artifacts.verify(conn, row.id, version, shown)
+        checks.append(artifacts.inputs_check(verified))
         ok = all(c["ok"] for c in checks if c["required"])
         missing = [c["detail"] for c in checks if c["required"] and not c["ok"]]
         return {
@@ -207,6 +216,17 @@ class MLLineage:
             "checks": checks,
             "missing": missing,
         }
+
+    def verify_artifacts(
+        self, node_id: str, version: str | None = None, count_rows: Counter | None = None
+    ) -> dict[str, Any]:
+        """Every artifact of a dataset version's provenance fingerprinted again (:mod:`.artifacts`;
+        ``count_rows``: how to count PostgreSQL tables, given a connection)."""
+        with self._database.connect(write=False) as conn:
+            row = self._dataset(conn, node_id)
+            chosen = self._version(conn, row, version)
+            found = artifacts.verify(conn, row.id, chosen, self._shown(conn), count_rows)
+        return {"root": node_text(row.kind, row.namespace, row.name), "version": chosen, **found}
 
     # -- approvals ------------------------------------------------------------------------------
     def approve(
@@ -270,6 +290,7 @@ class MLLineage:
             run_id = provenance.producer(conn, row.id, chosen, shown)
             record = runrecords.run_record(conn, run_id) if run_id else None
             found = provenance.provenance(conn, row.id, chosen, shown)
+            verified = artifacts.verify(conn, row.id, chosen, shown)
             root = node_text(row.kind, row.namespace, row.name)
             return {
                 "model": root,
@@ -280,10 +301,11 @@ class MLLineage:
                 "training": record,
                 "provenance": {"root": root, "version": chosen, **found},
                 "metrics": modelmetrics.metrics_of(conn, [(row, chosen)], shown)[row.id],
-                "reproducibility": self._reproducible(conn, row, chosen),
+                "reproducibility": self._reproducible(conn, row, chosen, verified),
                 "approvals": self._approvals(conn, row),
                 "deployments": deployments.deployments_of(conn, [row.id], shown)[row.id],
                 "chain": chain.verify(conn).to_dict(),
+                "artifacts": verified,
             }
 
 

@@ -4,7 +4,8 @@ Unlike the job-level graph of :mod:`.reads`, these follow ``lineage_run_io`` and
 ``lineage_dataset_versions``: from a version to the run that wrote it, to the exact versions that
 run read, and so on back to raw sources (provenance); or from a version to the runs that read it
 and the versions they wrote, and so on forward (impact). Every step is a run, so the answer says
-which run used which version.
+which run used which version. An input read with another content fingerprint than its producer
+wrote is marked ``changedBeforeRead`` (:mod:`.fingerprints`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, or_, select
 
 from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.ids import node_text
+from airflow_lineage_provider.store import fingerprints
 from airflow_lineage_provider.store import tables as t
 
 MAX_RUNS = 1000
@@ -92,6 +94,7 @@ def _named(
     (:func:`read_from`; ``read``: what it already found for (run, dataset))."""
     pks = {pk for s in steps for side in ("inputs", "outputs") for pk, _ in s[side]}
     names = _node_ids(conn, pks)
+    reads = fingerprints.Reads(conn, [s["runId"] for s in steps if s["inputs"]])
     for step in steps:
         reader = step.pop("row", None)
         step["outputs"] = [
@@ -110,6 +113,8 @@ def _named(
                 item.update(version=None, origin="restricted")
             elif found.run is None:
                 item["origin"] = "unproduced" if _written(conn, pk, shown) else "source"
+            if not found.hidden:  # a hidden writer's fingerprint is its version's content: not shown
+                fingerprints.mark_input(conn, item, pk, step["runId"], found.observed or version, reads)
             inputs.append(item)
         step["inputs"] = inputs
 
@@ -199,6 +204,10 @@ def provenance(conn: Connection, dataset_pk: int, version: str, shown: Shown = _
         ),
         "unversionedInputs": sorted(
             {i["id"] for i in inputs if i["version"] is None and i.get("origin") != "restricted"}
+        ),
+        # read with another fingerprint than its producer wrote: changed between the two tasks
+        "changedBeforeRead": sorted(
+            {f"{i['id']} @ {i['version']}" for s in steps for i in s["inputs"] if i.get("changedBeforeRead")}
         ),
         "isPartial": bool(queue),
     }

@@ -140,6 +140,20 @@ def test_verify_reports_the_chain(api: Api, ml: World) -> None:
     }
 
 
+def test_verify_artifacts_gives_the_verdict_of_the_python_api_and_of_the_audit(
+    api: Api, ml: World, store: Any
+) -> None:
+    found = api.ok("/api/v1/ml/verify/artifacts", nodeId=MODEL_ID)
+
+    assert found == store.ml.verify_artifacts(MODEL_ID)
+    assert found["artifacts"] == api.ok("/api/v1/ml/audit", nodeId=MODEL_ID)["artifacts"]["artifacts"]
+    # the world's events carry no fingerprints: nothing to compare, nothing found changed
+    assert {(a["status"], a["detail"]) for a in found["artifacts"]} == {
+        ("not checkable", "no fingerprint was recorded")
+    }
+    assert found["ok"] is True
+
+
 def test_unknown_runs_and_bad_ids_get_their_status(api: Api, ml: World) -> None:
     missing = "00000000-0000-0000-0000-000000000000"
 

@@ -18,10 +18,12 @@ from sqlalchemy.engine import make_url
 
 from airflow_lineage_provider import LineageStore
 from airflow_lineage_provider.capture.lineage import Lineage
+from airflow_lineage_provider.core.fingerprints import FACET
 from airflow_lineage_provider.emit.budget import run_within_budget
 from airflow_lineage_provider.emit.memory import AccumulatingEmitter
 from tests.capture.conftest import Events, load_dag_module, run_dag
 from tests.capture.test_sql import lineage_of
+from tests.cli.shell import cli
 from tests.conftest import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
@@ -105,12 +107,33 @@ def test_capture_makes_no_second_connection_where_the_hooks_own_is_open_or_none_
     assert module.CONNECTIONS["read_only"] == 1
 
 
-def test_the_stored_tables_show_their_columns_on_a_sqlite_and_a_postgresql_store(
-    events: Events, database: str, store_url: str
-) -> None:
+def test_a_table_written_through_a_hook_gets_its_row_count_in_the_same_connection(events: Events) -> None:
+    (totals,) = events.one(f"{DAG_ID}.copy", "COMPLETE")["outputs"]
+    (altered,) = events.one(f"{DAG_ID}.held", "COMPLETE")["outputs"]
+    (read,) = events.one(f"{DAG_ID}.read_only", "COMPLETE")["inputs"]
+
+    for written in (totals, altered):  # two customers
+        found = written["facets"][FACET]
+        assert (found["algorithm"], found["rows"], found["approximate"]) == ("rowcount", 2, True)
+    assert FACET not in read["facets"]  # only what a task wrote, and no connection of its own for it
+
+
+@pytest.fixture
+def recorded(events: Events, store_url: str) -> str:
+    """``store_url``, the DAG run's events recorded there."""
     store = LineageStore.from_url(store_url)
     try:
         store.record_many(events.all)
+    finally:
+        store.close()
+    return store_url
+
+
+def test_the_stored_tables_show_their_columns_on_a_sqlite_and_a_postgresql_store(
+    database: str, recorded: str
+) -> None:
+    store = LineageStore.from_url(recorded)
+    try:
         totals = store.describe(f"dataset:{NAMESPACE}:{make_url(database).database}.mart.totals")
     finally:
         store.close()
@@ -218,3 +241,33 @@ def test_nothing_is_asked_once_the_capture_budget_is_spent(
     assert "schema" not in next(iter(lineage.inputs.values())).facets
     assert "capture budget was spent" in lineage.errors[0]["errorMessage"]
     assert getattr(hook, "conn", None) is None  # no connection was made
+
+
+def test_verify_counts_a_postgres_table_again_through_an_airflow_connection(
+    database: str, recorded: str
+) -> None:
+    store_url = recorded
+    totals = f"dataset:{NAMESPACE}:{make_url(database).database}.mart.totals"
+    env = connection_env("verify_pg", database)
+
+    def verify(*extra: str) -> tuple[int, str]:
+        done = cli("verify", "--artifacts", totals, "--store-url", store_url, *extra, env=env)
+        shown = done.stdout.splitlines()
+        lines = [text.strip() for text in shown if text.startswith("  ") and f"{totals} @ " in text]
+        assert len(lines) == 1, done.stdout + done.stderr
+        return done.returncode, lines[0]
+
+    assert "NOT CHECKABLE" in verify()[1] and "needs a connection to count it (--conn-id)" in verify()[1]
+    assert verify("--conn-id", "verify_pg") == (0, verify("--conn-id", "verify_pg")[1])
+    assert verify("--conn-id", "verify_pg")[1].startswith("MATCHES")
+    dsn = make_url(database).render_as_string(hide_password=False).replace("+psycopg2", "")
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cursor:
+        cursor.execute("INSERT INTO mart.totals (customer, total) VALUES ('cid', 1)")
+    conn.close()
+    try:
+        code, line = verify("--conn-id", "verify_pg")
+        assert code == 1 and line.startswith("CHANGED") and "recorded 2, now 3" in line, line
+    finally:
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cursor:
+            cursor.execute("DELETE FROM mart.totals WHERE customer = 'cid'")
+        conn.close()

@@ -14,7 +14,7 @@ import pytest
 from openlineage.client import facet_v2 as ol
 from openlineage.client.serde import Serde
 
-from airflow_lineage_provider.capture import facets, mlfacets
+from airflow_lineage_provider.capture import facets, fingerprints, mlfacets
 from tests.spec import validate_against
 
 P = facets.PRODUCER
@@ -167,13 +167,18 @@ def test_our_task_facet_validates_and_its_schema_rejects_a_missing_field() -> No
         validate_against(facet, str(facet["_schemaURL"]))
 
 
-def test_our_ml_facets_validate_against_their_schemas() -> None:
+def test_our_ml_and_fingerprint_facets_validate_against_their_schemas() -> None:
     built = [
         mlfacets.reproducibility({"dagFile": "/d.py"}, {"python": "3.11"}, {"cpuCount": 2}, {"k": 1}, []),
         mlfacets.model("churn", "3", "sklearn", {"C": 1.0}, {"team": "ml"}),
         mlfacets.model(None, None, None, {}, {}),
         mlfacets.metrics({"auc": 0.9}, {"namespace": "file", "name": "/m.pkl"}, None),
         mlfacets.read_input("train", "SELECT 1"),
+        fingerprints.facet(
+            {"algorithm": "xxh3_128", "digest": "ab12", "size": 3, "mtime": START.isoformat()}
+        ),
+        fingerprints.facet({"algorithm": "xxh3_128", "digest": "ab12", "size": 9, "sampled": True}),
+        fingerprints.facet({"algorithm": "rowcount", "digest": "3", "rows": 3, "approximate": True}),
     ]
     for facet in built:
         assert facet["_producer"] == P

@@ -452,3 +452,25 @@ def test_approving_the_example_model_shows_in_its_audit_with_its_metrics_and_a_v
     }
     assert audit["training"]["params"] == {} and audit["chain"]["ok"]
     assert store.verify().ok
+
+
+def test_verify_artifacts_catches_a_training_file_edited_by_hand(example_run: ExampleRun, store: Any) -> None:
+    ids = _ml_ids(example_run)
+    features = example_run.data_dir / "features.csv"
+    kept = features.read_bytes()
+
+    before = store.ml.verify_artifacts(ids["model.pkl"])
+    try:
+        features.write_bytes(kept + b"0.0,0.0\n")
+        after = store.ml.verify_artifacts(ids["model.pkl"])
+        checks = {c["check"]: c for c in store.ml.reproducible(ids["model.pkl"])["checks"]}
+    finally:
+        features.write_bytes(kept)
+
+    def status(answer: dict[str, Any]) -> dict[str, str]:
+        return {a["id"]: a["status"] for a in answer["artifacts"]}
+
+    assert before["ok"] and status(before)[ids["features.csv"]] == "matches"
+    assert status(before)[ids["model.pkl"]] == "matches"
+    assert not after["ok"] and status(after)[ids["features.csv"]] == "changed"
+    assert checks["inputs still byte-identical"]["ok"] is False

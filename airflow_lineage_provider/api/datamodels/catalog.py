@@ -159,6 +159,17 @@ class DatasetVersionResponse(Model):
         "first: runId, version, time, failing, total, assertions.",
     )
     column_lineage: JsonObjects | None
+    fingerprint: JsonObject | None = Field(
+        None, description="The content fingerprint the version was written with (airflowLineage_fingerprint)."
+    )
+    unchanged: bool | None = Field(
+        None,
+        description="True when the fingerprint equals the previous version's, false when it differs, "
+        "null when they cannot be compared.",
+    )
+    changed_before_read: list[str] = Field(
+        [], description="Runs that read this version with another fingerprint (changed between the tasks)."
+    )
 
 
 class DatasetVersionCollectionResponse(Model):

@@ -52,6 +52,12 @@ class ProvenanceResponse(Model):
         "although recorded runs write the dataset."
     )
     unversioned_inputs: list[str]
+    changed_before_read: list[str] = Field(
+        [],
+        description="'<id> @ <version>' of inputs read with another content fingerprint than their "
+        "producer wrote (the data changed between the two tasks); each such input is marked "
+        "changedBeforeRead with fingerprint (read) and writtenFingerprint.",
+    )
     is_partial: bool
 
 
@@ -121,6 +127,19 @@ class ApprovalRequest(Model):
 
 class ApprovedResponse(ApprovalResponse):
     model: str
+
+
+class ArtifactsResponse(Model):
+    root: str
+    version: str
+    ok: bool = Field(description="False when an artifact changed or is missing since it was recorded.")
+    counts: dict[str, int] = Field(description="How many artifacts have each status.")
+    artifacts: JsonObjects = Field(
+        description="id, version, status (matches, changed, missing, not checkable), detail (the "
+        "reason), recordedBy (which run read or wrote it), fingerprint (the one recorded)."
+    )
+    changed_before_read: list[str]
+    is_partial: bool
 
 
 class VerifyResponse(Model):

@@ -3,8 +3,10 @@
 All under ``/api/v1/ml``. Reads need a reader of the node asked about (a node you may not see is not
 found, 404); recording an approval needs permission to edit every DAG, like ingest, and records the
 authenticated user as the approver. ``verify`` checks the whole event log, so it needs a reader of
-every DAG. The answers are those of :class:`airflow_lineage_provider.store.ml.MLLineage` built with the
-reader's scope: it chooses versions and follows runs the reader may read.
+every DAG; ``verify/artifacts`` fingerprints again the files and tables behind a dataset version the
+reader may see (what the API server's host can reach). The answers are those of
+:class:`airflow_lineage_provider.store.ml.MLLineage` built with the reader's scope: it chooses
+versions and follows runs the reader may read.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from airflow_lineage_provider.api.datamodels.ml import (
     ApprovalCollectionResponse,
     ApprovalRequest,
     ApprovedResponse,
+    ArtifactsResponse,
     DiffResponse,
     ModelCollectionResponse,
     ModelImpactResponse,
@@ -204,3 +207,15 @@ def get_verify(scope: ScopeDep, store: StoreDep) -> VerifyResponse:
             status.HTTP_403_FORBIDDEN, "Forbidden: verifying the event log needs permission to read every DAG"
         )
     return VerifyResponse.model_validate(store.verify().to_dict())
+
+
+@router.get(
+    "/verify/artifacts",
+    responses=_ERRORS,
+    summary="Fingerprint again every artifact behind a dataset version: matches, changed, missing",
+)
+def get_verify_artifacts(
+    scope: ScopeDep, store: StoreDep, node_id: NodeParam, version: VersionParam = None
+) -> ArtifactsResponse:
+    _root(store, scope, node_id)
+    return ArtifactsResponse.model_validate(store.ml_for(scope).verify_artifacts(node_id, version))
