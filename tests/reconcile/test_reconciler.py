@@ -158,6 +158,8 @@ def test_a_dag_run_whose_terminal_event_was_lost_is_closed_from_airflows_record(
     assert kinds(store, dag_uuid) == [("START", False), (terminal["eventType"], True)]
     (closed,) = [e for e in store.events(run_id=dag_uuid) if RECONCILED in e["run"]["facets"]]
     validate_event(closed)
+    # its owners are Airflow's record of the DAG's (DagModel.owners), as capture read them from the DAG
+    assert terminal["job"]["facets"]["ownership"]["owners"] == [{"name": "airflow"}]
     assert closed["job"] == terminal["job"]
     assert closed["eventTime"] == dag_run.end_date.isoformat()
     assert closed["run"]["facets"][RECONCILED]["airflow_state"] == str(dag_run.state)
