@@ -86,6 +86,10 @@ def test_a_pass_records_what_killed_processes_never_wrote_and_only_that(store, r
     assert start["eventTime"] == ti_of(dag_run, "broken").start_date.isoformat()
     assert store.describe(f"run:{transform}")["state"] == "COMPLETED"
     assert store.describe(f"run:{broken}")["state"] == "FAILED"
+    # a reconciled task event names no owners; the job keeps those capture's START gave it
+    assert "ownership" not in complete["job"]["facets"]
+    job = store.describe(f"job:airflow:{DAG_ID}.transform")
+    assert job["facets"]["ownership"]["owners"] == [{"name": "airflow"}]
 
 
 def test_a_second_pass_stores_nothing_again(store, run) -> None:
