@@ -22,6 +22,10 @@ def _time_facets(dag_run: DagRunInfo) -> dict[str, Any]:
     return {"nominalTime": facets.nominal_time(dag_run.nominal_start, dag_run.nominal_end)}
 
 
+def _ownership(owners: tuple[str, ...]) -> dict[str, Any]:
+    return {"ownership": facets.ownership(owners)} if owners else {}
+
+
 def _event(
     event_type: str,
     run: dict[str, Any],
@@ -67,7 +71,7 @@ def task_event(
     }
     if error is not None:
         run_facets["errorMessage"] = facets.error_message(error)
-    job_facets = {**lineage.job_facets, "jobType": facets.job_type("TASK")}
+    job_facets = {**lineage.job_facets, "jobType": facets.job_type("TASK"), **_ownership(info.owners)}
     return _event(
         event_type,
         {"runId": info.run_uuid, "facets": run_facets},
@@ -85,5 +89,9 @@ def dag_event(info: DagRunInfo, event_type: str, message: str | None = None) -> 
     return _event(
         event_type,
         {"runId": info.run_uuid, "facets": run_facets},
-        {"namespace": info.namespace, "name": info.job_name, "facets": {"jobType": facets.job_type("DAG")}},
+        {
+            "namespace": info.namespace,
+            "name": info.job_name,
+            "facets": {"jobType": facets.job_type("DAG"), **_ownership(info.owners)},
+        },
     )

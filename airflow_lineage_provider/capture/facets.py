@@ -33,6 +33,7 @@ SCHEMAS = {
     "NominalTimeRunFacet": "1-0-1",
     "ProcessingEngineRunFacet": "1-1-1",
     "JobTypeJobFacet": "2-0-4",
+    "OwnershipJobFacet": "1-0-1",
     "ErrorMessageRunFacet": "1-0-1",
     "ExtractionErrorRunFacet": "1-1-2",
     "SQLJobFacet": "1-1-0",
@@ -125,6 +126,20 @@ def parent(namespace: str, dag_id: str, dag_run_uuid: str) -> dict[str, Any]:
 def job_type(kind: str) -> dict[str, Any]:
     """``jobType`` of an Airflow ``TASK`` or ``DAG``."""
     return standard("JobTypeJobFacet", processingType="BATCH", integration="AIRFLOW", jobType=kind)
+
+
+def owners(owner: object) -> tuple[str, ...]:
+    """The names in Airflow's comma-separated ``owner`` string (a task's ``owner``, a DAG's
+    ``owner``), stripped, each once, sorted; none for anything but a string."""
+    if not isinstance(owner, str):
+        return ()
+    return tuple(sorted({name.strip() for name in owner.split(",")} - {""}))
+
+
+def ownership(names: tuple[str, ...]) -> dict[str, Any]:
+    """``ownership`` of a job: each owner by name (no ``type``: Airflow's owner has none, and the
+    official OpenLineage provider sends none either)."""
+    return standard("OwnershipJobFacet", owners=[{"name": name} for name in names])
 
 
 def error_message(error: BaseException | str) -> dict[str, Any]:

@@ -188,7 +188,7 @@ class LineageListener:
             _send(work, f"{event_type} event of {info.job_name}")
 
     def _dag_event(self, dag_run: Any, event_type: str, msg: str | None) -> None:
-        info = dag_run_info(dag_run)
+        info = dag_run_info(dag_run, with_owners=True)
         _send(
             lambda: self.emitter.emit(events.dag_event(info, event_type, msg)),
             f"{event_type} event of {info.job_name}",

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from airflow_lineage_provider import conf
+from airflow_lineage_provider.capture import facets
 from airflow_lineage_provider.core import runids
 
 
@@ -39,7 +40,7 @@ class _Snapshot:
 class DagRunInfo(_Snapshot):
     """One DAG run: the parent job ``<dag_id>`` and its run."""
 
-    __slots__ = ("dag_id", "run_id", "nominal_start", "nominal_end", "namespace")
+    __slots__ = ("dag_id", "run_id", "nominal_start", "nominal_end", "namespace", "owners")
 
     def __init__(
         self,
@@ -48,9 +49,11 @@ class DagRunInfo(_Snapshot):
         nominal_start: datetime | None,
         nominal_end: datetime | None,
         namespace: str,
+        owners: tuple[str, ...] = (),
     ) -> None:
         self.dag_id, self.run_id, self.namespace = dag_id, run_id, namespace
         self.nominal_start, self.nominal_end = nominal_start, nominal_end
+        self.owners = owners  # the DAG's owners; read for DAG-run events only (task events need none)
 
     @property
     def job_name(self) -> str:
@@ -64,7 +67,7 @@ class DagRunInfo(_Snapshot):
 class TaskRunInfo(_Snapshot):
     """One task attempt: the job ``<dag_id>.<task_id>``, one run per try and map index."""
 
-    __slots__ = ("dag_run", "task_id", "try_number", "map_index", "operator", "hostname")
+    __slots__ = ("dag_run", "task_id", "try_number", "map_index", "operator", "hostname", "owners")
 
     def __init__(
         self,
@@ -74,9 +77,10 @@ class TaskRunInfo(_Snapshot):
         map_index: int,
         operator: str | None,
         hostname: str | None,
+        owners: tuple[str, ...] = (),
     ) -> None:
         self.dag_run, self.task_id, self.try_number, self.map_index = dag_run, task_id, try_number, map_index
-        self.operator, self.hostname = operator, hostname
+        self.operator, self.hostname, self.owners = operator, hostname, owners
 
     @property
     def job_name(self) -> str:
@@ -108,8 +112,10 @@ def template_context(task_instance: Any) -> Mapping[str, Any]:
     return context
 
 
-def dag_run_info(dag_run: Any, dag_id: str | None = None) -> DagRunInfo:
-    """Snapshot an ORM ``DagRun`` or the Task SDK's ``DagRun`` model."""
+def dag_run_info(dag_run: Any, dag_id: str | None = None, with_owners: bool = False) -> DagRunInfo:
+    """Snapshot an ORM ``DagRun`` or the Task SDK's ``DagRun`` model; ``with_owners``: with its DAG's
+    owners (``dag.owner``, the union of its tasks' owners, as Airflow shows them), when the run has its
+    DAG (the scheduler sets it on the ORM ``DagRun``; elsewhere there may be none)."""
     start = getattr(dag_run, "data_interval_start", None)
     end = getattr(dag_run, "data_interval_end", None) if start is not None else None
     if start is None:  # logical_date is None for runs triggered without one; run_after always exists
@@ -120,6 +126,7 @@ def dag_run_info(dag_run: Any, dag_id: str | None = None) -> DagRunInfo:
         nominal_start=start,
         nominal_end=end,
         namespace=conf.namespace(),
+        owners=facets.owners(getattr(getattr(dag_run, "dag", None), "owner", None)) if with_owners else (),
     )
 
 
@@ -137,7 +144,8 @@ def task_run_info(task_instance: Any, context: Mapping[str, Any] | None = None) 
     it) or an ORM ``TaskInstance``."""
     if is_runtime_task_instance(task_instance):
         dag_run = (context if context is not None else template_context(task_instance))["dag_run"]
-        operator = operator_path(task_instance.task)
+        task = task_instance.task
+        operator = operator_path(task)
     else:  # ORM TaskInstance (scheduler or api-server): no user code, read columns only
         dag_run = task_instance.dag_run
         task = getattr(task_instance, "task", None)
@@ -149,4 +157,5 @@ def task_run_info(task_instance: Any, context: Mapping[str, Any] | None = None) 
         map_index=int(-1 if task_instance.map_index is None else task_instance.map_index),
         operator=operator,
         hostname=getattr(task_instance, "hostname", None) or None,
+        owners=facets.owners(getattr(task, "owner", None)),
     )

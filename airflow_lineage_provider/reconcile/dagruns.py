@@ -9,8 +9,9 @@ end_date, marked ``airflowLineage_reconciled``. A DAG run capture never saw star
 provider was installed, or while it was off) is left alone.
 
 The event is what capture sends at a DAG run's end (``capture.events.dag_event``: job ``<dag_id>``,
-its ``jobType``, the run's ``nominalTime``; a test compares them), less the ``processing_engine``
-facet, which describes the process that sent it.
+its ``jobType`` and ``ownership``, the run's ``nominalTime``; a test compares them), less the
+``processing_engine`` facet, which describes the process that sent it. The owners are the DAG's as
+Airflow keeps them (``dag.owners``, the union of its tasks' owners, which capture reads from the DAG).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class EndedDagRun:
     data_interval_end: datetime | None = None
     logical_date: datetime | None = None
     run_after: datetime | None = None
+    owners: str | None = None  # Airflow's comma-separated owners of the DAG (DagModel.owners)
 
     @property
     def run_uuid(self) -> str:
@@ -53,6 +55,7 @@ class EndedDagRun:
 
 def ended_between(session: Session, since: datetime, until: datetime, limit: int) -> list[EndedDagRun]:
     """DAG runs that ended in ``[since, until)``, oldest end first, at most ``limit``."""
+    from airflow.models.dag import DagModel
     from airflow.models.dagrun import DagRun
 
     rows = session.execute(
@@ -65,7 +68,9 @@ def ended_between(session: Session, since: datetime, until: datetime, limit: int
             DagRun.data_interval_end,
             DagRun.logical_date,
             DagRun.run_after,
+            DagModel.owners,
         )
+        .outerjoin(DagModel, DagModel.dag_id == DagRun.dag_id)
         .where(DagRun.end_date >= since, DagRun.end_date < until, DagRun.state.in_(tuple(_TERMINAL)))
         .order_by(DagRun.end_date)
         .limit(limit)
@@ -80,6 +85,7 @@ def ended_between(session: Session, since: datetime, until: datetime, limit: int
             data_interval_end=row.data_interval_end,
             logical_date=row.logical_date,
             run_after=row.run_after,
+            owners=row.owners,
         )
         for row in rows
     ]
@@ -110,5 +116,11 @@ def missing_events(
         (run.run_uuid, run_facets),
         (namespace, run.dag_id, "DAG"),
         (run.state, now, reason),
+        owners(run.owners),
     )
     return [event]
+
+
+def owners(text: str | None) -> tuple[str, ...]:
+    """The names in Airflow's comma-separated owners, as capture lists a DAG's: stripped, once, sorted."""
+    return tuple(sorted({name.strip() for name in (text or "").split(",")} - {""}))

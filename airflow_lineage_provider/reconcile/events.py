@@ -4,6 +4,11 @@ The events have the job, parent facet, ``airflowLineage_task`` facet and produce
 gives the same attempt (a test compares them with capture's), plus ``airflowLineage_reconciled``.
 Their times come from Airflow's record (START at the attempt's start_date, the terminal event at its
 end_date), so reconciling the same attempt twice stores each event once.
+
+A task attempt's events carry no ``ownership``: Airflow's metadata DB keeps no task's owner outside
+the serialized DAG (a blob to load and decompress per DAG version, not worth it here). The store keeps
+a job's facets by name across events, so the owners capture sent with the job's other events stay,
+and a job the store never saw owners of counts under its DAG's in the impact summary.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ PRODUCER = f"https://github.com/airflow-lineage-provider/airflow-lineage-provide
 RUN_EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 PARENT_SCHEMA = "https://openlineage.io/spec/facets/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet"
 JOB_TYPE_SCHEMA = "https://openlineage.io/spec/facets/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet"
+OWNERSHIP_SCHEMA = "https://openlineage.io/spec/facets/1-0-1/OwnershipJobFacet.json#/$defs/OwnershipJobFacet"
 _OURS = (
     "https://raw.githubusercontent.com/airflow-lineage-provider/airflow-lineage-provider/0.1.0/"
     "airflow_lineage_provider/schemas/"
@@ -86,9 +92,11 @@ def reconciled_event(
     run: tuple[str, dict[str, Any]],
     job: tuple[str, str, str],
     reconciled: tuple[str | None, datetime, str],
+    owners: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """A reconciled run event: ``run`` is (run id, facets), ``job`` (namespace, name, jobType) and
-    ``reconciled`` (Airflow's state, when, why) the ``airflowLineage_reconciled`` facet's fields."""
+    """A reconciled run event: ``run`` is (run id, facets), ``job`` (namespace, name, jobType),
+    ``reconciled`` (Airflow's state, when, why) the ``airflowLineage_reconciled`` facet's fields and
+    ``owners`` the job's ``ownership`` (none: no facet)."""
     run_id, run_facets = run
     namespace, name, kind = job
     state, now, reason = reconciled
@@ -102,12 +110,16 @@ def reconciled_event(
             reason=reason,
         ),
     }
-    job_type = facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="AIRFLOW", jobType=kind)
+    job_facets = {
+        "jobType": facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="AIRFLOW", jobType=kind)
+    }
+    if owners:
+        job_facets["ownership"] = facet(OWNERSHIP_SCHEMA, owners=[{"name": owner} for owner in owners])
     return {
         "eventType": event_type,
         "eventTime": _iso(when),
         "run": {"runId": run_id, "facets": run_facets},
-        "job": {"namespace": namespace, "name": name, "facets": {"jobType": job_type}},
+        "job": {"namespace": namespace, "name": name, "facets": job_facets},
         "inputs": [],
         "outputs": [],
         "producer": PRODUCER,

@@ -78,6 +78,12 @@ SAME: list[tuple[Callable[[], dict[str, Any]], Callable[[], Any]]] = [
         ),
     ),
     (
+        lambda: facets.ownership(("alice", "team-a")),
+        lambda: ol.ownership_job.OwnershipJobFacet(
+            owners=[ol.ownership_job.Owner(name="alice"), ol.ownership_job.Owner(name="team-a")], producer=P
+        ),
+    ),
+    (
         lambda: facets.error_message("Executor reported failure"),
         lambda: ol.error_message_run.ErrorMessageRunFacet(
             message="Executor reported failure", programmingLanguage="python", producer=P
@@ -200,3 +206,10 @@ def test_error_message_of_a_string_has_no_traceback() -> None:
     facet = facets.error_message("Executor reported failure")
 
     assert facet["message"] == "Executor reported failure" and "stackTrace" not in facet
+
+
+def test_owners_are_airflows_comma_separated_owner_names_stripped_each_once_and_sorted() -> None:
+    assert facets.owners("team-a") == ("team-a",)
+    assert facets.owners(" bob, alice ,, bob,") == ("alice", "bob")
+    assert facets.owners("") == ()
+    assert facets.owners(None) == ()

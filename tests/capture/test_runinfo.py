@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from types import SimpleNamespace
+from typing import Any
 
-from airflow_lineage_provider.capture.runinfo import dag_run_info, operator_path
+from airflow_lineage_provider.capture.runinfo import dag_run_info, operator_path, task_run_info
 from airflow_lineage_provider.core import runids
+from tests.capture.conftest import load_dag_module
 
 T1 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 T2 = datetime(2026, 1, 2, tzinfo=timezone.utc)
@@ -41,3 +43,30 @@ def test_operator_path_of_a_real_and_of_a_serialized_operator() -> None:
     stand_in = SimpleNamespace(_task_module="pkg.ops", task_type="LoadOperator")
     assert operator_path(stand_in) == "pkg.ops.LoadOperator"
     assert operator_path(None) is None
+
+
+def scheduler_dag(name: str, attr: str) -> Any:
+    """A test DAG as the scheduler holds it (serialized and back)."""
+    from airflow.serialization import serialized_objects
+
+    serialization = getattr(serialized_objects, "DagSerialization", None) or serialized_objects.SerializedDAG
+    return serialization.from_dict(serialization.to_dict(getattr(load_dag_module(name), attr)))
+
+
+def test_the_scheduler_reads_owners_from_its_serialized_dag_and_tasks() -> None:
+    dag = scheduler_dag("capture_owners", "capture_owners_dag")
+    run = dag_run(dag=dag)
+    orm_task_instance = SimpleNamespace(
+        dag_id="d", task_id="transform", try_number=1, map_index=-1, hostname=None, dag_run=run,
+        task=dag.get_task("transform"),
+    )  # fmt: skip
+
+    assert dag_run_info(run, with_owners=True).owners == ("alice", "bob", "team-a")
+    assert task_run_info(orm_task_instance).owners == ("alice", "bob")
+
+
+def test_owners_are_read_only_when_asked_and_none_without_a_dag() -> None:
+    dag = scheduler_dag("capture_owners", "capture_owners_dag")
+
+    assert dag_run_info(dag_run(dag=dag)).owners == ()  # a task event's DAG run: not needed
+    assert dag_run_info(dag_run(), with_owners=True).owners == ()  # an api-server's DagRun may have none

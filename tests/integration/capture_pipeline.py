@@ -1,7 +1,8 @@
 """DAG file written into a temporary dags folder by the capture integration tests.
 
 Three tasks over one SQLite database: SQL through SQLExecuteQueryOperator, SQL through SqliteHook in
-a @task with an Asset outlet for the same table, and a file export with Asset inlet and outlet.
+a @task with an Asset outlet for the same table, and a file export with Asset inlet and outlet. The
+DAG's tasks are owned by data-eng (default_args), but for export, owned by reporting.
 Paths come from the environment the test sets: LINEAGE_IT_DB (database) and LINEAGE_IT_EXPORT (file).
 """
 
@@ -20,7 +21,12 @@ EXPORT = os.environ.get("LINEAGE_IT_EXPORT", "/tmp/lineage_it_export.csv")
 CLEAN = Asset(f"sqlite://{DB}/clean_orders")
 
 
-@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False)
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1),
+    catchup=False,
+    default_args={"owner": "data-eng"},
+)
 def capture_pipeline() -> None:
     load = SQLExecuteQueryOperator(
         task_id="load",
@@ -42,7 +48,7 @@ def capture_pipeline() -> None:
             "FROM raw_orders WHERE amount > 0"
         )
 
-    @task(inlets=[CLEAN], outlets=[Asset(f"file://{EXPORT}")])
+    @task(owner="reporting", inlets=[CLEAN], outlets=[Asset(f"file://{EXPORT}")])
     def export() -> None:
         with sqlite3.connect(DB) as conn, open(EXPORT, "w") as out:
             for row in conn.execute("SELECT id, customer, amount FROM clean_orders ORDER BY id"):

@@ -123,3 +123,11 @@ def test_a_triggered_run_records_dag_start_and_each_tasks_events_from_task_proce
     assert "openlineage_sql" in Path(f"/proc/{deployment.pids['scheduler']}/maps").read_text()
     task_facets = [e["run"]["facets"]["airflowLineage_task"] for e in events if e["job"]["name"] != DAG_ID]
     assert {(f["task_id"], f["run_id"]) for f in task_facets} == {(task, run_id) for task in TASKS}
+    # The scheduler's DAG-run events name the owners of its serialized DAG; each task's, its task's.
+    owners = {
+        (e["job"]["name"], e["eventType"]): [o["name"] for o in e["job"]["facets"]["ownership"]["owners"]]
+        for e in events
+    }
+    assert owners[(DAG_ID, "START")] == owners[(DAG_ID, "COMPLETE")] == ["data-eng", "reporting"]
+    assert owners[(f"{DAG_ID}.load", "START")] == owners[(f"{DAG_ID}.clean", "COMPLETE")] == ["data-eng"]
+    assert owners[(f"{DAG_ID}.export", "START")] == owners[(f"{DAG_ID}.export", "COMPLETE")] == ["reporting"]

@@ -11,6 +11,7 @@ from airflow_lineage_provider.capture import events as capture_events
 from airflow_lineage_provider.capture import facets as capture_facets
 from airflow_lineage_provider.capture.runinfo import DagRunInfo, TaskRunInfo
 from airflow_lineage_provider.core.events import parse_event
+from airflow_lineage_provider.reconcile import dagruns
 from airflow_lineage_provider.reconcile.events import (
     PRODUCER,
     RECONCILED,
@@ -128,3 +129,22 @@ def test_the_reconciled_facet_schema_rejects_a_facet_without_its_airflow_state()
 
     with pytest.raises(jsonschema.ValidationError, match="airflow_state"):
         validate_against(facet, facet["_schemaURL"])
+
+
+def test_a_closed_dag_run_names_its_owners_as_capture_does() -> None:
+    run = dagruns.EndedDagRun("sales", "manual__1", "success", END, owners="team-a, alice, bob, alice")
+    info = DagRunInfo("sales", "manual__1", None, None, "ns", owners=("alice", "bob", "team-a"))
+    captured = capture_events.dag_event(info, capture_events.COMPLETE)
+
+    (ours,) = dagruns.missing_events(run, {"START"}, "ns", NOW)
+
+    validate_event(ours)
+    assert ours["job"] == captured["job"]
+    assert capture_facets.owners(run.owners) == dagruns.owners(run.owners)
+
+
+def test_a_closed_dag_run_without_owners_in_airflow_has_no_ownership_facet() -> None:
+    for owners in (None, "", " , "):
+        run = dagruns.EndedDagRun("sales", "manual__1", "failed", END, owners=owners)
+        (ours,) = dagruns.missing_events(run, {"START"}, "ns", NOW)
+        assert "ownership" not in ours["job"]["facets"]

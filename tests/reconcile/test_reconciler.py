@@ -86,6 +86,10 @@ def test_a_pass_records_what_killed_processes_never_wrote_and_only_that(store, r
     assert start["eventTime"] == ti_of(dag_run, "broken").start_date.isoformat()
     assert store.describe(f"run:{transform}")["state"] == "COMPLETED"
     assert store.describe(f"run:{broken}")["state"] == "FAILED"
+    # a reconciled task event names no owners; the job keeps those capture's START gave it
+    assert "ownership" not in complete["job"]["facets"]
+    job = store.describe(f"job:airflow:{DAG_ID}.transform")
+    assert job["facets"]["ownership"]["owners"] == [{"name": "airflow"}]
 
 
 def test_a_second_pass_stores_nothing_again(store, run) -> None:
@@ -158,6 +162,8 @@ def test_a_dag_run_whose_terminal_event_was_lost_is_closed_from_airflows_record(
     assert kinds(store, dag_uuid) == [("START", False), (terminal["eventType"], True)]
     (closed,) = [e for e in store.events(run_id=dag_uuid) if RECONCILED in e["run"]["facets"]]
     validate_event(closed)
+    # its owners are Airflow's record of the DAG's (DagModel.owners), as capture read them from the DAG
+    assert terminal["job"]["facets"]["ownership"]["owners"] == [{"name": "airflow"}]
     assert closed["job"] == terminal["job"]
     assert closed["eventTime"] == dag_run.end_date.isoformat()
     assert closed["run"]["facets"][RECONCILED]["airflow_state"] == str(dag_run.state)
