@@ -10,6 +10,7 @@ statements, not a few dozen per event.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from airflow_lineage_provider.store import approvals, chain, declared
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.reported import Reported
 from airflow_lineage_provider.store.tables import Event
-from airflow_lineage_provider.store.upserts import bulk, fetch, insert, statement
+from airflow_lineage_provider.store.upserts import bulk, copy_rows, fetch, insert, statement
 
 __all__ = ["GraphWriter", "insert_raw", "node_key", "node_keys", "version_named", "written_version"]
 
@@ -81,8 +82,14 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
                 "normalised": json.dumps(list(e.normalised)) if e.normalised else None,
             }
         )
-    # ids follow the order the chain was built in; payload and normalised are JSON text already
-    bulk(conn, "events.new", lambda c: insert(c, Event), rows, raw=_RAW_COLUMNS)
+    # ids follow the order the chain was built in; payload and normalised are JSON text already.
+    # No row can conflict (the keys stored were read under the chain head's lock), so PostgreSQL
+    # takes them with COPY.
+    if conn.dialect.name == "postgresql":
+        names = list(rows[0]) if rows else []
+        copy_rows(conn, Event, [tuple(row.values()) for row in rows], names)
+    else:
+        bulk(conn, "events.new", lambda c: insert(c, Event), rows, raw=_RAW_COLUMNS)
     if rows:
         last_key = rows[-1]["event_key"]
         last_id = fetch(conn, "events.id", _event_id, key=last_key)[0][0]
@@ -113,8 +120,19 @@ def version_named(ds: dict[str, Any]) -> str | None:
 
 def written_version(ds: dict[str, Any], run_id: str) -> str:
     """The version a run writes of an output: the one its version facet names, else one made from both."""
-    named = version_named(ds)
-    return named or str(uuid.uuid5(uuid.UUID(run_id), f"{ds['namespace']}:{ds['name']}"))
+    return version_named(ds) or uuid5_text(run_id, f"{ds['namespace']}:{ds['name']}")
+
+
+def uuid5_text(namespace: str, name: str) -> str:
+    """``str(uuid.uuid5(uuid.UUID(namespace), name))`` for a namespace in canonical form, computed
+    without the ``uuid`` module's Python-level objects (an output of every completed run needs one)."""
+    if len(namespace) != 36 or namespace != namespace.lower():
+        return str(uuid.uuid5(uuid.UUID(namespace), name))
+    digest = bytearray(hashlib.sha1(bytes.fromhex(namespace.replace("-", "")) + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def node_keys(events: Sequence[ParsedEvent]) -> dict[str, tuple[str, str, str]]:
