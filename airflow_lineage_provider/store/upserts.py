@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -59,6 +60,7 @@ def fetch(conn: Connection, name: str, build: Callable[[Connection], Any], **par
 
 
 _PAGE = 1000
+COPY_FROM = 50  # from this many rows on, PostgreSQL takes them by COPY (a staging table for upserts)
 _VALUES = re.compile(r"VALUES (\((?:[^()]|\([^()]*\))*\))")
 _RETURNING = re.compile(r" RETURNING .*$", re.S)
 _COMPILED: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, list[tuple[str, Any]]]] = {}
@@ -117,6 +119,9 @@ def bulk(
     if raw:
         binds = [(n, None if n in raw else p) for n, p in binds]
     values = _values(rows, binds)
+    if template and len(values) >= COPY_FROM:
+        _staged_insert(conn, name, sql, template, [n for n, _ in binds], values)
+        return
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if not template:
@@ -185,11 +190,66 @@ def copy_rows(conn: Connection, table: Any, rows: Sequence[Sequence[Any]], names
     if not rows:
         return
     target: Table = table.__table__ if hasattr(table, "__table__") else table
-    columns = [_copy_column(column) for column in zip(*rows, strict=True)]
-    text = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
-    sql = f"COPY {target.name} ({', '.join(names)}) FROM STDIN"
+    text = _copy_text([_copy_column(column) for column in zip(*rows, strict=True)])
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.copy_expert(sql, io.StringIO(text), size=1 << 20)
+        cursor.copy_expert(f"COPY {target.name} ({', '.join(names)}) FROM STDIN", text, size=1 << 20)
+    finally:
+        cursor.close()
+
+
+def _copy_text(columns: list[list[str]]) -> io.StringIO:
+    """COPY's input: the columns' texts, a tab between cells, a newline after each row."""
+    return io.StringIO("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
+
+
+_INSERT = re.compile(r"^INSERT INTO (\S+) \(")
+_BIND = re.compile(r"%\((\w+)\)s")
+_STAGED: dict[tuple[str, str], tuple[str, str, str, list[str]]] = {}
+
+
+def _staging(name: str, sql: str, template: str) -> tuple[str, str, str, list[str]]:
+    """(CREATE of the staging table, its COPY, the INSERT from it, its columns) for a compiled
+    ``INSERT ... VALUES %s ...``: the staging table has the target's columns of the statement (their
+    types copied with ``WITH NO DATA``) and ``_ord``, the row's place in the list; the INSERT empties
+    it as it reads it (``DELETE ... RETURNING``), in list order, with the statement's own
+    ``ON CONFLICT`` clause."""
+    key = (name, sql)
+    found = _STAGED.get(key)
+    if found is None:
+        match = _INSERT.match(sql)
+        columns = _BIND.findall(template)  # the INSERT's column order; binds are named by column
+        if match is None or f"({', '.join(columns)}) VALUES %s" not in sql:
+            raise RuntimeError(f"{name}: cannot stage rows for {sql}")
+        table, listed = match.group(1), ", ".join(columns)
+        stage = f"lineage_stage_{hashlib.sha1(key[1].encode()).hexdigest()[:12]}"
+        create = (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "
+            f"SELECT {listed}, 0::bigint AS _ord FROM {table} WITH NO DATA"
+        )
+        copy = f"COPY {stage} ({listed}, _ord) FROM STDIN"
+        insert = f"WITH staged AS (DELETE FROM {stage} RETURNING *) " + sql.replace(
+            "VALUES %s", f"SELECT {listed} FROM staged ORDER BY _ord"
+        )
+        found = _STAGED[key] = (create, copy, insert, columns)
+    return found
+
+
+def _staged_insert(
+    conn: Connection, name: str, sql: str, template: str, names: list[str], values: list[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: many rows of an ``INSERT ... ON CONFLICT`` through COPY into a session-local
+    staging table and one ``INSERT ... SELECT`` (building a page of ``VALUES`` cost more Python, in
+    psycopg2's ``mogrify`` per row, than the whole statement on the server)."""
+    create, copy, insert, columns = _staging(name, sql, template)
+    position = {n: i for i, n in enumerate(names)}
+    order = [position[c] for c in columns]
+    cells = [_copy_column([v[i] for v in values]) for i in order]
+    cells.append([str(i) for i in range(len(values))])
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(create)
+        cursor.copy_expert(copy, _copy_text(cells), size=1 << 20)
+        cursor.execute(insert)
     finally:
         cursor.close()

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
-from airflow_lineage_provider.store import approvals, chain, declared
+from airflow_lineage_provider.store import approvals, chain, declared, upserts
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.reported import Reported
 from airflow_lineage_provider.store.tables import Event
@@ -85,9 +85,8 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
     # ids follow the order the chain was built in; payload and normalised are JSON text already.
     # No row can conflict (the keys stored were read under the chain head's lock), so PostgreSQL
     # takes them with COPY.
-    if conn.dialect.name == "postgresql":
-        names = list(rows[0]) if rows else []
-        copy_rows(conn, Event, [tuple(row.values()) for row in rows], names)
+    if conn.dialect.name == "postgresql" and len(rows) >= upserts.COPY_FROM:
+        copy_rows(conn, Event, [tuple(row.values()) for row in rows], list(rows[0]))
     else:
         bulk(conn, "events.new", lambda c: insert(c, Event), rows, raw=_RAW_COLUMNS)
     if rows:
