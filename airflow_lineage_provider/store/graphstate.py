@@ -82,9 +82,15 @@ class GraphState:
     columns: dict[tuple[int, str, int, str], dict[str, Any]] = field(default_factory=dict)
 
     # -- loading ----------------------------------------------------------------------------------
-    def load_nodes(self, wanted: dict[str, tuple[str, str, str]]) -> None:
+    def load_nodes(
+        self, wanted: dict[str, tuple[str, str, str]], kept: dict[str, dict[str, Any]] | None = None
+    ) -> None:
         """Load every wanted node (key -> (kind, namespace, name)), creating the ones not stored yet:
-        most nodes of a batch exist already, so they are read first and only the rest inserted."""
+        most nodes of a batch exist already, so they are read first and only the rest inserted.
+        ``kept``: rows a :class:`.nodecache.NodeCache` kept (valid at this chain head), used when
+        their ``updated_at`` is still the stored one."""
+        if kept:
+            self._use_kept(kept)
         self._read_nodes([k for k in wanted if k not in self.ids])
         missing = [k for k in wanted if k not in self.ids]
         if not missing:
@@ -104,13 +110,25 @@ class GraphState:
         bulk(self.conn, "nodes.new", _new_nodes, rows)  # another writer may have added some: no conflict
         self._read_nodes(missing)
 
+    def _use_kept(self, kept: dict[str, dict[str, Any]]) -> None:
+        by_id = {row["id"]: row for row in kept.values()}
+        query = statement(self.conn, "nodes.updated", _updated_nodes)
+        for chunk in _chunks(list(by_id)):
+            for node_id, updated_at in self.conn.execute(query, {"ids": list(chunk)}):
+                row = by_id[node_id]
+                if row["updated_at"] == updated_at:
+                    self._add_node(row)
+
+    def _add_node(self, row: dict[str, Any]) -> None:
+        self.ids[row["node_key"]] = row["id"]
+        self.by_name[(row["kind"], row["namespace"], row["name"])] = row["id"]
+        self.nodes[row["id"]] = row
+
     def _read_nodes(self, keys: list[str]) -> None:
         query = statement(self.conn, "nodes.load", _load_nodes)
         for chunk in _chunks(keys):
             for row in self.conn.execute(query, {"keys": list(chunk)}).mappings():
-                self.ids[row["node_key"]] = row["id"]
-                self.by_name[(row["kind"], row["namespace"], row["name"])] = row["id"]
-                self.nodes[row["id"]] = dict(row)
+                self._add_node(dict(row))
 
     def load_runs(self, run_ids: Iterable[str]) -> None:
         wanted = sorted(set(run_ids) - set(self.runs))
@@ -254,6 +272,10 @@ def _load_nodes(_conn: Connection) -> Any:
     columns = ("id", "node_key", "kind", "namespace", "name", "created_at", *_NODE_STATE)
     keys: Any = bindparam("keys", expanding=True)
     return select(*(Node.__table__.c[n] for n in columns)).where(Node.node_key.in_(keys))
+
+
+def _updated_nodes(_conn: Connection) -> Any:
+    return select(Node.id, Node.updated_at).where(Node.id.in_(bindparam("ids", expanding=True)))
 
 
 def _load_runs(_conn: Connection) -> Any:
