@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, select
 
 from airflow_lineage_provider.store.tables import ColumnLineage, DatasetVersion, Edge, Node, Run, RunIO
-from airflow_lineage_provider.store.upserts import bulk, insert, statement
+from airflow_lineage_provider.store.upserts import bulk, insert, sqlite_time, statement
 
 _CHUNK = 500
 _NODE_STATE = (
@@ -111,13 +111,20 @@ class GraphState:
         self._read_nodes(missing)
 
     def _use_kept(self, kept: dict[str, dict[str, Any]]) -> None:
-        by_id = {row["id"]: row for row in kept.values()}
-        query = statement(self.conn, "nodes.updated", _updated_nodes)
-        for chunk in _chunks(list(by_id)):
-            for node_id, updated_at in self.conn.execute(query, {"ids": list(chunk)}):
-                row = by_id[node_id]
-                if row["updated_at"] == updated_at:
-                    self._add_node(row)
+        """Take the kept rows whose stored ``updated_at`` is still theirs: one narrow query through
+        the DB-API cursor (ids are integers, written into the SQL; a commit of one event runs it)."""
+        by_id = {int(row["id"]): row for row in kept.values()}
+        sqlite = self.conn.dialect.name == "sqlite"  # SQLite returns the stored text of the time
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for chunk in _chunks(list(by_id)):
+                cursor.execute(_UPDATED.format(ids=", ".join(map(str, chunk))))
+                for node_id, updated_at in cursor.fetchall():
+                    row = by_id[node_id]
+                    if (sqlite_time(row["updated_at"]) if sqlite else row["updated_at"]) == updated_at:
+                        self._add_node(row)
+        finally:
+            cursor.close()
 
     def _add_node(self, row: dict[str, Any]) -> None:
         self.ids[row["node_key"]] = row["id"]
@@ -274,8 +281,7 @@ def _load_nodes(_conn: Connection) -> Any:
     return select(*(Node.__table__.c[n] for n in columns)).where(Node.node_key.in_(keys))
 
 
-def _updated_nodes(_conn: Connection) -> Any:
-    return select(Node.id, Node.updated_at).where(Node.id.in_(bindparam("ids", expanding=True)))
+_UPDATED = f"SELECT id, updated_at FROM {Node.__tablename__} WHERE id IN ({{ids}})"
 
 
 def _load_runs(_conn: Connection) -> Any:

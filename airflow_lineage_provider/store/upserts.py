@@ -66,7 +66,7 @@ _RETURNING = re.compile(r" RETURNING .*$", re.S)
 _COMPILED: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, list[tuple[str, Any]]]] = {}
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
+def sqlite_time(value: datetime | None) -> str | None:
     """SQLAlchemy's SQLite DateTime text (always with microseconds), formatted in C."""
     return None if value is None else value.isoformat(" ", "microseconds")
 
@@ -83,7 +83,7 @@ def _compiled(
         processors: dict[str, Any] = dict(compiled._bind_processors)
         for bind_name, bind in compiled.binds.items():
             if conn.dialect.name == "sqlite" and isinstance(bind.type, DateTime):
-                processors[bind_name] = _sqlite_time
+                processors[bind_name] = sqlite_time
         template = ""
         if conn.dialect.paramstyle == "qmark":
             order = list(compiled.positiontup or ())
@@ -154,7 +154,7 @@ def _values(rows: Sequence[Mapping[str, Any]], binds: list[tuple[str, Any]]) -> 
         return tuples
     columns: list[Any] = list(zip(*tuples, strict=True))
     for i, process in processed:
-        if process is _sqlite_time:  # the commonest processor: a comprehension saves a call per cell
+        if process is sqlite_time:  # the commonest processor: a comprehension saves a call per cell
             columns[i] = [None if v is None else v.isoformat(" ", "microseconds") for v in columns[i]]
         else:
             columns[i] = list(map(process, columns[i]))
