@@ -21,7 +21,7 @@ from typing import Any
 
 from airflow_lineage_provider.store.chain import Head
 
-LIMIT = 200_000
+LIMIT = 20_000  # rows hold parsed facets (a few KiB each with a schema): tens of MiB at most
 
 
 class NodeCache:

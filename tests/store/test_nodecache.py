@@ -79,3 +79,16 @@ def test_an_erase_by_the_same_store_is_not_undone_by_its_kept_rows(store):
     store.record_many(_writes_x("a", 10, size={"rows": 3}))
 
     assert set(_facets(store)) == {ERASED_FACET, "size"}
+
+
+def test_the_cache_is_bounded_and_forgets_rows_of_another_head():
+    from airflow_lineage_provider.store.nodecache import NodeCache
+
+    cache = NodeCache(limit=2)
+    head = (3, "h3")
+    cache.keep(head, [{"node_key": k} for k in "abc"])
+    assert set(cache.take(head, "abcd")) == {"a", "b", "c"}
+
+    cache.keep(head, [{"node_key": "d"}])  # over the limit: starts again with this commit's rows
+    assert set(cache.take(head, "abcd")) == {"d"}
+    assert cache.take((4, "h4"), "abcd") == {} and len(cache) == 0
