@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ from airflow_lineage_provider.core.normalisation import EventKind, Normalisation
 from airflow_lineage_provider.core.runids import run_event_key
 from airflow_lineage_provider.exceptions import InvalidEventError
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 RUN_EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 
@@ -101,6 +103,8 @@ class _Run(BaseModel):
     @field_validator("runId")
     @classmethod
     def _uuid(cls, value: str) -> str:
+        if _CANONICAL_UUID.fullmatch(value):  # already in canonical form (what producers send)
+            return value
         try:
             return str(uuid.UUID(value))
         except ValueError as exc:

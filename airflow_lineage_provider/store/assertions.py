@@ -40,6 +40,8 @@ def reported(ds: dict[str, Any], run_facets: dict[str, Any] | None = None) -> li
         if isinstance(facet, dict) and isinstance(facet.get("assertions"), list):
             return objects(facet["assertions"])
     tests = obj((run_facets or {}).get("test")).get("tests")
+    if not tests:  # most runs report no tests: nothing to match against the dataset's name
+        return None
     name = str(ds.get("name") or "").lower()
     found = [
         _from_test(test)

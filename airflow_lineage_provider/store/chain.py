@@ -83,14 +83,23 @@ def link(previous: str, event_key: str, payload: Any, encoded: str | None = None
     return hashlib.sha256(f"{previous}\n{canonical(event_key, payload, encoded)}".encode()).hexdigest()
 
 
+Head = tuple[int | None, str]  # (the last event's id, its chain hash)
+
+
 def lock_head(conn: Connection) -> str:
     """Take the chain head for this transaction (blocks other writers); return the last hash."""
+    return lock(conn)[1]
+
+
+def lock(conn: Connection) -> Head:
+    """:func:`lock_head`, returning the whole head: every append moves it, so a writer that finds the
+    head where it left it knows no other writer appended meanwhile (``LineageStore``'s node cache)."""
     fetch(conn, "chain.lock", _lock_statement)
-    found = fetch(conn, "chain.last", _last_statement)
-    last = found[0][0] if found else None
-    if last is None:  # a store migrated without its head row: start it from the stored events
-        last = _rebuild_head(conn)
-    return str(last)
+    found = fetch(conn, "chain.head", _head_statement)
+    if not found:  # a store migrated without its head row: start it from the stored events
+        return None, _rebuild_head(conn)
+    last_id, last = found[0]
+    return (None if last_id is None else int(last_id)), str(last)
 
 
 def _rebuild_head(conn: Connection) -> str:
@@ -108,8 +117,8 @@ def _lock_statement(_conn: Connection) -> Any:
     return update(t.ChainHead).where(t.ChainHead.id == 1).values(last_hash=t.ChainHead.last_hash)
 
 
-def _last_statement(_conn: Connection) -> Any:
-    return select(t.ChainHead.last_hash).where(t.ChainHead.id == 1)
+def _head_statement(_conn: Connection) -> Any:
+    return select(t.ChainHead.last_event_id, t.ChainHead.last_hash).where(t.ChainHead.id == 1)
 
 
 def _move_statement(_conn: Connection) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, select
 
 from airflow_lineage_provider.store.tables import ColumnLineage, DatasetVersion, Edge, Node, Run, RunIO
-from airflow_lineage_provider.store.upserts import bulk, insert, statement
+from airflow_lineage_provider.store.upserts import bulk, insert, sqlite_time, statement
 
 _CHUNK = 500
 _NODE_STATE = (
@@ -82,9 +82,15 @@ class GraphState:
     columns: dict[tuple[int, str, int, str], dict[str, Any]] = field(default_factory=dict)
 
     # -- loading ----------------------------------------------------------------------------------
-    def load_nodes(self, wanted: dict[str, tuple[str, str, str]]) -> None:
+    def load_nodes(
+        self, wanted: dict[str, tuple[str, str, str]], kept: dict[str, dict[str, Any]] | None = None
+    ) -> None:
         """Load every wanted node (key -> (kind, namespace, name)), creating the ones not stored yet:
-        most nodes of a batch exist already, so they are read first and only the rest inserted."""
+        most nodes of a batch exist already, so they are read first and only the rest inserted.
+        ``kept``: rows a :class:`.nodecache.NodeCache` kept (valid at this chain head), used when
+        their ``updated_at`` is still the stored one."""
+        if kept:
+            self._use_kept(kept)
         self._read_nodes([k for k in wanted if k not in self.ids])
         missing = [k for k in wanted if k not in self.ids]
         if not missing:
@@ -104,13 +110,32 @@ class GraphState:
         bulk(self.conn, "nodes.new", _new_nodes, rows)  # another writer may have added some: no conflict
         self._read_nodes(missing)
 
+    def _use_kept(self, kept: dict[str, dict[str, Any]]) -> None:
+        """Take the kept rows whose stored ``updated_at`` is still theirs: one narrow query through
+        the DB-API cursor (ids are integers, written into the SQL; a commit of one event runs it)."""
+        by_id = {int(row["id"]): row for row in kept.values()}
+        sqlite = self.conn.dialect.name == "sqlite"  # SQLite returns the stored text of the time
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for chunk in _chunks(list(by_id)):
+                cursor.execute(_UPDATED.format(ids=", ".join(map(str, chunk))))
+                for node_id, updated_at in cursor.fetchall():
+                    row = by_id[node_id]
+                    if (sqlite_time(row["updated_at"]) if sqlite else row["updated_at"]) == updated_at:
+                        self._add_node(row)
+        finally:
+            cursor.close()
+
+    def _add_node(self, row: dict[str, Any]) -> None:
+        self.ids[row["node_key"]] = row["id"]
+        self.by_name[(row["kind"], row["namespace"], row["name"])] = row["id"]
+        self.nodes[row["id"]] = row
+
     def _read_nodes(self, keys: list[str]) -> None:
         query = statement(self.conn, "nodes.load", _load_nodes)
         for chunk in _chunks(keys):
             for row in self.conn.execute(query, {"keys": list(chunk)}).mappings():
-                self.ids[row["node_key"]] = row["id"]
-                self.by_name[(row["kind"], row["namespace"], row["name"])] = row["id"]
-                self.nodes[row["id"]] = dict(row)
+                self._add_node(dict(row))
 
     def load_runs(self, run_ids: Iterable[str]) -> None:
         wanted = sorted(set(run_ids) - set(self.runs))
@@ -254,6 +279,9 @@ def _load_nodes(_conn: Connection) -> Any:
     columns = ("id", "node_key", "kind", "namespace", "name", "created_at", *_NODE_STATE)
     keys: Any = bindparam("keys", expanding=True)
     return select(*(Node.__table__.c[n] for n in columns)).where(Node.node_key.in_(keys))
+
+
+_UPDATED = f"SELECT id, updated_at FROM {Node.__tablename__} WHERE id IN ({{ids}})"
 
 
 def _load_runs(_conn: Connection) -> Any:

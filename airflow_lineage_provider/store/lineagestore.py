@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -41,6 +42,7 @@ from airflow_lineage_provider.store import (
 )
 from airflow_lineage_provider.store.database import Database, as_of_time
 from airflow_lineage_provider.store.engine import DEFAULT_TIMEOUT, make_engine
+from airflow_lineage_provider.store.nodecache import NodeCache
 from airflow_lineage_provider.store.visibility import Scope
 from airflow_lineage_provider.store.writes import GraphWriter, insert_raw
 
@@ -78,6 +80,7 @@ class LineageStore:
     def __init__(self, engine: Engine) -> None:
         self.database = Database(engine)  # the connection scope every store module works in
         self._environments: set[str] = set()  # distribution-list hashes known to be stored
+        self._nodes = NodeCache()  # node rows of earlier batches, valid while the chain head stays ours
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> LineageStore:
@@ -157,14 +160,16 @@ class LineageStore:
         parsed = [event for event, _ in detached]
         found = dict(env for _, env in detached if env is not None)
         with self.database.connect(write=True) as conn:
-            fresh = insert_raw(conn, parsed, now)
+            appended = insert_raw(conn, parsed, now)
             environments.save(conn, found, now, self._environments)
             todo: dict[str, ParsedEvent] = {}
             for event in sorted(parsed, key=lambda e: e.event_time):
-                if event.key in fresh:
+                if event.key in appended.fresh:
                     todo.setdefault(event.key, event)
-            GraphWriter(conn, now).apply_all(list(todo.values()), progress)
+            writer = GraphWriter(conn, now)
+            writer.apply_all(list(todo.values()), progress, partial(self._nodes.take, appended.before))
         self._environments.update(found)  # committed: environment rows are never deleted
+        self._nodes.keep(appended.after, writer.state.nodes.values())  # committed: as stored now
         return set(todo)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -173,6 +178,7 @@ class LineageStore:
         if older_than <= timedelta(0):
             raise InvalidQueryError(f"older_than must be positive, not {older_than}")
         cutoff = datetime.now(timezone.utc).replace(tzinfo=None) - older_than
+        self._nodes.forget()
         with self.database.connect(write=True) as conn:
             report = retention.prune(conn, cutoff, dry_run=dry_run)
             if not dry_run and report.events:
@@ -182,6 +188,7 @@ class LineageStore:
     def erase(self, node_id: str, reason: str = "erased on request") -> dict[str, Any]:
         """Remove a dataset's facets everywhere, keeping a tombstone node (see ``store.retention``)."""
         now = datetime.now(timezone.utc).replace(tzinfo=None)
+        self._nodes.forget()
         with self.database.connect(write=True) as conn:
             result = retention.erase(conn, node_id, reason=reason, now=now)
             chain.reseal(conn)  # scrubbed events are resealed; verify keeps detecting later tampering

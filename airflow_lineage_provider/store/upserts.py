@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -58,12 +60,13 @@ def fetch(conn: Connection, name: str, build: Callable[[Connection], Any], **par
 
 
 _PAGE = 1000
+COPY_FROM = 50  # from this many rows on, PostgreSQL takes them by COPY (a staging table for upserts)
 _VALUES = re.compile(r"VALUES (\((?:[^()]|\([^()]*\))*\))")
 _RETURNING = re.compile(r" RETURNING .*$", re.S)
 _COMPILED: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, list[tuple[str, Any]]]] = {}
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
+def sqlite_time(value: datetime | None) -> str | None:
     """SQLAlchemy's SQLite DateTime text (always with microseconds), formatted in C."""
     return None if value is None else value.isoformat(" ", "microseconds")
 
@@ -80,7 +83,7 @@ def _compiled(
         processors: dict[str, Any] = dict(compiled._bind_processors)
         for bind_name, bind in compiled.binds.items():
             if conn.dialect.name == "sqlite" and isinstance(bind.type, DateTime):
-                processors[bind_name] = _sqlite_time
+                processors[bind_name] = sqlite_time
         template = ""
         if conn.dialect.paramstyle == "qmark":
             order = list(compiled.positiontup or ())
@@ -116,6 +119,9 @@ def bulk(
     if raw:
         binds = [(n, None if n in raw else p) for n, p in binds]
     values = _values(rows, binds)
+    if template and len(values) >= COPY_FROM:
+        _staged_insert(conn, name, sql, template, [n for n, _ in binds], values)
+        return
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if not template:
@@ -146,7 +152,104 @@ def _values(rows: Sequence[Mapping[str, Any]], binds: list[tuple[str, Any]]) -> 
     processed = [(i, p) for i, (_, p) in enumerate(binds) if p is not None]
     if not processed:
         return tuples
-    columns = list(zip(*tuples, strict=True))
+    columns: list[Any] = list(zip(*tuples, strict=True))
     for i, process in processed:
-        columns[i] = tuple(map(process, columns[i]))
+        if process is sqlite_time:  # the commonest processor: a comprehension saves a call per cell
+            columns[i] = [None if v is None else v.isoformat(" ", "microseconds") for v in columns[i]]
+        else:
+            columns[i] = list(map(process, columns[i]))
     return list(zip(*columns, strict=True))
+
+
+# COPY's text format: a tab between columns, a newline between rows, \N for NULL, and in a value a
+# backslash, tab, newline or carriage return written as its backslash escape.
+def _copy_escape(text: str) -> str:
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text or "\n" in text or "\r" in text:  # never in JSON text (it escapes them)
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_column(values: Sequence[Any]) -> list[str]:
+    """One column's values as COPY text (converted column by column: a comprehension per type)."""
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, str):
+        return ["\\N" if v is None else _copy_escape(v) for v in values]
+    if isinstance(sample, datetime):
+        return ["\\N" if v is None else v.isoformat(" ") for v in values]
+    if isinstance(sample, bool):
+        return ["\\N" if v is None else ("t" if v else "f") for v in values]
+    return ["\\N" if v is None else _copy_escape(str(v)) for v in values]
+
+
+def copy_rows(conn: Connection, table: Any, rows: Sequence[Sequence[Any]], names: Sequence[str]) -> None:
+    """PostgreSQL: append ``rows`` (tuples in ``names`` order, values as the driver takes them: JSON
+    columns as their text) to ``table`` with one ``COPY ... FROM STDIN``, in list order (ids follow
+    it). For tables where no row can conflict: COPY has no ``ON CONFLICT``."""
+    if not rows:
+        return
+    target: Table = table.__table__ if hasattr(table, "__table__") else table
+    text = _copy_text([_copy_column(column) for column in zip(*rows, strict=True)])
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.copy_expert(f"COPY {target.name} ({', '.join(names)}) FROM STDIN", text, size=1 << 20)
+    finally:
+        cursor.close()
+
+
+def _copy_text(columns: list[list[str]]) -> io.StringIO:
+    """COPY's input: the columns' texts, a tab between cells, a newline after each row."""
+    return io.StringIO("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
+
+
+_INSERT = re.compile(r"^INSERT INTO (\S+) \(")
+_BIND = re.compile(r"%\((\w+)\)s")
+_STAGED: dict[tuple[str, str], tuple[str, str, str, list[str]]] = {}
+
+
+def _staging(name: str, sql: str, template: str) -> tuple[str, str, str, list[str]]:
+    """(CREATE of the staging table, its COPY, the INSERT from it, its columns) for a compiled
+    ``INSERT ... VALUES %s ...``: the staging table has the target's columns of the statement (their
+    types copied with ``WITH NO DATA``) and ``_ord``, the row's place in the list; the INSERT empties
+    it as it reads it (``DELETE ... RETURNING``), in list order, with the statement's own
+    ``ON CONFLICT`` clause."""
+    key = (name, sql)
+    found = _STAGED.get(key)
+    if found is None:
+        match = _INSERT.match(sql)
+        columns = _BIND.findall(template)  # the INSERT's column order; binds are named by column
+        if match is None or f"({', '.join(columns)}) VALUES %s" not in sql:
+            raise RuntimeError(f"{name}: cannot stage rows for {sql}")
+        table, listed = match.group(1), ", ".join(columns)
+        stage = f"lineage_stage_{hashlib.sha1(key[1].encode()).hexdigest()[:12]}"
+        create = (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "
+            f"SELECT {listed}, 0::bigint AS _ord FROM {table} WITH NO DATA"
+        )
+        copy = f"COPY {stage} ({listed}, _ord) FROM STDIN"
+        insert = f"WITH staged AS (DELETE FROM {stage} RETURNING *) " + sql.replace(
+            "VALUES %s", f"SELECT {listed} FROM staged ORDER BY _ord"
+        )
+        found = _STAGED[key] = (create, copy, insert, columns)
+    return found
+
+
+def _staged_insert(
+    conn: Connection, name: str, sql: str, template: str, names: list[str], values: list[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: many rows of an ``INSERT ... ON CONFLICT`` through COPY into a session-local
+    staging table and one ``INSERT ... SELECT`` (building a page of ``VALUES`` cost more Python, in
+    psycopg2's ``mogrify`` per row, than the whole statement on the server)."""
+    create, copy, insert, columns = _staging(name, sql, template)
+    position = {n: i for i, n in enumerate(names)}
+    order = [position[c] for c in columns]
+    cells = [_copy_column([v[i] for v in values]) for i in order]
+    cells.append([str(i) for i in range(len(values))])
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(create)
+        cursor.copy_expert(copy, _copy_text(cells), size=1 << 20)
+        cursor.execute(insert)
+    finally:
+        cursor.close()

@@ -10,22 +10,32 @@ statements, not a few dozen per event.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
-from airflow_lineage_provider.store import approvals, chain, declared
+from airflow_lineage_provider.store import approvals, chain, declared, upserts
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.reported import Reported
 from airflow_lineage_provider.store.tables import Event
-from airflow_lineage_provider.store.upserts import bulk, fetch, insert, statement
+from airflow_lineage_provider.store.upserts import bulk, copy_rows, fetch, insert, statement
 
-__all__ = ["GraphWriter", "insert_raw", "node_key", "node_keys", "version_named", "written_version"]
+__all__ = [
+    "Appended",
+    "GraphWriter",
+    "insert_raw",
+    "node_key",
+    "node_keys",
+    "version_named",
+    "written_version",
+]
 
 TERMINAL = {"COMPLETE": "COMPLETED", "FAIL": "FAILED", "ABORT": "ABORTED"}
 ACTIVE = {"START": "RUNNING", "RUNNING": "RUNNING"}
@@ -49,13 +59,23 @@ def _payload_text(event: ParsedEvent) -> str:
     return json.dumps(event.payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -> set[str]:
-    """Append the raw events, each chained to the one before (:mod:`.chain`); return the new keys.
+@dataclass(frozen=True)
+class Appended:
+    """What :func:`insert_raw` appended: the new events' keys, and the chain head before and after."""
+
+    fresh: set[str]
+    before: chain.Head
+    after: chain.Head
+
+
+def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -> Appended:
+    """Append the raw events, each chained to the one before (:mod:`.chain`).
 
     The payload is written as its canonical JSON text (sorted keys; PostgreSQL's JSONB keeps no key
     order either), the same text the chain hash covers, so an event is encoded once."""
     unique = {e.key: e for e in events}
-    previous = chain.lock_head(conn)  # from here on no other writer appends until we commit
+    before = chain.lock(conn)  # from here on no other writer appends until we commit
+    previous = before[1]
     stored: set[str] = set()
     keys = list(unique)
     for start in range(0, len(keys), _CHUNK):
@@ -82,13 +102,20 @@ def insert_raw(conn: Connection, events: Sequence[ParsedEvent], now: datetime) -
                 "normalised": json.dumps(list(e.normalised)) if e.normalised else None,
             }
         )
-    # ids follow the order the chain was built in; payload and normalised are JSON text already
-    bulk(conn, "events.new", lambda c: insert(c, Event), rows, raw=_RAW_COLUMNS)
+    # ids follow the order the chain was built in; payload and normalised are JSON text already.
+    # No row can conflict (the keys stored were read under the chain head's lock), so PostgreSQL
+    # takes them with COPY.
+    if conn.dialect.name == "postgresql" and len(rows) >= upserts.COPY_FROM:
+        copy_rows(conn, Event, [tuple(row.values()) for row in rows], list(rows[0]))
+    else:
+        bulk(conn, "events.new", lambda c: insert(c, Event), rows, raw=_RAW_COLUMNS)
+    after = before
     if rows:
         last_key = rows[-1]["event_key"]
         last_id = fetch(conn, "events.id", _event_id, key=last_key)[0][0]
         chain.move_head(conn, last_id, previous)
-    return {str(row["event_key"]) for row in rows}
+        after = (int(last_id), previous)
+    return Appended({str(row["event_key"]) for row in rows}, before, after)
 
 
 def _known(_conn: Connection) -> Any:
@@ -114,8 +141,19 @@ def version_named(ds: dict[str, Any]) -> str | None:
 
 def written_version(ds: dict[str, Any], run_id: str) -> str:
     """The version a run writes of an output: the one its version facet names, else one made from both."""
-    named = version_named(ds)
-    return named or str(uuid.uuid5(uuid.UUID(run_id), f"{ds['namespace']}:{ds['name']}"))
+    return version_named(ds) or uuid5_text(run_id, f"{ds['namespace']}:{ds['name']}")
+
+
+def uuid5_text(namespace: str, name: str) -> str:
+    """``str(uuid.uuid5(uuid.UUID(namespace), name))`` for a namespace in canonical form, computed
+    without the ``uuid`` module's Python-level objects (an output of every completed run needs one)."""
+    if len(namespace) != 36 or namespace != namespace.lower():
+        return str(uuid.uuid5(uuid.UUID(namespace), name))
+    digest = bytearray(hashlib.sha1(bytes.fromhex(namespace.replace("-", "")) + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def node_keys(events: Sequence[ParsedEvent]) -> dict[str, tuple[str, str, str]]:
@@ -162,9 +200,16 @@ class GraphWriter:
         self.state = GraphState(conn, now)
         self.reported = Reported()
 
-    def apply_all(self, events: Sequence[ParsedEvent], progress: Callable[[int], None] | None = None) -> None:
-        """Apply events (already in the order to apply them) and write the changed rows."""
-        self.state.load_nodes(node_keys(events))
+    def apply_all(
+        self,
+        events: Sequence[ParsedEvent],
+        progress: Callable[[int], None] | None = None,
+        kept: Callable[[Iterable[str]], dict[str, dict[str, Any]]] | None = None,
+    ) -> None:
+        """Apply events (already in the order to apply them) and write the changed rows; ``kept``
+        gives node rows kept from earlier batches (:class:`.nodecache.NodeCache`) by key."""
+        wanted = node_keys(events)
+        self.state.load_nodes(wanted, None if kept is None else kept(wanted))
         self.state.load_runs(_run_ids(events))
         for event in events:
             self.apply(event)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from airflow_lineage_provider import LineageStore
-from airflow_lineage_provider.store import chain, schema
+from airflow_lineage_provider.store import chain, schema, tables
 from tests.store.events import ds, etl_events, new_run, run_event
 
 
@@ -147,3 +147,44 @@ def test_prune_and_erase_reseal_the_chain_and_later_tampering_is_still_found(sto
     ids = _ids(store_url)
     _execute(store_url, "DELETE FROM lineage_events WHERE id = :id", id=ids[1])
     assert store.verify().first_bad_id == ids[2]
+
+
+def _stored_rows(url: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        e = tables.Event
+        columns = (e.id, e.event_key, e.kind, e.event_type, e.event_time, e.run_id, e.job_namespace)
+        rows = conn.execute(select(*columns, e.job_name, e.chain_hash, e.normalised).order_by(e.id)).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_raw_events_with_escapes_are_stored_and_chained_alike_on_every_backend(store, store_url, tmp_path):
+    """PostgreSQL appends raw events with COPY (text format, its own escaping); SQLite with INSERT.
+    Values COPY must escape (tab, newline, carriage return, backslash), non-ASCII text, a NULL and a
+    lenient read (``normalised``) come back the same, in the same order, under the same chain hashes."""
+    run_id = new_run()
+    awkward = "tab\there\nnewline\rreturn back\\slash \\N é 名"
+    events = [
+        run_event(
+            "START",
+            awkward,
+            run_id,
+            inputs=[ds("in\\put\t1", path="C:\\data\\x.csv", note=awkward)],
+            run_facets={"quote": {"text": 'say "hi"\\n'}},
+        ),
+        {**run_event("COMPLETE", "plain", run_id.upper(), minute=1), "eventTime": "2026-01-01T00:01:00"},
+        run_event("COMPLETE", awkward, run_id, minute=2, outputs=[ds("out\nput", size=1e23)]),
+    ]
+    reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+    reference = LineageStore.from_url(reference_url)
+    reference.record_many(events)
+    expected_payloads = [chain.canonical("", p) for p in reference.events()]  # 1e23: JSONB spells it out
+    reference.close()
+
+    result = store.record_many(events)
+
+    assert result.stored == 3 and result.normalised  # the upper-case run id and the naive time
+    assert _stored_rows(store_url) == _stored_rows(reference_url)
+    assert [chain.canonical("", p) for p in store.events()] == expected_payloads
+    assert store.verify().ok

@@ -68,3 +68,13 @@ def test_parent_run_facet_links_task_runs_to_the_dag_run(store):
     assert store.describe("job:airflow:etl.load")["parentJob"] == "job:airflow:etl"
     store.record(run_event("COMPLETE", "etl", dag_run, minute=3))
     assert store.describe(f"run:{dag_run}")["state"] == "COMPLETED"
+
+
+def test_the_version_a_run_writes_is_the_uuid5_of_its_run_and_dataset():
+    import uuid
+
+    from airflow_lineage_provider.store.writes import uuid5_text
+
+    for run_id in (str(uuid.uuid4()), str(uuid.uuid4()).upper(), "00000000-0000-0000-0000-000000000000"):
+        for name in ("ns:table", "postgres://h:5432:schema.é名", ""):
+            assert uuid5_text(run_id, name) == str(uuid.uuid5(uuid.UUID(run_id), name))
