@@ -119,8 +119,11 @@ def bulk(
     if raw:
         binds = [(n, None if n in raw else p) for n, p in binds]
     values = _values(rows, binds)
-    if template and len(values) >= COPY_FROM:
-        _staged_insert(conn, name, sql, template, [n for n, _ in binds], values)
+    if (
+        template
+        and len(values) >= COPY_FROM
+        and _staged_insert(conn, name, sql, template, [n for n, _ in binds], values)
+    ):
         return
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -235,12 +238,20 @@ def _staging(name: str, sql: str, template: str) -> tuple[str, str, str, list[st
     return found
 
 
+_NO_TEMPORARY: set[str] = set()  # servers (their URL) where our role may not create temporary tables
+
+
 def _staged_insert(
     conn: Connection, name: str, sql: str, template: str, names: list[str], values: list[tuple[Any, ...]]
-) -> None:
+) -> bool:
     """PostgreSQL: many rows of an ``INSERT ... ON CONFLICT`` through COPY into a session-local
     staging table and one ``INSERT ... SELECT`` (building a page of ``VALUES`` cost more Python, in
-    psycopg2's ``mogrify`` per row, than the whole statement on the server)."""
+    psycopg2's ``mogrify`` per row, than the whole statement on the server). False, having written
+    nothing, where the role lacks the ``TEMPORARY`` privilege (a hardened server): the caller then
+    writes ``VALUES`` pages, as it does from then on for that server."""
+    server = str(conn.engine.url)
+    if server in _NO_TEMPORARY:
+        return False
     create, copy, insert, columns = _staging(name, sql, template)
     position = {n: i for i, n in enumerate(names)}
     order = [position[c] for c in columns]
@@ -248,8 +259,26 @@ def _staged_insert(
     cells.append([str(i) for i in range(len(values))])
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(create)
+        if not _created(cursor, create):
+            _NO_TEMPORARY.add(server)
+            return False
         cursor.copy_expert(copy, _copy_text(cells), size=1 << 20)
         cursor.execute(insert)
+        return True
     finally:
         cursor.close()
+
+
+def _created(cursor: Any, create: str) -> bool:
+    """Create the staging table (when missing) under a savepoint, so that a refusal leaves the
+    transaction usable; False when the role may not create temporary tables."""
+    from psycopg2.errors import InsufficientPrivilege
+
+    cursor.execute("SAVEPOINT lineage_stage")
+    try:
+        cursor.execute(create)
+    except InsufficientPrivilege:
+        cursor.execute("ROLLBACK TO SAVEPOINT lineage_stage")
+        return False
+    cursor.execute("RELEASE SAVEPOINT lineage_stage")
+    return True

@@ -92,3 +92,38 @@ def test_copy_stores_on_postgresql_what_multi_row_values_store(monkeypatch):
     assert len(expected["lineage_runs"]) == 121 and len(expected["lineage_edges"]) > 200
     assert len(expected["lineage_events"]) == 242 and len(expected["lineage_tags"]) >= 7
     assert stored == expected
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_not_create_temporary_tables_stores_the_same_by_values():
+    """A hardened server revokes TEMPORARY from PUBLIC: large batches then go as VALUES pages (the
+    staging table's refusal leaves the transaction usable) and store what a permitted role stores."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    batches = [_batch(60, 0, "a"), _batch(60, 1000, "b")]
+    role = f"lineage_notemp_{new_run()[:8]}"
+    with fresh_postgres_database() as hardened, fresh_postgres_database() as permitted:
+        admin = create_engine(hardened, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            database = make_url(hardened).database
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            conn.execute(text(f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC'))
+            conn.execute(text(f'GRANT CREATE, USAGE ON SCHEMA public TO "{role}"'))
+        admin.dispose()
+        try:
+            as_role = make_url(hardened).set(username=role).render_as_string(hide_password=False)
+            _store_all(as_role, batches)
+            _store_all(permitted, batches)
+            assert str(make_url(as_role)) in upserts._NO_TEMPORARY  # refused, and remembered
+            stored, expected = _graph(hardened), _graph(permitted)
+        finally:
+            admin = create_engine(hardened, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'REASSIGN OWNED BY "{role}" TO CURRENT_USER'))
+                conn.execute(text(f'DROP OWNED BY "{role}"'))
+                conn.execute(text(f'DROP ROLE "{role}"'))
+            admin.dispose()
+
+    assert len(expected["lineage_runs"]) == 120
+    assert stored == expected
