@@ -146,7 +146,7 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "adjacency_index_max_edges": {
                         "description": "The largest store (in edges) the in-memory index is kept for: about "
-                        "28 bytes an edge (10,000,000 edges: about 280 MB). Larger stores are walked in SQL.",
+                        "40 bytes an edge (10,000,000 edges: about 400 MB). Larger stores are walked in SQL.",
                         "version_added": "0.2.0",
                         "type": "integer",
                         "example": "2000000",

@@ -86,6 +86,7 @@ class StoreHolder:
                     self._owned = True
                 if not self._ready:
                     self._store.upgrade()
+                    self._store.warm_adjacency()
                     self._ready = True
         assert self._store is not None
         return self._store

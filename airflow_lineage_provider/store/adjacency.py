@@ -3,7 +3,7 @@
 The observed edges are held as compressed sparse rows in contiguous integer arrays (``array``, no
 object per edge): for each node id the targets of its outgoing edges (sorted) with each edge's
 ``first_seen`` and ``last_seen`` in microseconds, and for each node id the sources of its incoming
-edges. About 32 bytes an edge with 4-byte node ids plus 16 bytes a node id; the
+edges. 28 bytes an edge with 4-byte node ids, plus 16 bytes a node id (37-46 an edge measured); the
 few declared edges are kept in small dictionaries. ``max_edges`` bounds it: a larger graph is walked
 in SQL, as without an index.
 
@@ -29,6 +29,7 @@ from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -182,32 +183,50 @@ class AdjacencyIndex:
 
     def refresh(self, conn: Connection) -> Graph | None:
         """Catch up with the tables (one query; a build when first used or after a deletion);
-        the graph to walk, or None when the store has more than ``max_edges`` edges."""
-        with self._lock:
-            if self._graph is None and not self._too_big:  # first use: no need to read changes
-                self._build(conn, _rows(conn, "SELECT deletions FROM lineage_graph_changes")[0][0])
-                return self._graph
-            rows = _rows(conn, _refresh_sql(conn), self._seq, self._declared_seq)
-            deletions = next((r[1] for r in rows if r[0] == 0), 0)
-            if deletions != self._deletions:
-                self._build(conn, deletions)
-                return self._graph
-            graph = self._graph
-            if graph is None:  # too big
-                self._seq = max((r[5] for r in rows if r[0] == 1), default=self._seq)
-                self._declared_seq = max((r[5] for r in rows if r[0] == 2), default=self._declared_seq)
-                return None
-            for row in rows:
-                if row[0] == 0:
-                    continue
-                graph.apply(row)
-                if row[0] == 1:
-                    self._seq = max(self._seq, row[5])
-                else:
-                    self._declared_seq = max(self._declared_seq, row[5])
-            if len(graph.extra_span) > max(10_000, len(graph.out_dst) // 10):
-                self._build(conn, deletions)
+        the graph to walk, or None when the store has more than ``max_edges`` edges or another
+        thread is building the first graph (:meth:`warm`): the caller then walks in SQL."""
+        if not self._lock.acquire(blocking=self._graph is not None or self._too_big):
+            return None
+        try:
+            return self._refresh(conn)
+        finally:
+            self._lock.release()
+
+    def warm(self, engine: Engine) -> None:
+        """Build the index now (in a thread of a starting server: reads walk in SQL meanwhile); a
+        failure is logged, and the next read tries again."""
+        try:
+            with engine.connect() as conn:
+                self.refresh(conn)
+        except SQLAlchemyError as exc:
+            log.warning("lineage adjacency index not built yet: %s", exc)
+
+    def _refresh(self, conn: Connection) -> Graph | None:
+        """:meth:`refresh`, holding the lock."""
+        if self._graph is None and not self._too_big:  # first use: no need to read changes
+            self._build(conn, _rows(conn, "SELECT deletions FROM lineage_graph_changes")[0][0])
             return self._graph
+        rows = _rows(conn, _refresh_sql(conn), self._seq, self._declared_seq)
+        deletions = next((r[1] for r in rows if r[0] == 0), 0)
+        if deletions != self._deletions:
+            self._build(conn, deletions)
+            return self._graph
+        graph = self._graph
+        if graph is None:  # too big
+            self._seq = max((r[5] for r in rows if r[0] == 1), default=self._seq)
+            self._declared_seq = max((r[5] for r in rows if r[0] == 2), default=self._declared_seq)
+            return None
+        for row in rows:
+            if row[0] == 0:
+                continue
+            graph.apply(row)
+            if row[0] == 1:
+                self._seq = max(self._seq, row[5])
+            else:
+                self._declared_seq = max(self._declared_seq, row[5])
+        if len(graph.extra_span) > max(10_000, len(graph.out_dst) // 10):
+            self._build(conn, deletions)
+        return self._graph
 
     def _build(self, conn: Connection, deletions: int) -> None:
         """Read every edge (in primary key order, from the indexes) into new arrays."""

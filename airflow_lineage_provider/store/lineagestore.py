@@ -16,6 +16,7 @@ Contract:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -95,6 +96,14 @@ class LineageStore:
         from airflow_lineage_provider import conf
 
         return cls.from_url(conf.store_url(), timeout=timeout, adjacency_index=adjacency_index)
+
+    def warm_adjacency(self) -> None:
+        """Build the in-memory adjacency index (when this store keeps one) in a background thread, so
+        a starting server's first reads are not held up by it: they walk in SQL until it is ready."""
+        index = adjacency.of_engine(self.database.engine)
+        if index is not None:
+            args = (self.database.engine,)
+            threading.Thread(target=index.warm, args=args, name="lineage-adjacency", daemon=True).start()
 
     def adjacency_stats(self) -> dict[str, Any] | None:
         """What the in-memory adjacency index holds and costs (edges, bytes, bytes per edge), or None

@@ -8,7 +8,9 @@ deletion (a rebuild)."""
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -161,14 +163,31 @@ def test_every_edge_gets_a_new_seq_when_inserted_or_when_its_times_change(store_
     assert after[moved[0]] > max(before.values())
 
 
-def test_a_store_larger_than_max_edges_is_walked_in_sql(store_url):
+@contextlib.contextmanager
+def _pair(store_url: str, max_edges: int, seed: int) -> Iterator[tuple[LineageStore, LineageStore, str]]:
+    """A plain store and one keeping an index of at most ``max_edges``, on random events; a root."""
     plain = LineageStore.from_url(store_url)
-    small = LineageStore.from_url(store_url, adjacency_index=3)
+    other = LineageStore.from_url(store_url, adjacency_index=max_edges)
     try:
-        plain.record_many(_events(random.Random(3), range(10), minute=0))
-        root = plain.search("t", kind="dataset")[0].id
+        plain.record_many(_events(random.Random(seed), range(10), minute=0))
+        yield plain, other, plain.search("t", kind="dataset")[0].id
+    finally:
+        other.close()
+        plain.close()
+
+
+def test_a_store_larger_than_max_edges_is_walked_in_sql(store_url):
+    with _pair(store_url, 3, seed=3) as (plain, small, root):
         assert small.lineage(root, "both", 20) == plain.lineage(root, "both", 20)
         assert small.adjacency_stats()["enabled"] is False
-    finally:
-        small.close()
-        plain.close()
+
+
+def test_a_store_warmed_in_the_background_answers_the_same_before_and_after_the_build(store_url):
+    with _pair(store_url, 100_000, seed=4) as (plain, warmed, root):
+        warmed.warm_adjacency()
+        during = warmed.lineage(root, "both", 20)  # in SQL or from the index, whichever is ready
+        for thread in threading.enumerate():
+            if thread.name == "lineage-adjacency":
+                thread.join()
+        assert warmed.adjacency_stats()["builds"] == 1
+        assert during == warmed.lineage(root, "both", 20) == plain.lineage(root, "both", 20)
