@@ -33,12 +33,7 @@ def airflow_home() -> str:
 
 @functools.cache
 def is_disabled() -> bool:
-    raw = _get("disabled", "False").strip().lower()
-    if raw in ("true", "1", "yes", "on"):
-        return True
-    if raw in ("false", "0", "no", "off", ""):
-        return False
-    raise ConfigError(f"[{SECTION}] disabled must be a boolean, got {raw!r}")
+    return _boolean("disabled", "False")
 
 
 @functools.cache
@@ -138,6 +133,23 @@ def outbox_poll_interval() -> float:
 @functools.cache
 def deliverer_idle_timeout() -> float:
     return _number("deliverer_idle_timeout", "600", 1, 7 * 86400, "seconds")
+
+
+def _boolean(option: str, fallback: str) -> bool:
+    raw = _get(option, fallback).strip().lower()
+    if raw in ("true", "1", "yes", "on"):
+        return True
+    if raw in ("false", "0", "no", "off", ""):
+        return False
+    raise ConfigError(f"[{SECTION}] {option} must be a boolean, got {raw!r}")
+
+
+@functools.cache
+def adjacency_index() -> int:
+    """The API server's in-memory adjacency index: the most edges it is kept for, 0 when off."""
+    if not _boolean("adjacency_index", "True"):
+        return 0
+    return int(_number("adjacency_index_max_edges", "10000000", 1, 10**10, "edges"))
 
 
 @functools.cache

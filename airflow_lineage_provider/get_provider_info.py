@@ -153,6 +153,23 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "host",
                         "default": "process",
                     },
+                    "adjacency_index": {
+                        "description": "Keep the edges in a compact in-memory index in the API server, "
+                        "refreshed before each read from what changed in the store, so lineage walks read "
+                        "no edge rows (the store stays the truth; several API servers each refresh theirs).",
+                        "version_added": "0.2.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
+                    "adjacency_index_max_edges": {
+                        "description": "The largest store (in edges) the in-memory index is kept for: about "
+                        "40 bytes an edge (10,000,000 edges: about 400 MB). Larger stores are walked in SQL.",
+                        "version_added": "0.2.0",
+                        "type": "integer",
+                        "example": "2000000",
+                        "default": "10000000",
+                    },
                     "reconcile_interval": {
                         "description": "Seconds between passes of the API server's reconciler, which "
                         "records the terminal event (and a missing START) of task attempts that ended in "

@@ -9,6 +9,11 @@ nodes: upstream from sink datasets, downstream from source datasets, downstream 
 (read by hundreds of jobs) in full and with ``limit=1000``, and the hubs' impact summary
 (``store.impact_summary``: the whole downstream set counted by type, namespace, DAG and owner).
 Result sizes are averages.
+
+``--index off on`` (the default) runs every case twice, side by side: walking in SQL, and with the
+in-memory adjacency index (``store.adjacency``) a long-lived store keeps; each mode first times its
+cold first query (a new store object, so a new engine and, with the index, its build) and prints
+what the index holds (edges, bytes, bytes an edge). A summary prints both p50s and their ratio.
 """
 
 from __future__ import annotations
@@ -98,8 +103,55 @@ def timings(store: LineageStore, case: Case, budget: float) -> Timing:
     return timing
 
 
-def measure(store: LineageStore, case: Case, budget: float) -> str:
-    return f"{case.name:30s} {timings(store, case, budget).line()}"
+INDEX_EDGES = 10**9  # the bench keeps the index whatever the workload's size
+
+
+def open_store(url: str, mode: str) -> LineageStore:
+    return LineageStore.from_url(url, adjacency_index=INDEX_EDGES if mode == "on" else 0)
+
+
+def cold_first_query(url: str, mode: str, case: Case, warm: bool = False) -> tuple[float, LineageStore]:
+    """Milliseconds of the first query of a new store object (new engine; with the index, its build,
+    or with ``warm`` the build started in the background first, as the API server does)."""
+    store = open_store(url, mode)
+    if warm:
+        store.warm_adjacency()
+    began = time.perf_counter()
+    store.lineage(case.starts[0], case.direction, case.depth, limit=case.limit)
+    return (time.perf_counter() - began) * 1000, store
+
+
+def run_modes(
+    url: str, backend: str, size: workload.Size, found: list[Case], args: argparse.Namespace
+) -> None:
+    p50s: dict[tuple[str, str], float] = {}
+    for mode in args.index:
+        if mode == "on":
+            warming, other = cold_first_query(url, mode, found[0], warm=True)
+            other.close()
+            print(
+                f"query {backend:8s} size={size.name:6s} index=on  "
+                f"cold first query, index warming {warming:9.2f} ms"
+            )
+        cold, store = cold_first_query(url, mode, found[0])
+        try:
+            print(f"query {backend:8s} size={size.name:6s} index={mode:3s} cold first query {cold:9.2f} ms")
+            stats = store.adjacency_stats()
+            if stats is not None:
+                print(f"index {backend:8s} {stats}")
+            for case in found:
+                timing = timings(store, case, args.budget)
+                p50s[(case.name, mode)] = machine.percentile(timing.ms, 50)
+                print(
+                    f"query {backend:8s} size={size.name:6s} index={mode:3s} {case.name:30s} {timing.line()}"
+                )
+        finally:
+            store.close()
+    if len(args.index) == 2:
+        print(f"summary {backend} {size.name}: p50 ms, index off / on, ratio")
+        for case in found:
+            off, on = p50s[(case.name, "off")], p50s[(case.name, "on")]
+            print(f"  {case.name:30s} {off:9.2f} {on:9.2f} {off / on:7.1f}x")
 
 
 def load(url: str, size: workload.Size, seed: int) -> None:
@@ -123,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per case at most")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--index", nargs="+", choices=["off", "on"], default=["off", "on"])
     args = parser.parse_args(argv)
     size = workload.SIZES[args.size]
     print(machine.describe(), flush=True)
@@ -134,15 +187,7 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 url = ingest.store_url(backend, stack, None)
                 load(url, size, args.seed)
-            store = LineageStore.from_url(url)
-            try:
-                for case in cases(graph, args.queries, args.seed):
-                    print(
-                        f"query {backend:8s} size={size.name:6s} {measure(store, case, args.budget)}",
-                        flush=True,
-                    )
-            finally:
-                store.close()
+            run_modes(url, backend, size, cases(graph, args.queries, args.seed), args)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MiB")
 

@@ -34,6 +34,8 @@ OPTIONS = {
     "outbox_poll_interval",
     "deliverer_idle_timeout",
     "durability",
+    "adjacency_index",
+    "adjacency_index_max_edges",
     "reconcile_interval",
     "reconcile_grace",
     "retention_days",

@@ -82,10 +82,11 @@ class StoreHolder:
         if not self._ready:
             with self._lock:
                 if self._store is None:
-                    self._store = LineageStore.from_airflow_config()
+                    self._store = LineageStore.from_airflow_config(adjacency_index=conf.adjacency_index())
                     self._owned = True
                 if not self._ready:
                     self._store.upgrade()
+                    self._store.warm_adjacency()
                     self._ready = True
         assert self._store is not None
         return self._store

@@ -18,6 +18,7 @@ Contract:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from airflow_lineage_provider.core.events import ParsedEvent, parse_event
 from airflow_lineage_provider.core.graph import DIRECTIONS, Direction, LineageGraph, Node
 from airflow_lineage_provider.exceptions import InvalidQueryError, StoreError
 from airflow_lineage_provider.store import (
+    adjacency,
     chain,
     details,
     environments,
@@ -77,28 +79,55 @@ class RecordResult:
 class LineageStore:
     """The lineage store: raw OpenLineage events plus a versioned lineage graph derived from them."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, adjacency_index: int = 0) -> None:
+        """``adjacency_index``: keep the edges in memory (:mod:`.adjacency`) for stores of up to that
+        many edges, for long-lived stores that answer many queries; 0 (default) walks in SQL."""
         self.database = Database(engine)  # the connection scope every store module works in
         self._environments: set[str] = set()  # distribution-list hashes known to be stored
         self._nodes = NodeCache()  # node rows of earlier batches, valid while the chain head stays ours
+        if adjacency_index < 0:
+            raise InvalidQueryError(
+                f"adjacency_index must be 0 (off) or a number of edges, not {adjacency_index}"
+            )
+        if adjacency_index:
+            adjacency.attach(engine, adjacency_index)
 
     @classmethod
-    def from_url(cls, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> LineageStore:
+    def from_url(
+        cls, url: str, *, timeout: float = DEFAULT_TIMEOUT, adjacency_index: int = 0
+    ) -> LineageStore:
         """A store at a SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg2://...``)."""
-        return cls(make_engine(url, timeout=timeout))
+        return cls(make_engine(url, timeout=timeout), adjacency_index=adjacency_index)
 
     @classmethod
-    def from_airflow_config(cls, *, timeout: float = DEFAULT_TIMEOUT) -> LineageStore:
+    def from_airflow_config(
+        cls, *, timeout: float = DEFAULT_TIMEOUT, adjacency_index: int = 0
+    ) -> LineageStore:
         """The store named by ``[lineage_provider] store_url`` (default: lineage.db in AIRFLOW_HOME)."""
         from airflow_lineage_provider import conf
 
-        return cls.from_url(conf.store_url(), timeout=timeout)
+        return cls.from_url(conf.store_url(), timeout=timeout, adjacency_index=adjacency_index)
+
+    def warm_adjacency(self) -> None:
+        """Build the in-memory adjacency index (when this store keeps one) in a background thread, so
+        a starting server's first reads are not held up by it: they walk in SQL until it is ready."""
+        index = adjacency.of_engine(self.database.engine)
+        if index is not None:
+            args = (self.database.engine,)
+            threading.Thread(target=index.warm, args=args, name="lineage-adjacency", daemon=True).start()
+
+    def adjacency_stats(self) -> dict[str, Any] | None:
+        """What the in-memory adjacency index holds and costs (edges, bytes, bytes per edge), or None
+        when this store keeps none."""
+        index = adjacency.of_engine(self.database.engine)
+        return None if index is None else index.stats()
 
     @property
     def url(self) -> str:
         return self.database.url
 
     def close(self) -> None:
+        adjacency.detach(self.database.engine)
         self.database.close()
 
     def upgrade(self) -> str:

@@ -8,10 +8,11 @@ and ML Metadata's ``max_num_hops`` do. ``as_of`` keeps only edges first seen at 
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, DateTime, bindparam, or_, select
 
@@ -19,7 +20,7 @@ from airflow_lineage_provider.core.events import iso
 from airflow_lineage_provider.core.graph import Direction, Edge, LineageGraph, Node
 from airflow_lineage_provider.core.ids import NodeId, node_text, parse, splits
 from airflow_lineage_provider.exceptions import NodeNotFoundError
-from airflow_lineage_provider.store import assertions, tags, visibility
+from airflow_lineage_provider.store import adjacency, assertions, tags, visibility
 from airflow_lineage_provider.store import declared as declared_edges
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.graphstate import node_key
@@ -156,13 +157,30 @@ def _fetch(conn: Connection, sql: str, ids: Sequence[Any], *extra: Any) -> list[
 
 
 def _time(value: Any) -> datetime | None:
-    """A time as the driver returns it (SQLite: SQLAlchemy's text form) as a naive datetime."""
+    """A time as the driver returns it (SQLite: SQLAlchemy's text form), or as the adjacency index
+    holds it (microseconds), as a naive datetime."""
+    if isinstance(value, int):
+        return adjacency.to_time(value)
     return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _driver_time(conn: Connection, value: Any) -> Any:
+    """An index time (microseconds) as the driver returns the column (SQLite: its text form)."""
+    when = adjacency.to_time(value)
+    return when.isoformat(" ", "microseconds") if conn.dialect.name == "sqlite" else when
+
+
+@functools.lru_cache(maxsize=65536)
+def _iso_micros(value: int) -> str | None:
+    """``iso`` of an index time: edges touched by one event share it, so most are formatted once."""
+    return iso(adjacency.to_time(value))
 
 
 def _iso_text(value: Any) -> str | None:
     """``iso(_time(value))``, by slicing SQLite's fixed-width text ``YYYY-MM-DD HH:MM:SS.ffffff``
     (an edge answer formats hundreds of thousands of these)."""
+    if isinstance(value, int):
+        return _iso_micros(value)
     if not isinstance(value, str) or len(value) != 26:
         return iso(_time(value))
     if value.endswith(".000000"):  # isoformat leaves out zero microseconds
@@ -177,9 +195,13 @@ def _edges_of(
     as_of: datetime | None,
     scope: Scope | None = None,
     declared: bool = False,
+    graph: adjacency.Graph | None = None,
 ) -> list[tuple[Any, ...]]:
     """(src, dst, first_seen, last_seen, is_declared) of the edges into (upstream) or out of ``ids``;
-    with ``declared``, declared edges too (:mod:`.declared`) where no observed edge joins the pair."""
+    with ``declared``, declared edges too (:mod:`.declared`) where no observed edge joins the pair.
+    From the adjacency index when ``graph`` is given (times then in microseconds), else from SQL."""
+    if graph is not None:
+        return _indexed_edges(conn, graph, ids, upstream, as_of, scope, declared)
     extra: tuple[Any, ...] = ()
     if as_of is not None:  # bound as SQLAlchemy stores it, so SQLite compares the same text format
         processor = DateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
@@ -196,6 +218,31 @@ def _edges_of(
     return rows
 
 
+def _indexed_edges(
+    conn: Connection,
+    graph: adjacency.Graph,
+    ids: Sequence[int],
+    upstream: bool,
+    as_of: datetime | None,
+    scope: Scope | None,
+    declared: bool,
+) -> list[tuple[Any, ...]]:
+    """:func:`_edges_of` answered from the adjacency index."""
+    when = None if as_of is None else adjacency.micros(as_of)
+    rows: list[tuple[Any, ...]] = [(*e, False) for n in ids for e in graph.edges_of(n, upstream, when)]
+    if declared:
+        found = [row for n in ids for row in graph.declared_of(n, upstream, when)]
+        if found:
+            rows.extend(declared_edges.visible(conn, found, {(r[0], r[1]) for r in rows}, scope))
+    return rows
+
+
+def indexed(conn: Connection) -> adjacency.Graph | None:
+    """The adjacency index of this connection's store, brought up to date, or None (walk in SQL)."""
+    index = adjacency.of(conn)
+    return None if index is None else index.refresh(conn)
+
+
 def walk(
     conn: Connection,
     seeds: dict[int, int],
@@ -205,6 +252,8 @@ def walk(
     limit: int | None,
     scope: Scope | None = None,
     declared: bool = False,
+    *,
+    graph: adjacency.Graph | None | Literal[True] = True,
 ) -> tuple[dict[int, int], dict[tuple[int, int], tuple[Any, Any, bool]]]:
     """Breadth-first from ``seeds`` (node id -> depth), one indexed ``IN`` query per level.
 
@@ -214,7 +263,14 @@ def walk(
     (first_seen, last_seen). No node is expanded twice and the walk stops as soon as the limit is
     reached, so the work is bounded by the answer, not by the graph. With a restricted ``scope`` the
     walk neither reaches nor goes through nodes the reader may not see, so the limit and
-    ``is_partial`` count visible nodes only."""
+    ``is_partial`` count visible nodes only.
+
+    ``graph``: by default the levels are read from the adjacency index (:mod:`.adjacency`) when this
+    store keeps one (the answer is the same, times as the driver returns them); an index graph
+    (:func:`indexed`) is walked as given, its times left in microseconds; None walks in SQL."""
+    lookup = graph is True
+    if graph is True:
+        graph = indexed(conn)
     cap = None if not limit else limit + 1
     found = dict(seeds)
     edges: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
@@ -222,7 +278,9 @@ def walk(
     level = min(seeds.values(), default=0)
     while frontier and level < depth and (cap is None or len(found) < cap):
         reached: set[int] = set()
-        for src, dst, first, last, is_declared in _edges_of(conn, frontier, upstream, as_of, scope, declared):
+        for src, dst, first, last, is_declared in _edges_of(
+            conn, frontier, upstream, as_of, scope, declared, graph
+        ):
             edges[(src, dst)] = (first, last, is_declared)
             node = src if upstream else dst
             if node not in found:
@@ -235,6 +293,11 @@ def walk(
         level += 1
         found.update((n, level) for n in new)
         frontier = new
+    if lookup and graph is not None:
+        edges = {
+            pair: (_driver_time(conn, first), _driver_time(conn, last), is_declared)
+            for pair, (first, last, is_declared) in edges.items()
+        }
     return found, edges
 
 
@@ -251,6 +314,7 @@ def lineage(
     """The graph around a node; with a restricted ``scope``, as that reader may see it (the caller
     checks that the root is visible); ``declared`` walks declared edges too, marked declared."""
     node, row = resolve(conn, node_id)
+    graph = indexed(conn)
     run_nodes: list[Node] = []
     run_io: list[tuple[int, str]] = []
     found: dict[int, int] = {}
@@ -269,7 +333,7 @@ def lineage(
             run_io.extend((d, io_dir) for d in seeds)
         else:
             seeds = {row.id: 0}
-        reached, seen = walk(conn, seeds, up, depth, as_of, limit, scope, declared)
+        reached, seen = walk(conn, seeds, up, depth, as_of, limit, scope, declared, graph=graph)
         for node_pk, d in reached.items():
             found[node_pk] = min(d, found.get(node_pk, d))
         walked.update(seen)
@@ -282,12 +346,13 @@ def lineage(
     if len(ways) == 1:  # the walk saw every edge of the nodes it expanded; fetch the rest's
         expanded = {d if ways[0] else s for s, d in walked}
         rest = [n for n in found if n not in expanded]
-        spans = _edges_among(conn, found, walked, rest, ways[0], as_of, scope, declared)
+        spans = _edges_among(conn, found, walked, rest, ways[0], as_of, scope, declared, graph)
     else:  # both ways: an edge may join an upstream node to a downstream one
-        spans = _edges_among(conn, found, {}, list(found), False, as_of, scope, declared)
+        spans = _edges_among(conn, found, {}, list(found), False, as_of, scope, declared, graph)
     edges = [
         Edge(names[s], names[d], _edge_type(kinds[s], kinds[d]), _iso_text(f), _iso_text(ls), is_declared)
         for (s, d), (f, ls, is_declared) in sorted(spans.items())
+        if s in names and d in names  # (an edge the index saw committed after the nodes were read)
     ]
     for dataset_pk, io_dir in run_io:
         if dataset_pk in names:
@@ -384,10 +449,12 @@ def _edges_among(
     as_of: datetime | None,
     scope: Scope | None = None,
     declared: bool = False,
+    graph: adjacency.Graph | None = None,
 ) -> dict[tuple[int, int], tuple[Any, Any, bool]]:
     """Edges with both ends found: those the walk saw, plus those of the nodes in ``rest`` (the ones
     it did not expand), fetched in the walk's direction. (src, dst) -> (first_seen, last_seen)."""
     spans = dict(walked)
-    for src, dst, first, last, is_declared in _edges_of(conn, sorted(rest), upstream, as_of, scope, declared):
+    rows = _edges_of(conn, sorted(rest), upstream, as_of, scope, declared, graph)
+    for src, dst, first, last, is_declared in rows:
         spans[(src, dst)] = (first, last, is_declared)
     return {pair: span for pair, span in spans.items() if pair[0] in found and pair[1] in found}

@@ -20,8 +20,8 @@ from airflow_lineage_provider.store.engine import sqlite_path
 VERSION_TABLE = "lineage_alembic_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions; a test checks it matches Alembic's head.
-HEAD_REVISION = "0004"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+HEAD_REVISION = "0005"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 _ADVISORY_LOCK_ID = 7_274_010_001
 
 

@@ -87,8 +87,14 @@ class Edge(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime())
     first_run_id: Mapped[str | None] = mapped_column(String(36))
     last_run_id: Mapped[str | None] = mapped_column(String(36))
+    # Set by the database on insert and when first_seen or last_seen changes (migration 0005): what an
+    # in-memory adjacency index (store.adjacency) reads to catch up. Ingest never writes it.
+    seq: Mapped[int | None] = mapped_column(BigId)
 
-    __table_args__ = (Index("ix_lineage_edges_dst_src", "dst", "src"),)
+    __table_args__ = (
+        Index("ix_lineage_edges_dst_src", "dst", "src"),
+        Index("ix_lineage_edges_seq", "seq"),
+    )
 
 
 class Run(Base):
@@ -195,8 +201,21 @@ class DeclaredEdge(Base):
     first_seen: Mapped[datetime] = mapped_column(DateTime())
     last_seen: Mapped[datetime] = mapped_column(DateTime())
     columns: Mapped[list[Any]] = mapped_column(JsonType)
+    seq: Mapped[int | None] = mapped_column(BigId)  # as Edge.seq
 
-    __table_args__ = (Index("ix_lineage_declared_edges_dst", "dst", "src"),)
+    __table_args__ = (
+        Index("ix_lineage_declared_edges_dst", "dst", "src"),
+        Index("ix_lineage_declared_edges_seq", "seq"),
+    )
+
+
+class GraphChanges(Base):
+    """One row: how many times edge rows were deleted (a trigger counts; migration 0005). An
+    in-memory adjacency index rebuilds itself when the count moves."""
+
+    __tablename__ = "lineage_graph_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deletions: Mapped[int] = mapped_column(BigId)
 
 
 class Assertion(Base):
