@@ -6,7 +6,8 @@ and the server's memory.
 
 Starts ``airflow api-server`` (one worker, SimpleAuthManager, its own AIRFLOW_HOME) with
 ``[lineage_provider] store_url`` naming the store, logs in (``POST /auth/token``) and runs the query
-cases of :mod:`bench.queries` through ``GET /lineage/api/v1/lineage`` (the route's node limit is at most
+cases of :mod:`bench.queries` through ``GET /lineage/api/v1/lineage`` (the impact summary case through
+``GET /lineage/api/v1/impact/summary``) (the route's node limit is at most
 10,000, so the full hub case is asked with that limit). After every query it samples the resident
 memory of the server's whole process tree and prints the peak.
 """
@@ -133,12 +134,16 @@ def main(argv: list[str] | None = None) -> None:
                     "direction": case.direction,
                     "limit": limit,
                 }
+                route = "/impact/summary" if case.summary else "/lineage"
+                if case.summary:  # the whole downstream set, counted: no direction, no limit
+                    params = {"nodeId": start, "depth": case.depth}
                 began = time.perf_counter()
-                answer = client.get("/lineage", params=params)
+                answer = client.get(route, params=params)
                 took = time.perf_counter() - began
                 answer.raise_for_status()
                 times.append(took * 1000)
-                nodes.append(len(answer.json()["graph"]))
+                found = answer.json()
+                nodes.append(found["total"] + 1 if case.summary else len(found["graph"]))
                 peak = max(peak, tree_rss(pid))
                 spent += took
                 if spent > args.budget:

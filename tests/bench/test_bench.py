@@ -24,6 +24,9 @@ def _first(seed: int, count: int = 200) -> str:
     return json.dumps(list(itertools.islice(workload.events(graph, seed), count)))
 
 
+CASES = 8  # bench.queries' cases: seven lineage answers and the hub's impact summary
+
+
 def test_the_workload_is_the_same_for_the_same_seed_and_differs_for_another() -> None:
     assert _first(7) == _first(7)
     assert _first(7) != _first(8)
@@ -64,7 +67,8 @@ def test_ingest_prints_events_per_second_for_both_modes() -> None:
 
 def test_queries_print_latencies_and_result_sizes() -> None:
     out = _run("bench.queries", "--size", "tiny", "--queries", "3")
-    assert out.count("p50=") == 7 and "nodes=" in out
+    assert out.count("p50=") == 2 * CASES and "nodes=" in out  # each case with the index off and on
+    assert out.count("cold first query") == 3 and "bytesPerEdge" in out and "index off / on" in out
 
 
 @pytest.mark.postgres
@@ -76,7 +80,7 @@ def test_kept_stores_feed_the_query_and_api_benchmarks_on_both_backends(
     loaded = _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
     assert "ANALYZE" not in loaded  # SQLite plans well without statistics
     out = _run("bench.queries", "--size", "tiny", "--queries", "2", "--store", str(store))
-    assert out.count("p50=") == 7
+    assert out.count("p50=") == 2 * CASES
     name = f"lineage_bench_test_{os.getpid()}"
     pg = ("--backend", "postgres")
     loaded = _run(
@@ -86,9 +90,9 @@ def test_kept_stores_feed_the_query_and_api_benchmarks_on_both_backends(
         assert "ANALYZE after the load" in loaded
         url = postgres_url.rsplit("/", 1)[0] + "/" + name
         out = _run("bench.queries", "--size", "tiny", "--queries", "2", *pg, "--store", url)
-        assert out.count("p50=") == 7
+        assert out.count("p50=") == 2 * CASES
         served = _run("bench.api", "--size", "tiny", "--queries", "2", "--store", url)
-        assert served.count("p50=") == 7 and "peak resident memory" in served
+        assert served.count("p50=") == CASES and "peak resident memory" in served
         again = _run("bench.ingest", "--size", "tiny", *pg, "--keep", name, postgres=postgres_url, ok=False)
         assert f"{name} exists" in again
     finally:
@@ -106,4 +110,4 @@ def test_the_api_benchmark_serves_a_kept_store_from_a_real_api_server(tmp_path: 
     loaded = _run("bench.ingest", "--size", "tiny", "--mode", "batched", "--keep", str(store))
     assert "ANALYZE" not in loaded  # SQLite plans well without statistics
     out = _run("bench.api", "--size", "tiny", "--queries", "2", "--store", str(store))
-    assert out.count("p50=") == 7 and "peak resident memory" in out
+    assert out.count("p50=") == CASES and "peak resident memory" in out
