@@ -49,6 +49,7 @@ ROUTES = {  # every operation of the app: Marquez's routes and our extensions
     ("GET", "/api/v1/ml/audit"),
     ("GET", "/api/v1/ml/verify"),
     ("GET", "/api/v1/ml/trace/{trace_id}"),
+    ("GET", "/api/v1/ml/verify/artifacts"),
 }
 
 

@@ -20,6 +20,7 @@ def _call(api, method: str, path: str, **kwargs):
         job="j",
         dag_id="dag_a",
         run_id="0" * 8 + "-0000-0000-0000-" + "0" * 12,
+        trace_id="0" * 8 + "-0000-0000-0000-" + "0" * 12,
     )
     params = {"nodeId": ODD_ID, "q": "x"}
     return api.request(method, concrete, params=params, json=[] if "batch" in path else {}, **kwargs)
