@@ -10,6 +10,7 @@ Malformed facets give empty values, never errors: stored events were validated, 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 
@@ -82,3 +83,11 @@ def run(facets: dict[str, Any] | None) -> dict[str, Any]:
         "root": _run_ref(parent.get("root")),
         "parameters": objects(_facet(facets, "executionParameters").get("parameters")),
     }
+
+
+def merge_facets(
+    old: dict[str, Any], old_time: datetime | None, new: dict[str, Any], t: datetime
+) -> dict[str, Any]:
+    """Facets with the same key: the one from the later event wins (``old_time``: the latest event
+    merged into ``old`` so far)."""
+    return {**old, **new} if old_time is None or t >= old_time else {**new, **old}

@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
+from airflow_lineage_provider.core.facetviews import merge_facets
 from airflow_lineage_provider.store import tables as t
 from airflow_lineage_provider.store.visibility import Scope, job_condition, run_condition, run_rule
-from airflow_lineage_provider.store.writes import merge_facets
 
 _CHUNK = 1000
 
@@ -136,7 +136,8 @@ def _rebuilt(conn: Connection, row: Any, run_ids: set[str]) -> dict[str, Any]:
     """The dataset's facets as the visible writers' raw events wrote them (every event of a run, where
     its dataset version keeps only the first one's facets), merged as ingest merged them: in the order
     it applied them (batch by batch, each in event-time order) with its rule for a late event
-    (:func:`.writes.merge_facets`), so events that arrived out of order give the stored facets again."""
+    (``core.facetviews.merge_facets``), so events that arrived out of order give the stored facets
+    again."""
     if not run_ids:
         return {}
     ev = t.Event

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from airflow_lineage_provider.core.events import ParsedEvent, parse_time
+from airflow_lineage_provider.core.facetviews import merge_facets
 from airflow_lineage_provider.store import approvals, chain, declared, upserts
 from airflow_lineage_provider.store.graphstate import GraphState, node_key
 from airflow_lineage_provider.store.reported import Reported
@@ -42,14 +43,6 @@ ACTIVE = {"START": "RUNNING", "RUNNING": "RUNNING"}
 TERMINAL_STATES = set(TERMINAL.values())
 _CHUNK = 200
 _RAW_COLUMNS = frozenset({"payload", "normalised"})
-
-
-def merge_facets(
-    old: dict[str, Any], old_time: datetime | None, new: dict[str, Any], t: datetime
-) -> dict[str, Any]:
-    """Facets with the same key: the one from the later event wins (``old_time``: the latest event
-    merged into ``old`` so far)."""
-    return {**old, **new} if old_time is None or t >= old_time else {**new, **old}
 
 
 def _payload_text(event: ParsedEvent) -> str:
