@@ -128,8 +128,9 @@ class MLLineage:
             rows = conn.execute(query.order_by(updated.desc(), t.Node.id).limit(limit)).all()
             views = dataset_views(conn, scope, rows)
             current = [(r, str(views[r.id].version)) for r in rows if views[r.id].version is not None]
-            metrics = modelmetrics.metrics_of(conn, current, self._shown(conn))
-            deployed = deployments.deployments_of(conn, [r.id for r in rows], self._shown(conn))
+            shown = self._shown(conn)
+            metrics = modelmetrics.metrics_of(conn, current, shown)
+            deployed = deployments.deployments_of(conn, [r.id for r in rows], shown)
         return [
             {
                 "id": node_text(r.kind, r.namespace, r.name),
